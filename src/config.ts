@@ -1,0 +1,124 @@
+// The one place that reads settings: environment variables → validated, bounded configuration.
+
+import { ServiceError } from './errors.js';
+import { type IpAddress, parseIpv6 } from './ip.js';
+
+/** Read-only view of the environment the host gave the component. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Deadlines (milliseconds) and byte caps of one outbound exchange. */
+export interface Limits {
+  connectTimeoutMs: number;
+  requestDeadlineMs: number;
+  replyIdleMs: number;
+  maxReplyBytes: number;
+  maxMessageBytes: number;
+}
+
+/** The target of `GET /` when the caller names none, and the addresses to use when the host refuses lookups. */
+export interface DefaultTarget {
+  host: string;
+  port: number;
+  fallbackAddresses: IpAddress[];
+}
+
+/** A numeric setting: its variable, default and the hard bounds no configuration can pass. */
+interface NumericSetting {
+  name: string;
+  defaultValue: number;
+  min: number;
+  max: number;
+  unit: string;
+}
+
+/** Every numeric setting, in one table: the README's configuration table is checked against it. */
+export const NUMERIC_SETTINGS = {
+  connectTimeoutMs: { name: 'CONNECT_TIMEOUT_MS', defaultValue: 5_000, min: 1, max: 60_000, unit: 'ms' },
+  requestDeadlineMs: { name: 'REQUEST_DEADLINE_MS', defaultValue: 30_000, min: 1, max: 120_000, unit: 'ms' },
+  replyIdleMs: { name: 'REPLY_IDLE_MS', defaultValue: 500, min: 1, max: 10_000, unit: 'ms' },
+  maxReplyBytes: { name: 'MAX_REPLY_BYTES', defaultValue: 1_048_576, min: 1, max: 16_777_216, unit: 'bytes' },
+  maxMessageBytes: { name: 'MAX_MESSAGE_BYTES', defaultValue: 65_536, min: 0, max: 1_048_576, unit: 'bytes' },
+} as const satisfies Record<keyof Limits, NumericSetting>;
+
+export const DEFAULT_TARGET_HOST = 'example.com';
+export const DEFAULT_TARGET_PORT = 80;
+
+/**
+ * Addresses of example.com, used only when the default host is example.com and the host refuses lookups
+ * (Spin). Addresses of public sites change: DEFAULT_TARGET_FALLBACK_IPS overrides them.
+ */
+export const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.215.0.138,96.7.128.175,96.7.128.198';
+
+/** Configuration with each group validated on first use, so a bad setting fails only the requests that need it. */
+export class Config {
+  #limits?: Limits;
+  #defaultTarget?: DefaultTarget;
+  constructor(private readonly env: Environment) {}
+
+  /** Limits of every outbound exchange; throws `config-invalid` naming the variable if one is malformed. */
+  get limits(): Limits {
+    this.#limits ??= {
+      connectTimeoutMs: readNumber(this.env, NUMERIC_SETTINGS.connectTimeoutMs),
+      requestDeadlineMs: readNumber(this.env, NUMERIC_SETTINGS.requestDeadlineMs),
+      replyIdleMs: readNumber(this.env, NUMERIC_SETTINGS.replyIdleMs),
+      maxReplyBytes: readNumber(this.env, NUMERIC_SETTINGS.maxReplyBytes),
+      maxMessageBytes: readNumber(this.env, NUMERIC_SETTINGS.maxMessageBytes),
+    };
+    return this.#limits;
+  }
+
+  /** The default target of `GET /` and its fallback addresses. */
+  get defaultTarget(): DefaultTarget {
+    this.#defaultTarget ??= readDefaultTarget(this.env);
+    return this.#defaultTarget;
+  }
+}
+
+function invalid(name: string, value: string, expected: string): ServiceError {
+  return new ServiceError('config-invalid', 503, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+}
+
+function readNumber(env: Environment, setting: NumericSetting): number {
+  const raw = env[setting.name];
+  if (raw === undefined || raw.trim() === '') return setting.defaultValue;
+  const text = raw.trim();
+  const expected = `a whole number of ${setting.unit} from ${setting.min} to ${setting.max}`;
+  if (!/^[0-9]{1,10}$/.test(text)) throw invalid(setting.name, raw, expected);
+  const value = Number(text);
+  if (value < setting.min || value > setting.max) throw invalid(setting.name, raw, expected);
+  return value;
+}
+
+function readDefaultTarget(env: Environment): DefaultTarget {
+  const rawHost = env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST;
+  if (!/^[A-Za-z0-9_.:[\]-]{1,253}$/.test(rawHost)) {
+    throw invalid('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
+  }
+  const host = rawHost.toLowerCase();
+  const rawPort = env.DEFAULT_TARGET_PORT?.trim() || String(DEFAULT_TARGET_PORT);
+  if (!/^[1-9][0-9]{0,4}$/.test(rawPort) || Number(rawPort) > 65535) {
+    throw invalid('DEFAULT_TARGET_PORT', rawPort, 'a port number from 1 to 65535');
+  }
+  const rawFallbacks = env.DEFAULT_TARGET_FALLBACK_IPS ?? (host === DEFAULT_TARGET_HOST ? EXAMPLE_COM_FALLBACK_IPS : '');
+  return { host, port: Number(rawPort), fallbackAddresses: parseAddressList('DEFAULT_TARGET_FALLBACK_IPS', rawFallbacks) };
+}
+
+/** A comma-separated list of IP addresses in plain notation (dotted decimal or IPv6, brackets optional). */
+function parseAddressList(name: string, raw: string): IpAddress[] {
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return entries.map((entry) => {
+    const address = parsePlainAddress(entry);
+    if (!address) throw invalid(name, raw, 'comma-separated IP addresses such as 93.184.215.14,2606:2800:21f:cb07:6820:80da:af6b:8b2c');
+    return address;
+  });
+}
+
+function parsePlainAddress(text: string): IpAddress | undefined {
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  const v4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/.test(bare);
+  if (v4) return { tag: 'ipv4', val: bare.split('.').map(Number) as [number, number, number, number] };
+  return parseIpv6(bare);
+}

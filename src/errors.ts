@@ -1,0 +1,176 @@
+// The one error type of the service, the mapping of WASI socket error codes to it, and its HTTP form.
+
+/** Stable, documented error codes: clients may switch on these. */
+export type ErrorCode =
+  | 'invalid-request'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'missing-parameter'
+  | 'duplicate-parameter'
+  | 'invalid-encoding'
+  | 'invalid-host'
+  | 'invalid-port'
+  | 'invalid-target'
+  | 'message-too-large'
+  | 'unauthorized'
+  | 'destination-denied'
+  | 'name-unresolvable'
+  | 'lookup-refused'
+  | 'resolver-failure'
+  | 'connection-refused'
+  | 'host-unreachable'
+  | 'connection-reset'
+  | 'connection-aborted'
+  | 'network-denied-by-host'
+  | 'network-unsupported'
+  | 'network-error'
+  | 'socket-limit'
+  | 'connect-timeout'
+  | 'read-timeout'
+  | 'write-timeout'
+  | 'resolve-timeout'
+  | 'config-invalid'
+  | 'internal';
+
+/** Where in an outbound exchange something failed: named in every network error message. */
+export type Stage = 'resolve' | 'connect' | 'write' | 'read';
+
+/** Every failure the service reports: a stable code, the HTTP status it maps to, and the low-level cause. */
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.headers = options?.headers ?? {};
+  }
+  readonly headers: Record<string, string>;
+}
+
+/** The error codes of `wasi:sockets/network.error-code` (WASI 0.2). */
+export type WasiSocketErrorCode =
+  | 'unknown'
+  | 'access-denied'
+  | 'not-supported'
+  | 'invalid-argument'
+  | 'out-of-memory'
+  | 'timeout'
+  | 'concurrency-conflict'
+  | 'not-in-progress'
+  | 'would-block'
+  | 'invalid-state'
+  | 'new-socket-limit'
+  | 'address-not-bindable'
+  | 'address-in-use'
+  | 'remote-unreachable'
+  | 'connection-refused'
+  | 'connection-reset'
+  | 'connection-aborted'
+  | 'datagram-too-large'
+  | 'name-unresolvable'
+  | 'temporary-resolver-failure'
+  | 'permanent-resolver-failure';
+
+/** A failure reported by the socket module: the WASI code (or a timeout it measured itself) and the stage. */
+export class SocketFault extends Error {
+  override readonly name = 'SocketFault';
+  constructor(
+    readonly stage: Stage,
+    readonly code: WasiSocketErrorCode | 'deadline' | 'stream-failed',
+    detail?: string,
+  ) {
+    super(detail ? `${stage}: ${code} (${detail})` : `${stage}: ${code}`);
+  }
+}
+
+/**
+ * Turns a socket fault into the service error a client sees. `target` is what the client asked for
+ * (`example.com:80`), `address` the address that was being used, if any.
+ */
+export function fromSocketFault(fault: SocketFault, target: string, address?: string): ServiceError {
+  const at = address && address !== target ? `${target} (${address})` : target;
+  const fail = (code: ErrorCode, status: number, message: string) => new ServiceError(code, status, message, { cause: fault });
+  const code = fault.code;
+  switch (code) {
+    case 'deadline':
+      switch (fault.stage) {
+        case 'resolve':
+          return fail('resolve-timeout', 504, `resolving ${target} did not finish in time`);
+        case 'connect':
+          return fail('connect-timeout', 504, `connecting to ${at} timed out (raise CONNECT_TIMEOUT_MS if the peer is just slow)`);
+        case 'write':
+          return fail('write-timeout', 504, `${at} stopped accepting data before the message was written`);
+        case 'read':
+          return fail('read-timeout', 504, `${at} accepted the connection but sent nothing before the deadline (REQUEST_DEADLINE_MS)`);
+      }
+      break;
+    case 'stream-failed':
+      return fail('connection-reset', 502, `the connection to ${at} failed during ${fault.stage} (${fault.message})`);
+    case 'connection-refused':
+      return fail('connection-refused', 502, `${at} refused the connection: nothing is listening on that port`);
+    case 'remote-unreachable':
+      return fail('host-unreachable', 502, `${at} is unreachable from this host (${fault.stage})`);
+    case 'connection-reset':
+      return fail('connection-reset', 502, `${at} reset the connection during ${fault.stage}`);
+    case 'connection-aborted':
+      return fail('connection-aborted', 502, `the connection to ${at} was aborted during ${fault.stage}`);
+    case 'timeout':
+      return fail(fault.stage === 'connect' ? 'connect-timeout' : 'read-timeout', 504, `the host reported a timeout during ${fault.stage} with ${at}`);
+    case 'name-unresolvable':
+      return fail('name-unresolvable', 502, `the name in ${target} does not resolve to any address`);
+    case 'temporary-resolver-failure':
+      return fail('resolver-failure', 502, `resolving ${target} failed temporarily; try again`);
+    case 'permanent-resolver-failure':
+      return fail(
+        'lookup-refused',
+        502,
+        `this host refuses name lookups (Spin always does), so ${target} cannot be resolved: use an IP address, or set DEFAULT_TARGET_FALLBACK_IPS for the default target`,
+      );
+    case 'access-denied':
+      return fail(
+        'network-denied-by-host',
+        502,
+        `the host denied ${fault.stage} to ${at}: allow it in the host's sandbox (Spin: allowed_outbound_hosts; wasmtime: -S inherit-network${fault.stage === 'resolve' ? ' -S allow-ip-name-lookup' : ''})`,
+      );
+    case 'not-supported':
+      return fail('network-unsupported', 502, `the host does not support ${fault.stage} for ${at} (wasi:sockets missing or disabled)`);
+    case 'invalid-argument':
+      return fail(
+        'invalid-target',
+        400,
+        fault.stage === 'resolve' ? `${target} is not a valid name to resolve` : `${at} cannot be connected to (not a unicast address)`,
+      );
+    case 'new-socket-limit':
+    case 'out-of-memory':
+      return fail('socket-limit', 503, `the host is out of sockets or memory (${code}); try again later`);
+    case 'address-not-bindable':
+    case 'address-in-use':
+      return fail('socket-limit', 503, `no local address is free to connect to ${at} (${code}); try again later`);
+    case 'unknown':
+      return fail('network-error', 502, `the host reported an unknown network error during ${fault.stage} with ${at}`);
+    case 'datagram-too-large':
+    case 'concurrency-conflict':
+    case 'not-in-progress':
+    case 'would-block':
+    case 'invalid-state':
+      // These mean the socket module used the API wrongly: a bug, not a network condition.
+      return fail('internal', 500, `unexpected socket state during ${fault.stage} with ${at} (${code})`);
+  }
+  const unreachable: never = code;
+  return fail('internal', 500, `unknown socket fault ${String(unreachable)}`);
+}
+
+/** The JSON error body. `internal` errors never expose their cause to the client. */
+export function errorResponse(error: unknown): Response {
+  const known =
+    error instanceof ServiceError ? error : new ServiceError('internal', 500, 'internal error; see the host log', { cause: error });
+  if (known.code === 'internal') console.error('ai-agent-sockets internal error:', error);
+  const body = JSON.stringify({ error: { code: known.code, message: known.message } });
+  return new Response(body, {
+    status: known.status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...known.headers },
+  });
+}

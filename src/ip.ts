@@ -1,0 +1,135 @@
+// IP address literals: parsing every notation a host string may use, and one canonical text form.
+
+/** An IP address in the same shape as `wasi:sockets/network.ip-address`, so it crosses to the socket module as is. */
+export type IpAddress =
+  | { tag: 'ipv4'; val: [number, number, number, number] }
+  | { tag: 'ipv6'; val: [number, number, number, number, number, number, number, number] };
+
+/** An address and a port: what a TCP connect goes to. */
+export interface SocketAddress {
+  address: IpAddress;
+  port: number;
+}
+
+/**
+ * Parses an IPv4 literal the way URL parsers and `inet_aton` do, so that every spelling a resolver
+ * would accept (`127.0.0.1`, `2130706433`, `0x7f.1`, `0177.0.0.1`) is seen for the address it is.
+ * Returns `undefined` when the text is not IPv4-shaped at all (a host name), and `null` when it is
+ * number-shaped but invalid (`1.2.3.999`): such text must not be handed to a resolver either.
+ */
+export function parseIpv4(text: string): IpAddress | undefined | null {
+  const parts = text.split('.');
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  const last = parts[parts.length - 1] ?? '';
+  if (parseIpv4Number(last) === undefined) return undefined;
+  if (parts.length > 4) return null;
+  const numbers: number[] = [];
+  for (const part of parts) {
+    const n = parseIpv4Number(part);
+    if (n === undefined) return null;
+    numbers.push(n);
+  }
+  const head = numbers.slice(0, -1);
+  const tail = numbers[numbers.length - 1] ?? 0;
+  if (head.some((n) => n > 255)) return null;
+  if (tail >= 256 ** (5 - numbers.length)) return null;
+  let value = tail;
+  head.forEach((n, i) => {
+    value += n * 256 ** (3 - i);
+  });
+  return {
+    tag: 'ipv4',
+    val: [Math.floor(value / 2 ** 24) % 256, Math.floor(value / 2 ** 16) % 256, Math.floor(value / 2 ** 8) % 256, value % 256],
+  };
+}
+
+function parseIpv4Number(part: string): number | undefined {
+  let digits = part;
+  let radix = 10;
+  if (/^0[xX]/.test(digits)) {
+    digits = digits.slice(2);
+    radix = 16;
+    if (digits === '') return 0;
+  } else if (digits.length > 1 && digits.startsWith('0')) {
+    digits = digits.slice(1);
+    radix = 8;
+  }
+  const pattern = radix === 16 ? /^[0-9a-fA-F]+$/ : radix === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
+  if (!pattern.test(digits)) return undefined;
+  // Anything past 2^32 is invalid anyway; cap the length so huge inputs stay cheap and exact.
+  if (digits.replace(/^0+/, '').length > 12) return 2 ** 40;
+  return parseInt(digits, radix);
+}
+
+/**
+ * Parses an IPv6 literal without brackets: `::1`, `2001:db8::8a2e:370:7334`, `::ffff:192.0.2.1`.
+ * Zone ids (`fe80::1%eth0`) are not accepted here: a caller decides what to do with them.
+ */
+export function parseIpv6(text: string): IpAddress | undefined {
+  if (text.length > 45 || !/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = parseIpv6Groups(halves[0] ?? '', halves.length === 1);
+  const tail = halves.length === 2 ? parseIpv6Groups(halves[1] ?? '', true) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
+  return { tag: 'ipv6', val: groups as [number, number, number, number, number, number, number, number] };
+}
+
+function parseIpv6Groups(text: string, mayEndInIpv4: boolean): number[] | undefined {
+  if (text === '') return [];
+  const pieces = text.split(':');
+  const groups: number[] = [];
+  for (const [i, piece] of pieces.entries()) {
+    if (mayEndInIpv4 && i === pieces.length - 1 && piece.includes('.')) {
+      const v4 = parseDottedDecimal(piece);
+      if (v4 === undefined) return undefined;
+      groups.push(v4[0] * 256 + v4[1], v4[2] * 256 + v4[3]);
+    } else if (/^[0-9a-fA-F]{1,4}$/.test(piece)) {
+      groups.push(parseInt(piece, 16));
+    } else {
+      return undefined;
+    }
+  }
+  return groups;
+}
+
+/** Strict dotted-decimal IPv4, as allowed inside an IPv6 literal (no hex, no octal, no short forms). */
+function parseDottedDecimal(text: string): [number, number, number, number] | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const bytes = parts.map((p) => (/^(0|[1-9][0-9]{0,2})$/.test(p) ? Number(p) : 256));
+  if (bytes.some((b) => b > 255)) return undefined;
+  return bytes as [number, number, number, number];
+}
+
+/** The canonical text of an address: dotted decimal, or RFC 5952 for IPv6 (lower case, longest zero run as `::`). */
+export function formatIp(address: IpAddress): string {
+  if (address.tag === 'ipv4') return address.val.join('.');
+  const groups = address.val;
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
+  if (bestStart === -1) return hex(groups);
+  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+}
+
+/** `1.2.3.4:80` or `[::1]:80`: the form people and logs expect. */
+export function formatSocketAddress({ address, port }: SocketAddress): string {
+  return address.tag === 'ipv4' ? `${formatIp(address)}:${port}` : `[${formatIp(address)}]:${port}`;
+}

@@ -1,0 +1,72 @@
+// One outbound exchange for a validated target: resolve (with fallbacks), try each address, map faults.
+
+import type { Limits } from './config.js';
+import { ServiceError, SocketFault, fromSocketFault } from './errors.js';
+import { type IpAddress, type SocketAddress, formatSocketAddress } from './ip.js';
+import { formatTarget, type Target } from './target.js';
+import type { Reply, TcpNetwork } from './tcp.js';
+
+/** A reply and the address it came from. */
+export interface Exchange extends Reply {
+  address: SocketAddress;
+}
+
+/** Lookup failures that mean "this host does not do lookups", where configured fallback addresses apply. */
+const LOOKUP_REFUSED = new Set(['permanent-resolver-failure', 'access-denied', 'not-supported']);
+
+/**
+ * Connects to `target`, sends `message` and returns the reply. Names are resolved through the network;
+ * when the host refuses lookups, `fallbackAddresses` (configured for the default target) are used.
+ * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
+ */
+export function exchangeWith(
+  network: TcpNetwork,
+  target: Target,
+  message: Uint8Array,
+  limits: Limits,
+  fallbackAddresses: IpAddress[] = [],
+): Exchange {
+  const startedAt = Date.now();
+  const timeLeft = () => limits.requestDeadlineMs - (Date.now() - startedAt);
+  const shown = formatTarget(target);
+  const addresses = addressesOf(network, target, Math.min(limits.connectTimeoutMs, limits.requestDeadlineMs), fallbackAddresses);
+  if (addresses.length === 0) {
+    throw new ServiceError('name-unresolvable', 502, `the name in ${shown} resolved to no addresses`);
+  }
+  let lastFault: { fault: SocketFault; address: string } | undefined;
+  for (const address of addresses) {
+    const to = { address, port: target.port };
+    const deadlineMs = timeLeft();
+    if (deadlineMs <= 0) break;
+    try {
+      return { ...network.exchange(to, message, { ...limits, deadlineMs }), address: to };
+    } catch (error) {
+      if (!(error instanceof SocketFault)) throw error;
+      lastFault = { fault: error, address: formatSocketAddress(to) };
+      if (error.stage !== 'connect') break;
+    }
+  }
+  if (!lastFault) throw fromSocketFault(new SocketFault('connect', 'deadline'), shown);
+  const mapped = fromSocketFault(lastFault.fault, shown, lastFault.address);
+  if (addresses.length > 1 && lastFault.fault.stage === 'connect') {
+    mapped.message = `${mapped.message} (tried ${addresses.length} addresses)`;
+  }
+  throw mapped;
+}
+
+function addressesOf(network: TcpNetwork, target: Target, timeoutMs: number, fallbackAddresses: IpAddress[]): IpAddress[] {
+  if (target.kind === 'ip') return [target.address];
+  let resolved: IpAddress[];
+  try {
+    resolved = network.resolve(target.host, timeoutMs);
+  } catch (error) {
+    if (!(error instanceof SocketFault)) throw error;
+    if (fallbackAddresses.length > 0 && LOOKUP_REFUSED.has(error.code)) {
+      resolved = fallbackAddresses;
+    } else {
+      throw fromSocketFault(error, formatTarget(target));
+    }
+  }
+  // IPv4 first, each family in the resolver's order (a stable sort).
+  return [...resolved].sort((a, b) => (a.tag === b.tag ? 0 : a.tag === 'ipv4' ? -1 : 1));
+}

@@ -1,0 +1,64 @@
+// What the caller asked to connect to: a validated host (name or IP literal) and port.
+
+import { ServiceError } from './errors.js';
+import { type IpAddress, parseIpv4, parseIpv6, formatIp } from './ip.js';
+
+/** A destination as the caller named it, validated: either a DNS name or an IP literal. */
+export type Target =
+  | { kind: 'name'; host: string; port: number }
+  | { kind: 'ip'; host: string; address: IpAddress; port: number };
+
+const MAX_HOST_LENGTH = 253;
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/**
+ * Validates a host: a DNS name (letters, digits, `-`, `_`, dots; 253 characters at most) or an IP literal.
+ * IPv6 is accepted with or without brackets. Anything else, control characters and spaces included,
+ * is a 400: nothing the caller sends can reach the bytes of an outgoing request unchecked.
+ */
+export function parseHost(raw: string): { host: string; address?: IpAddress } {
+  if (raw === '') throw new ServiceError('invalid-host', 400, 'host is empty');
+  const shown = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+  const bracketed = raw.startsWith('[') && raw.endsWith(']');
+  const bare = bracketed ? raw.slice(1, -1) : raw;
+  if (bare.includes('%') && bare.includes(':')) {
+    throw new ServiceError('invalid-host', 400, `host ${shown} has an IPv6 zone id; zone ids are not supported, use a global address`);
+  }
+  if (bracketed || bare.includes(':')) {
+    const v6 = parseIpv6(bare);
+    if (!v6) throw new ServiceError('invalid-host', 400, `host ${shown} is not a valid IPv6 address`);
+    return { host: formatIp(v6), address: v6 };
+  }
+  const v4 = parseIpv4(bare);
+  if (v4 === null) throw new ServiceError('invalid-host', 400, `host ${shown} looks like an IPv4 address but is not a valid one`);
+  if (v4) return { host: formatIp(v4), address: v4 };
+  const name = bare.toLowerCase().replace(/\.$/, '');
+  if (name.length > MAX_HOST_LENGTH || !name.split('.').every((label) => LABEL.test(label))) {
+    throw new ServiceError(
+      'invalid-host',
+      400,
+      `host ${shown} is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address`,
+    );
+  }
+  return { host: name };
+}
+
+/** Validates a port: decimal digits only, 1 to 65535 (no `0x50`, `1e3`, `+80` or leading zeros). */
+export function parsePort(raw: string): number {
+  if (!/^[1-9][0-9]{0,4}$/.test(raw) || Number(raw) > 65535) {
+    const shown = JSON.stringify(raw.length > 20 ? `${raw.slice(0, 20)}…` : raw);
+    throw new ServiceError('invalid-port', 400, `port ${shown} is not a port number: use a decimal number from 1 to 65535`);
+  }
+  return Number(raw);
+}
+
+/** Builds a target from already-validated parts. */
+export function makeTarget(rawHost: string, port: number): Target {
+  const { host, address } = parseHost(rawHost);
+  return address ? { kind: 'ip', host, address, port } : { kind: 'name', host, port };
+}
+
+/** `host:port` with IPv6 in brackets, as used in messages and the Host header. */
+export function formatTarget(target: Target): string {
+  return target.kind === 'ip' && target.address.tag === 'ipv6' ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+}

@@ -1,0 +1,233 @@
+// The only module that touches wasi:sockets: name lookup and one connect → write → read exchange.
+
+import { instanceNetwork } from 'wasi:sockets/instance-network@0.2.12';
+import { createTcpSocket } from 'wasi:sockets/tcp-create-socket@0.2.12';
+import { resolveAddresses } from 'wasi:sockets/ip-name-lookup@0.2.12';
+import { poll, type Pollable } from 'wasi:io/poll@0.2.12';
+import { subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
+import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
+import { SocketFault, type Stage, type WasiSocketErrorCode } from './errors.js';
+import type { IpAddress, SocketAddress } from './ip.js';
+import type { ExchangeLimits, Reply, ReplyEnd, TcpNetwork } from './tcp.js';
+
+/** Largest read per call; also bounds memory per call. */
+const READ_CHUNK_BYTES = 65_536;
+const NS_PER_MS = 1_000_000n;
+
+/** Releases resources in reverse order of acquisition, on every path. */
+class Resources implements Disposable {
+  #held: Disposable[] = [];
+  hold<T extends Disposable>(resource: T): T {
+    this.#held.push(resource);
+    return resource;
+  }
+  release(resource: Disposable): void {
+    const i = this.#held.lastIndexOf(resource);
+    if (i !== -1) this.#held.splice(i, 1);
+    resource[Symbol.dispose]();
+  }
+  [Symbol.dispose](): void {
+    while (this.#held.length > 0) this.#held.pop()?.[Symbol.dispose]();
+  }
+}
+
+/** The WASI error code carried by an error thrown from an imported function, if any. */
+function wasiCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'payload' in error ? (error as { payload: unknown }).payload : undefined;
+}
+
+function fault(stage: Stage, error: unknown): SocketFault {
+  const code = wasiCode(error);
+  if (typeof code === 'string') return new SocketFault(stage, code as WasiSocketErrorCode);
+  return new SocketFault(stage, 'unknown', String(error));
+}
+
+function timer(ms: number): Pollable {
+  return subscribeDuration(BigInt(Math.max(0, Math.ceil(ms))) * NS_PER_MS);
+}
+
+/** Waits until `ready` or `deadline` fires; returns false on the deadline. */
+function waitFor(ready: Pollable, deadline: Pollable): boolean {
+  const fired = poll([ready, deadline]);
+  return fired.includes(0);
+}
+
+function resolve(name: string, timeoutMs: number): IpAddress[] {
+  const resources = new Resources();
+  try {
+    return resolveWith(resources, name, timeoutMs);
+  } finally {
+    resources[Symbol.dispose]();
+  }
+}
+
+function resolveWith(resources: Resources, name: string, timeoutMs: number): IpAddress[] {
+  const network = resources.hold(instanceNetwork());
+  let stream;
+  try {
+    stream = resources.hold(resolveAddresses(network, name));
+  } catch (error) {
+    throw fault('resolve', error);
+  }
+  const ready = resources.hold(stream.subscribe());
+  const deadline = resources.hold(timer(timeoutMs));
+  const addresses: IpAddress[] = [];
+  for (;;) {
+    let next;
+    try {
+      next = stream.resolveNextAddress();
+    } catch (error) {
+      if (wasiCode(error) !== 'would-block') throw fault('resolve', error);
+      if (!waitFor(ready, deadline)) throw new SocketFault('resolve', 'deadline');
+      continue;
+    }
+    if (next === undefined) return addresses;
+    addresses.push(next as IpAddress);
+  }
+}
+
+function exchange(to: SocketAddress, message: Uint8Array, limits: ExchangeLimits): Reply {
+  const resources = new Resources();
+  try {
+    return exchangeWith(resources, to, message, limits);
+  } finally {
+    resources[Symbol.dispose]();
+  }
+}
+
+function exchangeWith(resources: Resources, to: SocketAddress, message: Uint8Array, limits: ExchangeLimits): Reply {
+  const deadline = resources.hold(timer(limits.deadlineMs));
+  const network = resources.hold(instanceNetwork());
+  const [input, output] = connect(resources, network, to, limits, deadline);
+  if (message.length > 0) write(resources, output, message, deadline);
+  return read(resources, input, limits, deadline);
+}
+
+function connect(
+  resources: Resources,
+  network: ReturnType<typeof instanceNetwork>,
+  to: SocketAddress,
+  limits: ExchangeLimits,
+  deadline: Pollable,
+): [InputStream, OutputStream] {
+  const socket = resources.hold(
+    (() => {
+      try {
+        return createTcpSocket(to.address.tag);
+      } catch (error) {
+        throw fault('connect', error);
+      }
+    })(),
+  );
+  const remoteAddress =
+    to.address.tag === 'ipv4'
+      ? { tag: 'ipv4' as const, val: { port: to.port, address: to.address.val } }
+      : { tag: 'ipv6' as const, val: { port: to.port, flowInfo: 0, scopeId: 0, address: to.address.val } };
+  try {
+    socket.startConnect(network, remoteAddress);
+  } catch (error) {
+    throw fault('connect', error);
+  }
+  const ready = resources.hold(socket.subscribe());
+  const connectDeadline = limits.connectTimeoutMs < limits.deadlineMs ? resources.hold(timer(limits.connectTimeoutMs)) : deadline;
+  for (;;) {
+    try {
+      const [input, output] = socket.finishConnect();
+      // The streams are children of the socket: they must be released before it.
+      resources.hold(input);
+      resources.hold(output);
+      resources.release(ready);
+      return [input, output];
+    } catch (error) {
+      if (wasiCode(error) !== 'would-block') throw fault('connect', error);
+    }
+    if (!waitFor(ready, connectDeadline)) throw new SocketFault('connect', 'deadline');
+  }
+}
+
+function streamFault(stage: Stage, error: unknown): SocketFault | 'closed' {
+  const payload = wasiCode(error) as { tag?: string; val?: { toDebugString?: () => string } } | undefined;
+  if (payload?.tag === 'closed') return 'closed';
+  const detail = payload?.tag === 'last-operation-failed' ? payload.val?.toDebugString?.() : String(error);
+  return new SocketFault(stage, 'stream-failed', detail);
+}
+
+function write(resources: Resources, output: OutputStream, message: Uint8Array, deadline: Pollable): void {
+  const ready = resources.hold(output.subscribe());
+  const attempt = <T>(call: () => T): T => {
+    try {
+      return call();
+    } catch (error) {
+      const f = streamFault('write', error);
+      throw f === 'closed' ? new SocketFault('write', 'connection-reset', 'the peer closed before the message was written') : f;
+    }
+  };
+  // Wait for room, write what fits, repeat; then flush and wait until the flush is done.
+  let offset = 0;
+  while (offset < message.length) {
+    const allowed = attempt(() => output.checkWrite());
+    if (allowed === 0n) {
+      if (!waitFor(ready, deadline)) throw new SocketFault('write', 'deadline');
+      continue;
+    }
+    const size = Math.min(Number(allowed > BigInt(message.length) ? BigInt(message.length) : allowed), message.length - offset);
+    attempt(() => output.write(message.subarray(offset, offset + size)));
+    offset += size;
+  }
+  attempt(() => output.flush());
+  while (attempt(() => output.checkWrite()) === 0n) {
+    if (!waitFor(ready, deadline)) throw new SocketFault('write', 'deadline');
+  }
+  resources.release(ready);
+}
+
+function read(resources: Resources, input: InputStream, limits: ExchangeLimits, deadline: Pollable): Reply {
+  const ready = resources.hold(input.subscribe());
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  let idle: Pollable | undefined;
+  let end: ReplyEnd;
+  for (;;) {
+    const fired = poll(idle ? [ready, deadline, idle] : [ready, deadline]);
+    if (fired.includes(0)) {
+      let data: Uint8Array;
+      try {
+        // One byte past the cap tells a reply that is exactly at the cap from one that is longer.
+        data = input.read(BigInt(Math.min(READ_CHUNK_BYTES, limits.maxReplyBytes + 1 - received)));
+      } catch (error) {
+        const f = streamFault('read', error);
+        if (f !== 'closed') throw f;
+        end = 'closed';
+        break;
+      }
+      if (data.length === 0) continue;
+      if (received + data.length > limits.maxReplyBytes) {
+        chunks.push(data.subarray(0, limits.maxReplyBytes - received));
+        received = limits.maxReplyBytes;
+        end = 'limit';
+        break;
+      }
+      chunks.push(data);
+      received += data.length;
+      if (idle) resources.release(idle);
+      idle = resources.hold(timer(limits.replyIdleMs));
+    } else if (fired.includes(1)) {
+      if (received === 0) throw new SocketFault('read', 'deadline');
+      end = 'deadline';
+      break;
+    } else {
+      end = 'idle';
+      break;
+    }
+  }
+  const bytes = new Uint8Array(received);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return { bytes, end };
+}
+
+/** Outbound TCP over `wasi:sockets`. */
+export const wasiTcp: TcpNetwork = { resolve, exchange };
