@@ -35,7 +35,7 @@ interface NumericSetting {
 export const NUMERIC_SETTINGS = {
   connectTimeoutMs: { name: 'CONNECT_TIMEOUT_MS', defaultValue: 5_000, min: 1, max: 60_000, unit: 'ms' },
   requestDeadlineMs: { name: 'REQUEST_DEADLINE_MS', defaultValue: 30_000, min: 1, max: 120_000, unit: 'ms' },
-  replyIdleMs: { name: 'REPLY_IDLE_MS', defaultValue: 500, min: 1, max: 10_000, unit: 'ms' },
+  replyIdleMs: { name: 'REPLY_IDLE_MS', defaultValue: 200, min: 1, max: 10_000, unit: 'ms' },
   maxReplyBytes: { name: 'MAX_REPLY_BYTES', defaultValue: 1_048_576, min: 1, max: 16_777_216, unit: 'bytes' },
   maxMessageBytes: { name: 'MAX_MESSAGE_BYTES', defaultValue: 65_536, min: 0, max: 1_048_576, unit: 'bytes' },
 } as const satisfies Record<keyof Limits, NumericSetting>;
