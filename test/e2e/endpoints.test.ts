@@ -1,0 +1,263 @@
+// The built component, end to end on every available host, against real peers on 127.0.0.1.
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  closeAtOncePeer,
+  closedPort,
+  echoAndClosePeer,
+  echoPeer,
+  endlessPeer,
+  eventually,
+  halfClosePeer,
+  hasIpv6Loopback,
+  httpPeer,
+  keepOpenPeer,
+  resetPeer,
+  silentPeer,
+  type Peer,
+} from '../support/peers.js';
+import { ALL_HOSTS, openSocketCount, type RunningHost } from '../support/hosts.js';
+
+const LIMITS = {
+  CONNECT_TIMEOUT_MS: '1000',
+  REQUEST_DEADLINE_MS: '2000',
+  REPLY_IDLE_MS: '200',
+  MAX_REPLY_BYTES: '65536',
+  MAX_MESSAGE_BYTES: '1024',
+};
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  text: string;
+  code?: string;
+}
+
+async function get(base: string, path: string, init?: RequestInit): Promise<Reply> {
+  const response = await fetch(`${base}${path}`, init);
+  const body = Buffer.from(await response.arrayBuffer());
+  const text = body.toString('utf8');
+  let code: string | undefined;
+  if (response.headers.get('content-type') === 'application/json') code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+  return { status: response.status, headers: response.headers, body, text, code };
+}
+
+for (const kind of ALL_HOSTS) {
+  describe.skipIf(kind.unavailable !== undefined)(`on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
+    const peers: Record<string, Peer> = {};
+    let web: Awaited<ReturnType<typeof httpPeer>>;
+    let host: RunningHost;
+    let base = '';
+    let refusedPort = 0;
+    const send = (port: number, msg: string, hostName = '127.0.0.1') =>
+      get(base, `/tcp/send?host=${encodeURIComponent(hostName)}&port=${port}&msg=${encodeURIComponent(msg)}`);
+
+    beforeAll(async () => {
+      web = await httpPeer();
+      Object.assign(peers, {
+        echo: await echoPeer(),
+        echoClose: await echoAndClosePeer(),
+        keepOpen: await keepOpenPeer(),
+        silent: await silentPeer(),
+        endless: await endlessPeer(),
+        reset: await resetPeer(),
+        closeAtOnce: await closeAtOncePeer(),
+        halfClose: await halfClosePeer(),
+      });
+      refusedPort = await closedPort();
+      host = await kind.start({
+        ...LIMITS,
+        // A name, so the default target goes through name lookup, or through the fallback where lookups are refused.
+        DEFAULT_TARGET_HOST: 'localhost',
+        DEFAULT_TARGET_PORT: String(web.port),
+        DEFAULT_TARGET_FALLBACK_IPS: '127.0.0.1',
+      });
+      base = host.url;
+    });
+
+    afterAll(async () => {
+      await host?.close();
+      await Promise.all([web?.close(), ...Object.values(peers).map((p) => p.close())]);
+    });
+
+    test('GET /health answers 200 ok as text/plain', async () => {
+      const r = await get(base, '/health');
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('ok');
+      expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+    });
+
+    test('tcp/send returns the echo server reply (the original test: msg=hello%20wasi)', async () => {
+      const r = await get(base, `/tcp/send?host=127.0.0.1&port=${peers.echo!.port}&msg=hello%20wasi`);
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('echo:hello wasi');
+      expect(r.headers.get('x-peer-address')).toBe(`127.0.0.1:${peers.echo!.port}`);
+    });
+
+    test('GET /?host=&port= sends an HTTP/1.1 GET with Host and Connection: close and returns the raw reply', async () => {
+      const r = await get(base, `/?host=127.0.0.1&port=${web.port}`);
+      expect(r.status).toBe(200);
+      expect(r.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(r.text).toContain(`hello from 127.0.0.1:${web.port}`);
+      const head = web.heads.at(-1)!;
+      expect(head).toMatch(/^GET \/ HTTP\/1\.1\r\n/);
+      expect(head).toContain(`host: 127.0.0.1:${web.port}`);
+      expect(head).toContain('connection: close');
+    });
+
+    test('GET / without parameters goes to the configured default target', async () => {
+      const r = await get(base, '/');
+      expect(r.status).toBe(200);
+      expect(r.text).toContain(`hello from localhost:${web.port}`);
+      expect(r.headers.get('x-peer-address')).toBe(`127.0.0.1:${web.port}`);
+    });
+
+    test('a peer that answers and keeps the connection open returns after the quiet gap, not the deadline', async () => {
+      const r = await send(peers.keepOpen!.port, 'PING\r\n');
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('+PONG\r\n');
+      expect(r.headers.get('x-reply-end')).toBe('idle');
+    });
+
+    test('a peer that closes after answering ends the reply with x-reply-end: closed', async () => {
+      const r = await send(peers.echoClose!.port, 'bye');
+      expect(r.text).toBe('echo:bye');
+      expect(r.headers.get('x-reply-end')).toBe('closed');
+    });
+
+    test('a peer that never answers gives 504 read-timeout', async () => {
+      const r = await send(peers.silent!.port, 'hello?');
+      expect(r.status).toBe(504);
+      expect(r.code).toBe('read-timeout');
+      expect(r.text).toContain(`127.0.0.1:${peers.silent!.port}`);
+    });
+
+    test('a peer that sends without end is cut at MAX_REPLY_BYTES and marked X-Truncated', async () => {
+      const r = await send(peers.endless!.port, 'go');
+      expect(r.status).toBe(200);
+      expect(r.body.length).toBe(Number(LIMITS.MAX_REPLY_BYTES));
+      expect(r.headers.get('x-truncated')).toBe('true');
+      expect(r.headers.get('x-reply-end')).toBe('limit');
+    });
+
+    test('a closed port gives 502 connection-refused naming the target', async () => {
+      const r = await send(refusedPort, 'x');
+      expect(r.status).toBe(502);
+      expect(r.code).toBe('connection-refused');
+      expect(r.text).toContain(`127.0.0.1:${refusedPort}`);
+    });
+
+    test('a peer that resets mid-reply gives 502 connection-reset', async () => {
+      const r = await send(peers.reset!.port, 'x');
+      expect(r.status).toBe(502);
+      expect(r.code).toBe('connection-reset');
+    });
+
+    test('a peer that closes before reading gives an empty reply or a reset, never a hang', async () => {
+      const r = await send(peers.closeAtOnce!.port, 'x');
+      expect([200, 502]).toContain(r.status);
+      if (r.status === 200) expect(r.body.length).toBe(0);
+      else expect(r.code).toBe('connection-reset');
+    });
+
+    test('a peer that half-closes after answering returns its answer', async () => {
+      const r = await send(peers.halfClose!.port, 'x');
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('bye:x');
+    });
+
+    test('an unresolvable name gives 502 with a resolve error', async () => {
+      const r = await send(peers.echo!.port, 'x', 'does-not-exist.invalid');
+      expect(r.status).toBe(502);
+      expect(kind.resolvesNames ? ['name-unresolvable', 'resolver-failure'] : ['lookup-refused']).toContain(r.code);
+    });
+
+    test.skipIf(!kind.resolvesNames)('a name resolves through ip-name-lookup (localhost)', async () => {
+      const r = await send(peers.echo!.port, 'by name', 'localhost');
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('echo:by name');
+    });
+
+    test('a bracketed IPv6 literal connects over IPv6 (when the machine has ::1)', async (ctx) => {
+      if (!(await hasIpv6Loopback())) ctx.skip();
+      const peer = await echoPeer('::1');
+      try {
+        const r = await send(peer.port, 'six', '[::1]');
+        expect(r.status).toBe(200);
+        expect(r.text).toBe('echo:six');
+        expect(r.headers.get('x-peer-address')).toBe(`[::1]:${peer.port}`);
+      } finally {
+        await peer.close();
+      }
+    });
+
+    test('50 concurrent requests each get their own reply, with no cross-talk', async () => {
+      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => send(peers.echo!.port, `message-${i}`)));
+      replies.forEach((r, i) => {
+        expect(r.status).toBe(200);
+        expect(r.text).toBe(`echo:message-${i}`);
+      });
+    });
+
+    const badInputs: [string, string, number, string][] = [
+      ['missing host', '/tcp/send?port=80&msg=x', 400, 'missing-parameter'],
+      ['missing port', '/tcp/send?host=127.0.0.1&msg=x', 400, 'missing-parameter'],
+      ['non-numeric port', '/tcp/send?host=127.0.0.1&port=abc', 400, 'invalid-port'],
+      ['port 0', '/tcp/send?host=127.0.0.1&port=0', 400, 'invalid-port'],
+      ['port 65536', '/tcp/send?host=127.0.0.1&port=65536', 400, 'invalid-port'],
+      ['negative port', '/tcp/send?host=127.0.0.1&port=-1', 400, 'invalid-port'],
+      ['CR/LF in host (header injection into GET /)', '/?host=127.0.0.1%0D%0AX-Evil:%201&port=80', 400, 'invalid-host'],
+      ['NUL in host', '/tcp/send?host=127.0.0.1%00&port=80', 400, 'invalid-host'],
+      ['space in host', '/tcp/send?host=exa%20mple.com&port=80', 400, 'invalid-host'],
+      ['CR/LF in port', '/?host=127.0.0.1&port=80%0D%0A', 400, 'invalid-port'],
+      ['invalid percent-encoding', '/tcp/send?host=127.0.0.1&port=80&msg=%zz', 400, 'invalid-encoding'],
+      ['repeated parameter', '/tcp/send?host=127.0.0.1&host=10.0.0.1&port=80', 400, 'duplicate-parameter'],
+      ['message over MAX_MESSAGE_BYTES', `/tcp/send?host=127.0.0.1&port=80&msg=${'a'.repeat(1025)}`, 413, 'message-too-large'],
+      ['unknown path', '/nope', 404, 'not-found'],
+    ];
+    test.each(badInputs)('bad input: %s → %i', async (_, path, status, code) => {
+      const r = await get(base, path);
+      expect(r.status).toBe(status);
+      expect(r.code).toBe(code);
+      expect(r.headers.get('content-type')).toBe('application/json');
+    });
+
+    test('wrong method → 405 with Allow: GET', async () => {
+      const r = await get(base, '/tcp/send?host=127.0.0.1&port=1', { method: 'POST', body: 'x' });
+      expect(r.status).toBe(405);
+      expect(r.code).toBe('method-not-allowed');
+      expect(r.headers.get('allow')).toBe('GET');
+    });
+
+    test('the service is healthy after every fault above, and no peer is left holding a connection', async () => {
+      expect((await get(base, '/health')).text).toBe('ok');
+      for (const [name, peer] of Object.entries(peers)) {
+        const settled = await eventually(async () => (await peer.openConnections()) === 0);
+        expect(settled, `${name} still has open connections`).toBe(true);
+      }
+    });
+
+    test.skipIf(kind.name.startsWith('local') === false)('10,000 requests leave no socket behind in the host process', { timeout: 600_000 }, async () => {
+      const run = async (count: number) => {
+        let next = 0;
+        const worker = async () => {
+          while (next < count) {
+            const i = next++;
+            const r = await send(peers.echoClose!.port, `n${i}`);
+            if (r.text !== `echo:n${i}`) throw new Error(`request ${i}: ${r.status} ${r.text}`);
+          }
+        };
+        await Promise.all(Array.from({ length: 20 }, worker));
+      };
+      await run(500); // warm every worker and keep-alive connection
+      await eventually(async () => (await peers.echoClose!.openConnections()) === 0);
+      const before = openSocketCount(host.pid);
+      await run(10_000);
+      expect(await eventually(async () => (await peers.echoClose!.openConnections()) === 0)).toBe(true);
+      // Keep-alive connections between dispatcher and workers may differ by a few; leaked sockets would be thousands.
+      const settled = await eventually(async () => openSocketCount(host.pid) <= before + 4);
+      expect(settled, `sockets before ${before}, after ${openSocketCount(host.pid)}`).toBe(true);
+    });
+  });
+}
