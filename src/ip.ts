@@ -21,7 +21,8 @@ export function parseIpv4(text: string): IpAddress | undefined | null {
   const parts = text.split('.');
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
   const last = parts[parts.length - 1] ?? '';
-  if (parseIpv4Number(last) === undefined) return undefined;
+  // Like the URL standard: text whose last label is numeric is an IPv4 address or invalid, never a name.
+  if (!/^[0-9]+$/.test(last) && parseIpv4Number(last) === undefined) return undefined;
   if (parts.length > 4) return null;
   const numbers: number[] = [];
   for (const part of parts) {

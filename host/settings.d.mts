@@ -1,0 +1,3 @@
+// Types for host/settings.mjs, used by tests.
+export const COMPONENT_SETTINGS: string[];
+export function componentEnvironment(env: Record<string, string | undefined>): Record<string, string>;

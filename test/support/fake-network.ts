@@ -1,0 +1,45 @@
+// A scripted stand-in for the socket module, for unit tests of everything above it.
+
+import { SocketFault } from '../../src/errors.js';
+import { formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/ip.js';
+import type { ExchangeLimits, Reply, TcpNetwork } from '../../src/tcp.js';
+
+export interface FakeCall {
+  to: string;
+  message: string;
+  limits: ExchangeLimits;
+}
+
+/**
+ * `names` maps a name to its addresses or to the fault its lookup throws; `peers` maps `addr:port`
+ * to a reply or a fault. Unknown addresses refuse the connection.
+ */
+export function fakeNetwork(options: {
+  names?: Record<string, IpAddress[] | SocketFault>;
+  peers?: Record<string, Reply | SocketFault | ((message: string) => Reply)>;
+}) {
+  const calls: FakeCall[] = [];
+  const lookups: string[] = [];
+  const network: TcpNetwork = {
+    resolve(name) {
+      lookups.push(name);
+      const entry = options.names?.[name];
+      if (entry === undefined) throw new SocketFault('resolve', 'name-unresolvable');
+      if (entry instanceof SocketFault) throw entry;
+      return entry;
+    },
+    exchange(to: SocketAddress, message: Uint8Array, limits: ExchangeLimits): Reply {
+      const key = formatSocketAddress(to);
+      const text = new TextDecoder().decode(message);
+      calls.push({ to: key, message: text, limits });
+      const peer = options.peers?.[key];
+      if (peer === undefined) throw new SocketFault('connect', 'connection-refused');
+      if (peer instanceof SocketFault) throw peer;
+      return typeof peer === 'function' ? peer(text) : peer;
+    },
+  };
+  return { network, calls, lookups };
+}
+
+export const v4 = (a: number, b: number, c: number, d: number): IpAddress => ({ tag: 'ipv4', val: [a, b, c, d] });
+export const reply = (text: string, end: Reply['end'] = 'closed'): Reply => ({ bytes: new TextEncoder().encode(text), end });

@@ -1,0 +1,182 @@
+import { describe, expect, test } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { Config, type Environment } from '../../src/config.js';
+import { SocketFault } from '../../src/errors.js';
+import type { IpAddress } from '../../src/ip.js';
+import type { Reply } from '../../src/tcp.js';
+import { fakeNetwork, reply, v4 } from '../support/fake-network.js';
+
+function appWith(
+  env: Environment,
+  options: { names?: Record<string, IpAddress[] | SocketFault>; peers?: Record<string, Reply | SocketFault | ((m: string) => Reply)> } = {},
+) {
+  const fake = fakeNetwork(options);
+  const config = new Config(env);
+  const app = createApp({ config: () => config, network: fake.network });
+  const call = async (path: string, init?: RequestInit) => {
+    const response = await app(new Request(`http://component.local${path}`, init));
+    const text = await response.text();
+    const code = response.headers.get('content-type') === 'application/json' ? (JSON.parse(text) as { error: { code: string } }).error.code : undefined;
+    return { status: response.status, text, code, headers: response.headers };
+  };
+  return { ...fake, call };
+}
+
+describe('routes', () => {
+  const { call } = appWith({}, { peers: { '127.0.0.1:7': reply('pong') } });
+  test.each([
+    ['GET', '/health', 200, undefined],
+    ['GET', '/tcp/send?host=127.0.0.1&port=7&msg=ping', 200, undefined],
+    ['POST', '/health', 405, 'method-not-allowed'],
+    ['HEAD', '/tcp/send', 405, 'method-not-allowed'],
+    ['DELETE', '/', 405, 'method-not-allowed'],
+    ['GET', '/health/', 404, 'not-found'],
+    ['GET', '/tcp', 404, 'not-found'],
+    ['GET', '/constructor', 404, 'not-found'],
+    ['GET', '/__proto__', 404, 'not-found'],
+    ['GET', '//evil.example/health', 404, 'not-found'],
+  ])('%s %s → %i', async (method, path, status, code) => {
+    const r = await call(path, { method });
+    expect(r.status).toBe(status);
+    expect(r.code).toBe(code);
+  });
+});
+
+describe('GET /', () => {
+  test('sends a well-formed HTTP/1.1 GET to the default target', async () => {
+    const { call, calls, lookups } = appWith({}, { names: { 'example.com': [v4(93, 184, 215, 14)] }, peers: { '93.184.215.14:80': reply('HTTP/1.1 200 OK\r\n\r\nhi') } });
+    const r = await call('/');
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('HTTP/1.1 200 OK\r\n\r\nhi');
+    expect(lookups).toEqual(['example.com']);
+    expect(calls[0]!.message).toBe('GET / HTTP/1.1\r\nHost: example.com\r\nUser-Agent: ai-agent-sockets/0.1.0\r\nAccept: */*\r\nConnection: close\r\n\r\n');
+  });
+
+  test('?host=&port= override the target, and the Host header carries a non-default port', async () => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:8082': reply('x') } });
+    expect((await call('/?host=127.0.0.1&port=8082')).status).toBe(200);
+    expect(calls[0]!.message).toContain('Host: 127.0.0.1:8082\r\n');
+  });
+
+  test('IPv6 targets appear bracketed in the Host header', async () => {
+    const { call, calls } = appWith({}, { peers: { '[::1]:8080': reply('x') } });
+    expect((await call('/?host=[::1]&port=8080')).status).toBe(200);
+    expect(calls[0]!.message).toContain('Host: [::1]:8080\r\n');
+  });
+
+  test('the default target comes from DEFAULT_TARGET_HOST and DEFAULT_TARGET_PORT', async () => {
+    const { call, calls } = appWith({ DEFAULT_TARGET_HOST: '10.0.0.9', DEFAULT_TARGET_PORT: '8080' }, { peers: { '10.0.0.9:8080': reply('x') } });
+    expect((await call('/')).status).toBe(200);
+    expect(calls[0]!.to).toBe('10.0.0.9:8080');
+  });
+
+  test('when the host refuses lookups, the configured fallback addresses are used', async () => {
+    const { call, calls } = appWith(
+      { DEFAULT_TARGET_FALLBACK_IPS: '192.0.2.1,192.0.2.2' },
+      { names: { 'example.com': new SocketFault('resolve', 'permanent-resolver-failure') }, peers: { '192.0.2.2:80': reply('second') } },
+    );
+    const r = await call('/');
+    expect(r.text).toBe('second');
+    expect(calls.map((c) => c.to)).toEqual(['192.0.2.1:80', '192.0.2.2:80']);
+  });
+
+  test('fallbacks do not apply to other names: a refused lookup is a 502 lookup-refused', async () => {
+    const { call } = appWith({}, { names: { 'other.example': new SocketFault('resolve', 'permanent-resolver-failure') } });
+    const r = await call('/?host=other.example');
+    expect(r.status).toBe(502);
+    expect(r.code).toBe('lookup-refused');
+  });
+
+  test('a malformed DEFAULT_TARGET_PORT fails requests for the default target only', async () => {
+    const { call } = appWith({ DEFAULT_TARGET_PORT: 'abc' }, { peers: { '127.0.0.1:80': reply('x') } });
+    const r = await call('/');
+    expect(r.status).toBe(503);
+    expect(r.code).toBe('config-invalid');
+    expect(r.text).toContain('DEFAULT_TARGET_PORT');
+    expect((await call('/?host=127.0.0.1&port=80')).status).toBe(200);
+    expect((await call('/health')).status).toBe(200);
+  });
+
+  test.each(['127.0.0.1%0D%0AX-Injected:%20yes', 'a%0Ab', 'a%00b', 'a%20b', 'a%09b'])('host=%s is rejected before anything is sent', async (host) => {
+    const { call, calls } = appWith({});
+    const r = await call(`/?host=${host}&port=80`);
+    expect(r.status).toBe(400);
+    expect(r.code).toBe('invalid-host');
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('GET /tcp/send', () => {
+  test('sends msg decoded as UTF-8 and returns the reply bytes', async () => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': (m) => reply(`echo:${m}`, 'idle') } });
+    const r = await call('/tcp/send?host=127.0.0.1&port=9&msg=hello%20wasi%20%C3%A9');
+    expect(r.text).toBe('echo:hello wasi é');
+    expect(r.headers.get('x-reply-end')).toBe('idle');
+    expect(calls[0]!.message).toBe('hello wasi é');
+  });
+
+  test('passes the configured limits to the socket module', async () => {
+    const { call, calls } = appWith({ CONNECT_TIMEOUT_MS: '111', REPLY_IDLE_MS: '22', MAX_REPLY_BYTES: '333' }, { peers: { '127.0.0.1:9': reply('') } });
+    await call('/tcp/send?host=127.0.0.1&port=9');
+    expect(calls[0]!.limits).toMatchObject({ connectTimeoutMs: 111, replyIdleMs: 22, maxReplyBytes: 333 });
+    expect(calls[0]!.limits.deadlineMs).toBeLessThanOrEqual(30_000);
+  });
+
+  test('a reply cut at the cap is marked X-Truncated: true', async () => {
+    const { call } = appWith({}, { peers: { '127.0.0.1:9': reply('xxxx', 'limit') } });
+    const r = await call('/tcp/send?host=127.0.0.1&port=9');
+    expect(r.headers.get('x-truncated')).toBe('true');
+  });
+
+  test('a message over MAX_MESSAGE_BYTES (counted in UTF-8 bytes) is 413', async () => {
+    const { call, calls } = appWith({ MAX_MESSAGE_BYTES: '4' });
+    const r = await call('/tcp/send?host=127.0.0.1&port=9&msg=%C3%A9%C3%A9%C3%A9');
+    expect(r.status).toBe(413);
+    expect(r.code).toBe('message-too-large');
+    expect(r.text).toContain('MAX_MESSAGE_BYTES');
+    expect(calls).toEqual([]);
+  });
+
+  test('resolved addresses are tried IPv4 first, in order, until one connects', async () => {
+    const six: IpAddress = { tag: 'ipv6', val: [0x2001, 0xdb8, 0, 0, 0, 0, 0, 1] };
+    const { call, calls } = appWith({}, { names: { 'multi.example': [six, v4(192, 0, 2, 1), v4(192, 0, 2, 2)] }, peers: { '[2001:db8::1]:5': reply('v6') } });
+    const r = await call('/tcp/send?host=multi.example&port=5');
+    expect(r.text).toBe('v6');
+    expect(calls.map((c) => c.to)).toEqual(['192.0.2.1:5', '192.0.2.2:5', '[2001:db8::1]:5']);
+  });
+
+  test('when every address fails to connect, the error says how many were tried', async () => {
+    const { call } = appWith({}, { names: { 'multi.example': [v4(192, 0, 2, 1), v4(192, 0, 2, 2)] } });
+    const r = await call('/tcp/send?host=multi.example&port=5');
+    expect(r.status).toBe(502);
+    expect(r.code).toBe('connection-refused');
+    expect(r.text).toContain('tried 2 addresses');
+  });
+
+  test('a failure after connecting is final: the next address is not tried', async () => {
+    const { call, calls } = appWith(
+      {},
+      { names: { 'multi.example': [v4(192, 0, 2, 1), v4(192, 0, 2, 2)] }, peers: { '192.0.2.1:5': new SocketFault('read', 'deadline'), '192.0.2.2:5': reply('x') } },
+    );
+    const r = await call('/tcp/send?host=multi.example&port=5');
+    expect(r.status).toBe(504);
+    expect(r.code).toBe('read-timeout');
+    expect(calls).toHaveLength(1);
+  });
+
+  test.each([
+    ['', 400, 'missing-parameter'],
+    ['?host=127.0.0.1', 400, 'missing-parameter'],
+    ['?port=80', 400, 'missing-parameter'],
+    ['?host=&port=80', 400, 'missing-parameter'],
+    ['?host=127.0.0.1&port=0x50', 400, 'invalid-port'],
+    ['?host=127.0.0.1&port=1e3', 400, 'invalid-port'],
+    ['?host=127.0.0.1&port=80&port=81', 400, 'duplicate-parameter'],
+    ['?host=127.0.0.1&port=80&msg=%E0%A4%A', 400, 'invalid-encoding'],
+  ])('%s → %i %s', async (query, status, code) => {
+    const { call } = appWith({});
+    const r = await call(`/tcp/send${query}`);
+    expect(r.status).toBe(status);
+    expect(r.code).toBe(code);
+  });
+});

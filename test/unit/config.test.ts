@@ -1,0 +1,76 @@
+import { describe, expect, test } from 'vitest';
+import { Config, NUMERIC_SETTINGS } from '../../src/config.js';
+import { ServiceError } from '../../src/errors.js';
+import { formatIp } from '../../src/ip.js';
+
+function failure(run: () => unknown): ServiceError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ServiceError) return error;
+    throw error;
+  }
+  throw new Error('expected a ServiceError');
+}
+
+describe('Config.limits', () => {
+  test('defaults: connect 5 s, deadline 30 s, reply cap 1 MiB, message cap 64 KiB', () => {
+    expect(new Config({}).limits).toEqual({
+      connectTimeoutMs: 5000,
+      requestDeadlineMs: 30000,
+      replyIdleMs: 200,
+      maxReplyBytes: 1048576,
+      maxMessageBytes: 65536,
+    });
+  });
+
+  test('reads every setting from its variable', () => {
+    const limits = new Config({ CONNECT_TIMEOUT_MS: '100', REQUEST_DEADLINE_MS: '200', REPLY_IDLE_MS: '30', MAX_REPLY_BYTES: '40', MAX_MESSAGE_BYTES: '50' }).limits;
+    expect(limits).toEqual({ connectTimeoutMs: 100, requestDeadlineMs: 200, replyIdleMs: 30, maxReplyBytes: 40, maxMessageBytes: 50 });
+  });
+
+  test.each(Object.values(NUMERIC_SETTINGS).flatMap((s) => [
+    [s.name, String(s.max + 1)],
+    [s.name, 'abc'],
+    [s.name, '-1'],
+    [s.name, '1.5'],
+    [s.name, '1e3'],
+  ]))('%s=%s is config-invalid, naming the variable and the bounds', (name, value) => {
+    const error = failure(() => new Config({ [name]: value }).limits);
+    expect(error.code).toBe('config-invalid');
+    expect(error.message).toContain(name);
+    expect(error.message).toMatch(/from \d+ to \d+/);
+  });
+});
+
+describe('Config.defaultTarget', () => {
+  test('defaults to example.com:80 with its fallback addresses', () => {
+    const target = new Config({}).defaultTarget;
+    expect(target.host).toBe('example.com');
+    expect(target.port).toBe(80);
+    expect(target.fallbackAddresses.length).toBeGreaterThan(0);
+  });
+
+  test('another default host has no fallbacks unless configured', () => {
+    expect(new Config({ DEFAULT_TARGET_HOST: 'db.internal' }).defaultTarget.fallbackAddresses).toEqual([]);
+    const configured = new Config({ DEFAULT_TARGET_HOST: 'db.internal', DEFAULT_TARGET_FALLBACK_IPS: '10.0.0.5, [::1]' }).defaultTarget;
+    expect(configured.fallbackAddresses.map(formatIp)).toEqual(['10.0.0.5', '::1']);
+  });
+
+  test.each([
+    ['DEFAULT_TARGET_PORT', 'abc'],
+    ['DEFAULT_TARGET_PORT', '0'],
+    ['DEFAULT_TARGET_HOST', 'a b'],
+    ['DEFAULT_TARGET_HOST', 'a\r\nb'],
+    ['DEFAULT_TARGET_FALLBACK_IPS', '1.2.3'],
+    ['DEFAULT_TARGET_FALLBACK_IPS', 'example.com'],
+  ])('%s=%j is config-invalid', (name, value) => {
+    const error = failure(() => new Config({ [name]: value }).defaultTarget);
+    expect(error.code).toBe('config-invalid');
+    expect(error.message).toContain(name);
+  });
+
+  test('a malformed default target does not break the limits', () => {
+    expect(new Config({ DEFAULT_TARGET_PORT: 'abc' }).limits.connectTimeoutMs).toBe(5000);
+  });
+});

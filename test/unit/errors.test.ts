@@ -1,0 +1,84 @@
+import { describe, expect, test } from 'vitest';
+import { ServiceError, SocketFault, errorResponse, fromSocketFault, type WasiSocketErrorCode } from '../../src/errors.js';
+
+// Every wasi:sockets error code and the status it must map to.
+const WASI_CODES: [WasiSocketErrorCode, number, string][] = [
+  ['unknown', 502, 'network-error'],
+  ['access-denied', 502, 'network-denied-by-host'],
+  ['not-supported', 502, 'network-unsupported'],
+  ['invalid-argument', 400, 'invalid-target'],
+  ['out-of-memory', 503, 'socket-limit'],
+  ['timeout', 504, 'connect-timeout'],
+  ['concurrency-conflict', 500, 'internal'],
+  ['not-in-progress', 500, 'internal'],
+  ['would-block', 500, 'internal'],
+  ['invalid-state', 500, 'internal'],
+  ['new-socket-limit', 503, 'socket-limit'],
+  ['address-not-bindable', 503, 'socket-limit'],
+  ['address-in-use', 503, 'socket-limit'],
+  ['remote-unreachable', 502, 'host-unreachable'],
+  ['connection-refused', 502, 'connection-refused'],
+  ['connection-reset', 502, 'connection-reset'],
+  ['connection-aborted', 502, 'connection-aborted'],
+  ['datagram-too-large', 500, 'internal'],
+  ['name-unresolvable', 502, 'name-unresolvable'],
+  ['temporary-resolver-failure', 502, 'resolver-failure'],
+  ['permanent-resolver-failure', 502, 'lookup-refused'],
+];
+
+describe('fromSocketFault(fault, target, address)', () => {
+  test('the table covers every code of wasi:sockets/network.error-code in the vendored WIT', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const wit = await readFile(new URL('../../wit/deps/sockets-0.2.12/package.wit', import.meta.url), 'utf8');
+    const body = /enum error-code \{([^}]*)\}/.exec(wit)?.[1] ?? '';
+    const codes = body.split(',').map((s) => s.trim()).filter(Boolean);
+    expect(codes.sort()).toEqual(WASI_CODES.map(([c]) => c).sort());
+  });
+
+  test.each(WASI_CODES)('%s → %i %s', (code, status, mapped) => {
+    const error = fromSocketFault(new SocketFault('connect', code), 'example.com:80', '93.184.215.14:80');
+    expect(error.status).toBe(status);
+    expect(error.code).toBe(mapped);
+    expect(error.cause).toBeInstanceOf(SocketFault);
+  });
+
+  test.each([
+    ['resolve', 'resolve-timeout'],
+    ['connect', 'connect-timeout'],
+    ['write', 'write-timeout'],
+    ['read', 'read-timeout'],
+  ] as const)('a deadline during %s → 504 %s', (stage, code) => {
+    const error = fromSocketFault(new SocketFault(stage, 'deadline'), 'example.com:80');
+    expect(error.status).toBe(504);
+    expect(error.code).toBe(code);
+    expect(error.message).toContain('example.com:80');
+  });
+
+  test('messages name the target and the address used', () => {
+    const error = fromSocketFault(new SocketFault('connect', 'connection-refused'), 'example.com:80', '93.184.215.14:80');
+    expect(error.message).toContain('example.com:80 (93.184.215.14:80)');
+  });
+});
+
+describe('errorResponse(error)', () => {
+  test('a service error keeps its status, code and headers', async () => {
+    const response = errorResponse(new ServiceError('method-not-allowed', 405, 'GET only', { headers: { allow: 'GET' } }));
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET');
+    expect(await response.json()).toEqual({ error: { code: 'method-not-allowed', message: 'GET only' } });
+  });
+
+  test('anything else is a generic 500 that does not leak its message', async () => {
+    const original = console.error;
+    console.error = () => {};
+    try {
+      const response = errorResponse(new Error('secret detail'));
+      expect(response.status).toBe(500);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('internal');
+      expect(body.error.message).not.toContain('secret');
+    } finally {
+      console.error = original;
+    }
+  });
+});

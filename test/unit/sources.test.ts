@@ -1,0 +1,58 @@
+// Checks that keep generated and vendored files, and lists kept in two places, from drifting apart.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { COMPONENT_SETTINGS } from '../../host/settings.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const jcoDir = join(dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco')), '..');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+describe('generated and vendored files', () => {
+  test('src/generated/wit is what `npm run wit-types` generates from wit/', () => {
+    const out = mkdtempSync(join(tmpdir(), 'wit-types-'));
+    const result = spawnSync(process.execPath, [join(jcoDir, 'dist/jco.js'), 'guest-types', 'wit', '-o', out, '--world-name', 'ai-agent-sockets', '-q'], { cwd: root });
+    expect(result.status, String(result.stderr)).toBe(0);
+    const committed = join(root, 'src/generated/wit');
+    expect(filesUnder(out)).toEqual(filesUnder(committed));
+    for (const file of filesUnder(out)) expect(readFileSync(join(committed, file), 'utf8'), file).toBe(readFileSync(join(out, file), 'utf8'));
+  });
+
+  test('wit/deps holds canonical WASI 0.2.12 WIT (http re-versioned to 0.2.10 only in its own name)', () => {
+    const canonical = join(jcoDir, 'lib/wit/builtin/0.2.12');
+    for (const dir of readdirSync(join(root, 'wit/deps'))) {
+      const [name, version] = dir.split(/-(?=0\.)/) as [string, string];
+      const vendored = readFileSync(join(root, 'wit/deps', dir, 'package.wit'), 'utf8');
+      let expected = readFileSync(join(canonical, `wasi-${name}`, 'package.wit'), 'utf8');
+      if (version === '0.2.10') expected = expected.replace(/^package wasi:http@0\.2\.12;/m, 'package wasi:http@0.2.10;').replace(/wasi:http\/([a-z-]+)@0\.2\.12/g, 'wasi:http/$1@0.2.10');
+      expect(vendored, dir).toBe(expected);
+    }
+  });
+});
+
+describe('settings', () => {
+  test('the local host forwards exactly the variables the component reads', () => {
+    const read = new Set<string>();
+    for (const file of readdirSync(join(root, 'src')).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(join(root, 'src', file), 'utf8');
+      for (const m of text.matchAll(/(?:name: '|env\.|env\[')([A-Z][A-Z0-9_]{3,})/g)) read.add(m[1]!);
+    }
+    expect([...read].sort()).toEqual([...COMPONENT_SETTINGS].sort());
+  });
+
+  test('the README documents every setting', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const name of [...COMPONENT_SETTINGS, 'POOL_SIZE', 'QUEUE_LIMIT', 'PORT', 'HOST']) expect(readme, name).toContain(`\`${name}\``);
+  });
+});
