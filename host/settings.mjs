@@ -10,9 +10,19 @@ export const COMPONENT_SETTINGS = [
   'REPLY_IDLE_MS',
   'MAX_REPLY_BYTES',
   'MAX_MESSAGE_BYTES',
+  'ALLOWED_TARGETS',
+  'DENIED_TARGETS',
+  'AUTH_TOKEN',
 ];
 
 /** The subset of `env` the component may see: nothing else of the host's environment leaks in. */
 export function componentEnvironment(env) {
   return Object.fromEntries(COMPONENT_SETTINGS.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
 }
+
+/**
+ * What `npm start` allows when ALLOWED_TARGETS is not set in its environment: loopback (so the README's
+ * quick start works) and the public internet. Private, link-local and metadata ranges stay denied, because
+ * `0.0.0.0/0` is less specific than the built-in deny entries.
+ */
+export const LOCAL_PROFILE_ALLOWED_TARGETS = '127.0.0.0/8:*,[::1]:*,0.0.0.0/0:*,[::/0]:*';

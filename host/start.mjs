@@ -2,6 +2,7 @@
 
 import { build } from '../scripts/build.mjs';
 import { POOL_SETTINGS, startServer } from './server.mjs';
+import { LOCAL_PROFILE_ALLOWED_TARGETS } from './settings.mjs';
 
 function readSetting(setting) {
   const raw = process.env[setting.name];
@@ -16,17 +17,25 @@ function readSetting(setting) {
 
 const port = readSetting({ name: 'PORT', defaultValue: 8081, min: 0, max: 65535 });
 const host = process.env.HOST || '0.0.0.0';
+// The local profile: loopback is reachable unless ALLOWED_TARGETS says otherwise (set it, even empty, to opt out).
+const env = { ...process.env };
+if (env.ALLOWED_TARGETS === undefined) env.ALLOWED_TARGETS = LOCAL_PROFILE_ALLOWED_TARGETS;
+
 const { path: componentPath } = await build({ ifStale: true });
 const server = await startServer({
   componentPath,
   port,
   host,
-  env: process.env,
+  env,
   poolSize: readSetting(POOL_SETTINGS.poolSize),
   queueLimit: readSetting(POOL_SETTINGS.queueLimit),
 });
 await server.ready;
 console.error(`ai-agent-sockets listening on ${server.url} (${server.stats().workers} workers)`);
+console.error(`allowed targets: ${env.ALLOWED_TARGETS || '(component default: anything outside the built-in deny list)'}`);
+if (!env.AUTH_TOKEN && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
+  console.error(`warning: AUTH_TOKEN is not set and the server listens on ${host}: anyone who can reach this port can open connections through it`);
+}
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {

@@ -1,5 +1,6 @@
 // The HTTP API as a plain Request → Response function: routing, input validation, and response shapes.
 
+import { requireBearer } from './auth.js';
 import type { Config } from './config.js';
 import { ServiceError, errorResponse } from './errors.js';
 import { formatSocketAddress } from './ip.js';
@@ -30,6 +31,10 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
     try {
       const url = new URL(request.url);
       const handler = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+      if (url.pathname !== '/health') {
+        const token = deps.config().authToken;
+        if (token !== undefined) requireBearer(request, token);
+      }
       if (!handler) throw new ServiceError('not-found', 404, `no endpoint at ${url.pathname}; try /health, / or /tcp/send`);
       if (request.method !== 'GET') {
         throw new ServiceError('method-not-allowed', 405, `${url.pathname} accepts only GET`, { headers: { allow: 'GET' } });
@@ -62,8 +67,7 @@ function httpGet(query: Map<string, string>, deps: AppDeps): Response {
   }
   const authority = target.port === 80 ? formatTarget(target).replace(/:80$/, '') : formatTarget(target);
   const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
-  const message = new TextEncoder().encode(request);
-  return replyResponse(exchangeWith(deps.network, target, message, deps.config().limits, fallbacksFor(target, deps)));
+  return send(deps, target, new TextEncoder().encode(request));
 }
 
 /** GET /tcp/send — connect to host:port, send `msg` (UTF-8), return the raw reply. */
@@ -78,7 +82,14 @@ function tcpSend(query: Map<string, string>, deps: AppDeps): Response {
       `msg is ${message.length} bytes; the limit is ${limits.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`,
     );
   }
-  return replyResponse(exchangeWith(deps.network, target, message, limits, fallbacksFor(target, deps)));
+  return send(deps, target, message);
+}
+
+function send(deps: AppDeps, target: Target, message: Uint8Array): Response {
+  const config = deps.config();
+  return replyResponse(
+    exchangeWith(deps.network, { target, message, limits: config.limits, policy: config.policy, fallbackAddresses: fallbacksFor(target, deps) }),
+  );
 }
 
 /** Fallback addresses apply to the default target's name only, whichever endpoint names it. */

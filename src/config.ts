@@ -2,6 +2,7 @@
 
 import { ServiceError } from './errors.js';
 import { type IpAddress, parseIpv6 } from './ip.js';
+import { Policy, canonicalAddress, parseEntries } from './policy.js';
 
 /** Read-only view of the environment the host gave the component. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -53,7 +54,22 @@ export const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.13
 export class Config {
   #limits?: Limits;
   #defaultTarget?: DefaultTarget;
+  #policy?: Policy;
+  #authToken?: { value: string | undefined };
   constructor(private readonly env: Environment) {}
+
+  /** Where connections may go: ALLOWED_TARGETS (unset: anything not denied) and DENIED_TARGETS plus the built-in deny list. */
+  get policy(): Policy {
+    const allowed = this.env.ALLOWED_TARGETS?.trim();
+    this.#policy ??= new Policy(allowed ? parseEntries('ALLOWED_TARGETS', allowed) : undefined, parseEntries('DENIED_TARGETS', this.env.DENIED_TARGETS ?? ''));
+    return this.#policy;
+  }
+
+  /** The bearer token every endpoint but /health requires, or undefined when AUTH_TOKEN is unset or empty. */
+  get authToken(): string | undefined {
+    this.#authToken ??= { value: readAuthToken(this.env) };
+    return this.#authToken.value;
+  }
 
   /** Limits of every outbound exchange; throws `config-invalid` naming the variable if one is malformed. */
   get limits(): Limits {
@@ -89,6 +105,20 @@ function readNumber(env: Environment, setting: NumericSetting): number {
   return value;
 }
 
+/** Tokens shorter than this are guessable; a deployment that sets one must set a real one. */
+const MIN_TOKEN_LENGTH = 16;
+
+function readAuthToken(env: Environment): string | undefined {
+  const raw = env.AUTH_TOKEN;
+  if (raw === undefined || raw === '') return undefined;
+  // Never echo the value of a secret in an error message.
+  const fail = (why: string) => new ServiceError('config-invalid', 503, `setting AUTH_TOKEN is invalid: ${why}`);
+  if (raw.includes('{{')) throw fail('it looks like an unexpanded template ({{ ... }}); provide the secret itself');
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw fail('use printable ASCII without spaces');
+  if (raw.length < MIN_TOKEN_LENGTH) throw fail(`use at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
+  return raw;
+}
+
 function readDefaultTarget(env: Environment): DefaultTarget {
   const rawHost = env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST;
   if (!/^[A-Za-z0-9_.:[\]-]{1,253}$/.test(rawHost)) {
@@ -120,5 +150,6 @@ function parsePlainAddress(text: string): IpAddress | undefined {
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   const v4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/.test(bare);
   if (v4) return { tag: 'ipv4', val: bare.split('.').map(Number) as [number, number, number, number] };
-  return parseIpv6(bare);
+  const v6 = parseIpv6(bare);
+  return v6 && canonicalAddress(v6);
 }

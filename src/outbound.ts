@@ -1,6 +1,7 @@
 // One outbound exchange for a validated target: resolve (with fallbacks), try each address, map faults.
 
 import type { Limits } from './config.js';
+import { type Policy, canonicalAddress } from './policy.js';
 import { ServiceError, SocketFault, fromSocketFault } from './errors.js';
 import { type IpAddress, type SocketAddress, formatSocketAddress } from './ip.js';
 import { formatTarget, type Target } from './target.js';
@@ -15,24 +16,24 @@ export interface Exchange extends Reply {
 const LOOKUP_REFUSED = new Set(['permanent-resolver-failure', 'access-denied', 'not-supported']);
 
 /**
- * Connects to `target`, sends `message` and returns the reply. Names are resolved through the network;
+ * Connects to `target`, sends `message` and returns the reply, if the policy allows every address. Names are resolved through the network;
  * when the host refuses lookups, `fallbackAddresses` (configured for the default target) are used.
  * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
  */
 export function exchangeWith(
   network: TcpNetwork,
-  target: Target,
-  message: Uint8Array,
-  limits: Limits,
-  fallbackAddresses: IpAddress[] = [],
+  { target, message, limits, policy, fallbackAddresses = [] }: { target: Target; message: Uint8Array; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[] },
 ): Exchange {
   const startedAt = Date.now();
   const timeLeft = () => limits.requestDeadlineMs - (Date.now() - startedAt);
   const shown = formatTarget(target);
-  const addresses = addressesOf(network, target, Math.min(limits.connectTimeoutMs, limits.requestDeadlineMs), fallbackAddresses);
+  const addresses = addressesOf(network, target, Math.min(limits.connectTimeoutMs, limits.requestDeadlineMs), fallbackAddresses).map(canonicalAddress);
   if (addresses.length === 0) {
     throw new ServiceError('name-unresolvable', 502, `the name in ${shown} resolved to no addresses`);
   }
+  // Every address is checked before any is tried, and only checked addresses are connected to:
+  // a name that resolves to one denied address is refused whole (DNS rebinding, split answers).
+  policy.check(target.host, target.kind === 'name', addresses, target.port);
   let lastFault: { fault: SocketFault; address: string } | undefined;
   for (const address of addresses) {
     const to = { address, port: target.port };

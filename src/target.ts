@@ -2,6 +2,7 @@
 
 import { ServiceError } from './errors.js';
 import { type IpAddress, parseIpv4, parseIpv6, formatIp } from './ip.js';
+import { canonicalAddress } from './policy.js';
 
 /** A destination as the caller named it, validated: either a DNS name or an IP literal. */
 export type Target =
@@ -25,8 +26,9 @@ export function parseHost(raw: string): { host: string; address?: IpAddress } {
     throw new ServiceError('invalid-host', 400, `host ${shown} has an IPv6 zone id; zone ids are not supported, use a global address`);
   }
   if (bracketed || bare.includes(':')) {
-    const v6 = parseIpv6(bare);
-    if (!v6) throw new ServiceError('invalid-host', 400, `host ${shown} is not a valid IPv6 address`);
+    const parsed = parseIpv6(bare);
+    if (!parsed) throw new ServiceError('invalid-host', 400, `host ${shown} is not a valid IPv6 address`);
+    const v6 = canonicalAddress(parsed);
     return { host: formatIp(v6), address: v6 };
   }
   const v4 = parseIpv4(bare);

@@ -24,6 +24,8 @@ const LIMITS = {
   REPLY_IDLE_MS: '200',
   MAX_REPLY_BYTES: '65536',
   MAX_MESSAGE_BYTES: '1024',
+  // The test peers live on loopback, which the component denies unless allowed.
+  ALLOWED_TARGETS: '127.0.0.0/8:*,[::1]:*',
 };
 
 interface Reply {

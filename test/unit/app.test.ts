@@ -6,12 +6,15 @@ import type { IpAddress } from '../../src/ip.js';
 import type { Reply } from '../../src/tcp.js';
 import { fakeNetwork, reply, v4 } from '../support/fake-network.js';
 
+const LOCAL_PROFILE = '127.0.0.0/8:*,10.0.0.0/8:*,[::1]:*,0.0.0.0/0:*,[::/0]:*';
+
 function appWith(
   env: Environment,
   options: { names?: Record<string, IpAddress[] | SocketFault>; peers?: Record<string, Reply | SocketFault | ((m: string) => Reply)> } = {},
 ) {
   const fake = fakeNetwork(options);
-  const config = new Config(env);
+  // Unit tests of routing use loopback and private addresses: allow them, as the local profile does.
+  const config = new Config({ ALLOWED_TARGETS: LOCAL_PROFILE, ...env });
   const app = createApp({ config: () => config, network: fake.network });
   const call = async (path: string, init?: RequestInit) => {
     const response = await app(new Request(`http://component.local${path}`, init));
