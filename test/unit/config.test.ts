@@ -74,3 +74,15 @@ describe('Config.defaultTarget', () => {
     expect(new Config({ DEFAULT_TARGET_PORT: 'abc' }).limits.connectTimeoutMs).toBe(5000);
   });
 });
+
+describe('Config.policy', () => {
+  test.each([
+    ['ALLOWED_TARGETS', '10.0.0.0/99:80'],
+    ['ALLOWED_TARGETS', '127.0.0.1'],
+    ['DENIED_TARGETS', 'example.com:http'],
+  ])('%s=%j is config-invalid, naming the variable', (name, value) => {
+    const error = failure(() => new Config({ [name]: value }).policy);
+    expect(error.code).toBe('config-invalid');
+    expect(error.message).toContain(name);
+  });
+});
