@@ -1,0 +1,270 @@
+// Safe to expose: hostile input, denied destinations, authentication, fault peers and a bounded abuse run,
+// all through the built component on a real host, against real peers on 127.0.0.1.
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ALL_HOSTS, openSocketCount, type RunningHost } from '../support/hosts.js';
+import {
+  closeAtOncePeer,
+  closedPort,
+  dripPeer,
+  echoAndClosePeer,
+  echoPeer,
+  endlessPeer,
+  eventually,
+  halfClosePeer,
+  httpPeer,
+  keepOpenPeer,
+  resetPeer,
+  silentPeer,
+  type Peer,
+} from '../support/peers.js';
+
+const TOKEN = 'e2e-token-0123456789abcdef';
+const DEADLINE_MS = 2000;
+const CONNECT_MS = 1000;
+/** Slack for process scheduling on a loaded 2-core machine; the component's own deadlines are what is tested. */
+const SLACK_MS = 1500;
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  code?: string;
+  ms: number;
+}
+
+async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<Reply> {
+  const started = performance.now();
+  const response = await fetch(`${base}${path}`, { headers });
+  const text = await response.text();
+  const ms = performance.now() - started;
+  let code: string | undefined;
+  if (response.headers.get('content-type') === 'application/json') code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+  return { status: response.status, headers: response.headers, text, code, ms };
+}
+
+for (const kind of ALL_HOSTS) {
+  describe.skipIf(kind.unavailable !== undefined)(`safe to expose, on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
+    const peers: Record<string, Peer> = {};
+    let web: Awaited<ReturnType<typeof httpPeer>>;
+    let strict: RunningHost; // the component's own defaults, plus a token
+    let lenient: RunningHost; // loopback allowed, as in the local profile
+    let refusedPort = 0;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+
+    beforeAll(async () => {
+      web = await httpPeer();
+      Object.assign(peers, {
+        echo: await echoPeer(),
+        echoClose: await echoAndClosePeer(),
+        keepOpen: await keepOpenPeer(),
+        silent: await silentPeer(),
+        endless: await endlessPeer(),
+        drip: await dripPeer(100),
+        reset: await resetPeer(),
+        closeAtOnce: await closeAtOncePeer(),
+        halfClose: await halfClosePeer(),
+      });
+      refusedPort = await closedPort();
+      const limits = { REQUEST_DEADLINE_MS: String(DEADLINE_MS), CONNECT_TIMEOUT_MS: String(CONNECT_MS), MAX_MESSAGE_BYTES: '1024', MAX_REPLY_BYTES: '65536' };
+      [strict, lenient] = await Promise.all([
+        // An explicitly empty ALLOWED_TARGETS opts out of the local profile: the component's defaults apply.
+        kind.start({ ...limits, ALLOWED_TARGETS: '', AUTH_TOKEN: TOKEN, DEFAULT_TARGET_HOST: '127.0.0.1', DEFAULT_TARGET_PORT: String(web.port) }),
+        kind.start({ ...limits, ALLOWED_TARGETS: '127.0.0.0/8:*,[::1]:*', DEFAULT_TARGET_HOST: '127.0.0.1', DEFAULT_TARGET_PORT: String(web.port) }),
+      ]);
+    });
+
+    afterAll(async () => {
+      await Promise.all([strict?.close(), lenient?.close()]);
+      await Promise.all([web?.close(), ...Object.values(peers).map((p) => p.close())]);
+    });
+
+    describe('hostile input through the real component (default policy, AUTH_TOKEN set)', () => {
+      // Every case points at a real echo peer on loopback: if a check were missing, the request would get 200.
+      const cases = (): [string, string, number, string][] => {
+        const p = peers.echo!.port;
+        const send = (host: string, port: string | number = p) => `/tcp/send?host=${host}&port=${port}&msg=x`;
+        return [
+          ['dotted loopback', send('127.0.0.1'), 403, 'destination-denied'],
+          ['decimal 2130706433', send('2130706433'), 403, 'destination-denied'],
+          ['hex 0x7f.1', send('0x7f.1'), 403, 'destination-denied'],
+          ['hex 0x7f000001', send('0x7f000001'), 403, 'destination-denied'],
+          ['octal 0177.0.0.1', send('0177.0.0.1'), 403, 'destination-denied'],
+          ['short 127.1', send('127.1'), 403, 'destination-denied'],
+          ['trailing dot 127.0.0.1.', send('127.0.0.1.'), 403, 'destination-denied'],
+          ['percent-encoded 127.0.0.%31', send('127.0.0.%31'), 403, 'destination-denied'],
+          ['fully percent-encoded', send('%31%32%37%2e%30%2e%30%2e%31'), 403, 'destination-denied'],
+          ['IPv6 loopback bracketed', send('[::1]'), 403, 'destination-denied'],
+          ['IPv6 loopback bare', send('::1'), 403, 'destination-denied'],
+          ['IPv6 long form', send('[0:0:0:0:0:0:0:1]'), 403, 'destination-denied'],
+          ['IPv4-mapped IPv6', send('[::ffff:127.0.0.1]'), 403, 'destination-denied'],
+          ['IPv4-mapped IPv6, hex', send('[::ffff:7f00:1]'), 403, 'destination-denied'],
+          ['NAT64 form', send('[64:ff9b::7f00:1]'), 403, 'destination-denied'],
+          ['6to4 form', send('[2002:7f00:1::]'), 403, 'destination-denied'],
+          ['unspecified 0.0.0.0', send('0.0.0.0'), 403, 'destination-denied'],
+          ['cloud metadata', send('169.254.169.254', 80), 403, 'destination-denied'],
+          ['cloud metadata, decimal', send('2852039166', 80), 403, 'destination-denied'],
+          ['AWS IPv6 metadata', send('[fd00:ec2::254]', 80), 403, 'destination-denied'],
+          ['private 10/8', send('10.0.0.1', 80), 403, 'destination-denied'],
+          ['private 192.168/16', send('192.168.0.1', 80), 403, 'destination-denied'],
+          ['zone id', send('[fe80::1%25eth0]'), 400, 'invalid-host'],
+          ['zone id, bare', send('fe80::1%25eth0'), 400, 'invalid-host'],
+          ['CR/LF in host', send('127.0.0.1%0D%0AHost:%20evil'), 400, 'invalid-host'],
+          ['LF in host', send('a%0Ab'), 400, 'invalid-host'],
+          ['NUL in host', send('127.0.0.1%00.evil.com'), 400, 'invalid-host'],
+          ['space in host', send('127.0.0.1%20'), 400, 'invalid-host'],
+          ['CR/LF in port', send('127.0.0.1', '80%0D%0A'), 400, 'invalid-port'],
+          ['space in port', send('127.0.0.1', '%2080'), 400, 'invalid-port'],
+          ['NUL in port', send('127.0.0.1', '80%00'), 400, 'invalid-port'],
+          ['port 0', send('127.0.0.1', 0), 400, 'invalid-port'],
+          ['port 65536', send('127.0.0.1', 65536), 400, 'invalid-port'],
+          ['port -1', send('127.0.0.1', -1), 400, 'invalid-port'],
+          ['port 1e3', send('127.0.0.1', '1e3'), 400, 'invalid-port'],
+          ['port 0x50', send('127.0.0.1', '0x50'), 400, 'invalid-port'],
+          ['port 080', send('127.0.0.1', '080'), 400, 'invalid-port'],
+          ['huge port', send('127.0.0.1', '9'.repeat(500)), 400, 'invalid-port'],
+          ['empty host', send(''), 400, 'missing-parameter'],
+          ['empty port', send('127.0.0.1', ''), 400, 'missing-parameter'],
+          ['huge host', send('a'.repeat(4000)), 400, 'invalid-host'],
+          ['huge message', `/tcp/send?host=127.0.0.1&port=${p}&msg=${'x'.repeat(1025)}`, 413, 'message-too-large'],
+          ['repeated host', `/tcp/send?host=1.1.1.1&host=127.0.0.1&port=${p}`, 400, 'duplicate-parameter'],
+          ['repeated port', `/tcp/send?host=127.0.0.1&port=${p}&port=${p}`, 400, 'duplicate-parameter'],
+          ['invalid percent-encoding', `/tcp/send?host=127.0.0.1&port=${p}&msg=%zz`, 400, 'invalid-encoding'],
+          ['truncated percent-encoding', `/tcp/send?host=127.0.0.1&port=${p}&msg=abc%`, 400, 'invalid-encoding'],
+          ['non-UTF-8 bytes', `/tcp/send?host=127.0.0.1&port=${p}&msg=%FF%FE`, 400, 'invalid-encoding'],
+          ['overlong UTF-8', `/tcp/send?host=127.0.0.1&port=${p}&msg=%C0%AF`, 400, 'invalid-encoding'],
+          ['GET / with a denied host', `/?host=127.0.0.1&port=${p}`, 403, 'destination-denied'],
+          ['GET / default target on loopback', '/', 403, 'destination-denied'],
+        ];
+      };
+
+      test('the table covers every notation the issue lists', () => expect(cases().length).toBeGreaterThanOrEqual(45));
+
+      test('each hostile input gets its exact status and code, and no connection reaches the peer', async () => {
+        const before = peers.echo!.received.length;
+        for (const [name, path, status, code] of cases()) {
+          const r = await get(strict.url, path, auth);
+          expect({ name, status: r.status, code: r.code }).toEqual({ name, status, code });
+        }
+        expect(peers.echo!.received.length).toBe(before);
+      });
+
+      test.skipIf(!kind.resolvesNames)('a name that resolves to a denied address is refused (localhost → 127.0.0.1)', async () => {
+        const r = await get(strict.url, `/tcp/send?host=localhost&port=${peers.echo!.port}&msg=x`, auth);
+        expect(r.status).toBe(403);
+        expect(r.text).toContain('localhost');
+        expect(r.text).toContain('ALLOWED_TARGETS');
+      });
+
+      test('without the token every endpoint but /health is 401', async () => {
+        expect((await get(strict.url, '/health')).status).toBe(200);
+        for (const path of [`/tcp/send?host=1.1.1.1&port=80`, '/', '/nope']) {
+          const r = await get(strict.url, path, { authorization: 'Bearer wrong-token-0123456789' });
+          expect(r.status).toBe(401);
+          expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
+          expect((await get(strict.url, path)).status).toBe(401);
+        }
+      });
+
+      test('Host header tricks never choose the target', async () => {
+        // The inbound Host header names the echo peer; GET / must still go to the configured default (the HTTP peer).
+        const tricks = [`127.0.0.1:${peers.echo!.port}`, `localhost:${peers.echo!.port}`, 'evil.example'];
+        for (const host of tricks) {
+          const r = await get(lenient.url, '/', { host });
+          expect(r.status).toBe(200);
+          expect(r.headers.get('x-peer-address')).toBe(`127.0.0.1:${web.port}`);
+        }
+        const absolute = await get(lenient.url, `//127.0.0.1:${peers.echo!.port}/tcp/send`);
+        expect(absolute.status).toBe(404);
+      });
+
+      test('the service is healthy after the table', async () => {
+        expect((await get(strict.url, '/health')).text).toBe('ok');
+        expect((await get(strict.url, '/tcp/send?host=1.1.1.1&port=0', auth)).status).toBe(400);
+      });
+    });
+
+    describe('fault peers: documented status within the documented time, no socket left open', () => {
+      // A peer that closes before reading races the write: the write fails (reset) or lands and the read sees EOF.
+      const faults = (): [string, () => number, number | number[], string | undefined | (string | undefined)[], number][] => [
+        ['refuses', () => refusedPort, 502, 'connection-refused', CONNECT_MS],
+        ['never answers', () => peers.silent!.port, 504, 'read-timeout', DEADLINE_MS],
+        ['sends forever', () => peers.endless!.port, 200, undefined, DEADLINE_MS],
+        ['drips one byte every 100 ms', () => peers.drip!.port, 200, undefined, DEADLINE_MS],
+        ['resets in the middle of a reply', () => peers.reset!.port, 502, 'connection-reset', DEADLINE_MS],
+        ['closes before reading', () => peers.closeAtOnce!.port, [502, 200], ['connection-reset', undefined], DEADLINE_MS],
+        ['half-closes after answering', () => peers.halfClose!.port, 200, undefined, DEADLINE_MS],
+      ];
+      test.each(faults())('a peer that %s', async (_, port, status, code, withinMs) => {
+        const r = await get(lenient.url, `/tcp/send?host=127.0.0.1&port=${port()}&msg=hello`);
+        expect([status].flat()).toContain(r.status);
+        expect([code].flat()).toContain(r.code);
+        expect(r.ms).toBeLessThan(withinMs + SLACK_MS);
+        if (_ === 'sends forever') expect(r.headers.get('x-truncated')).toBe('true');
+        if (_ === 'drips one byte every 100 ms') {
+          expect(r.headers.get('x-reply-end')).toBe('deadline');
+          expect(r.text).toMatch(/^\.{5,}$/);
+        }
+        if (_ === 'half-closes after answering') expect(r.text).toBe('bye:hello');
+        if (_ === 'closes before reading' && r.status === 200) expect(r.text).toBe('');
+      });
+
+      test('afterwards no peer holds a connection', async () => {
+        for (const [name, peer] of Object.entries(peers)) {
+          expect(await eventually(async () => (await peer.openConnections()) === 0), name).toBe(true);
+        }
+      });
+    });
+
+    test('a bounded load-and-abuse run: 400 mixed requests at concurrency 20, every one answered exactly', { timeout: 180_000 }, async () => {
+      const p = peers;
+      type Case = { path: string; status: number; body?: (i: number) => string };
+      const mix: ((i: number) => Case)[] = [
+        (i) => ({ path: `/tcp/send?host=127.0.0.1&port=${p.echo!.port}&msg=valid-${i}`, status: 200, body: () => `echo:valid-${i}` }),
+        (i) => ({ path: `/tcp/send?host=127.0.0.1&port=${p.echoClose!.port}&msg=close-${i}`, status: 200, body: () => `echo:close-${i}` }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.keepOpen!.port}&msg=PING%0D%0A`, status: 200, body: () => '+PONG\r\n' }),
+        () => ({ path: `/?host=127.0.0.1&port=${web.port}`, status: 200 }),
+        () => ({ path: '/health', status: 200, body: () => 'ok' }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=abc`, status: 400 }),
+        () => ({ path: `/tcp/send?host=127.0.0.1%0D%0A&port=80`, status: 400 }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=80&msg=%zz`, status: 400 }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=80&msg=${'y'.repeat(2000)}`, status: 413 }),
+        () => ({ path: '/nowhere', status: 404 }),
+        () => ({ path: `/tcp/send?host=10.0.0.1&port=80`, status: 403 }),
+        () => ({ path: `/tcp/send?host=169.254.169.254&port=80`, status: 403 }),
+        () => ({ path: `/tcp/send?host=[::ffff:192.168.0.1]&port=80`, status: 403 }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=${refusedPort}`, status: 502 }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.reset!.port}&msg=x`, status: 502 }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.endless!.port}`, status: 200 }),
+      ];
+      // A few slow faults, not one in sixteen: each holds a worker for the whole deadline.
+      const slow = [() => ({ path: `/tcp/send?host=127.0.0.1&port=${p.silent!.port}&msg=x`, status: 504 })];
+      const total = 400;
+      const plan: Case[] = Array.from({ length: total }, (_, i) => (i % 40 === 7 ? slow[0]!() : mix[i % mix.length]!(i)));
+      const baseline = kind.name.startsWith('local') ? openSocketCount(lenient.pid) : 0;
+      let next = 0;
+      const outcomes: string[] = [];
+      const worker = async () => {
+        while (next < plan.length) {
+          const i = next++;
+          const c = plan[i]!;
+          const r = await get(lenient.url, c.path);
+          if (r.status !== c.status) outcomes.push(`#${i} ${c.path.slice(0, 60)}: ${r.status} (expected ${c.status}) ${r.text.slice(0, 120)}`);
+          else if (c.body && r.text !== c.body(i)) outcomes.push(`#${i}: body ${JSON.stringify(r.text.slice(0, 40))}, expected ${JSON.stringify(c.body(i))}`);
+          else outcomes.push('ok');
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, worker));
+      expect(outcomes).toHaveLength(total);
+      expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
+      for (const [name, peer] of Object.entries(peers)) {
+        expect(await eventually(async () => (await peer.openConnections()) === 0, 10_000), `${name} holds connections`).toBe(true);
+      }
+      if (kind.name.startsWith('local')) {
+        // The dispatcher keeps one idle keep-alive connection per worker; leaks would be hundreds.
+        expect(await eventually(async () => openSocketCount(lenient.pid) <= baseline + 20)).toBe(true);
+      }
+      expect((await get(lenient.url, '/health')).text).toBe('ok');
+    });
+  });
+}
