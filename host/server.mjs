@@ -38,6 +38,7 @@ class PoolWorker {
     this.ready = new Promise((resolve, reject) => {
       this.thread.once('message', ({ port }) => {
         this.port = port;
+        this.wasReady = true;
         this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         resolve(this);
       });
@@ -73,12 +74,17 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   const queue = [];
   let closing = false;
 
+  let failedStarts = 0;
   const spawn = () => {
     const worker = new PoolWorker(data, (gone) => {
       workers.delete(gone);
       const i = idle.indexOf(gone);
       if (i !== -1) idle.splice(i, 1);
-      if (!closing) spawn();
+      if (closing) return;
+      // A worker that served and then died (a trap) is replaced at once; one that never loaded the
+      // component is retried slowly and a few times only, so a broken build cannot spin the CPU.
+      if (gone.wasReady) spawn();
+      else if (++failedStarts <= size * 2) setTimeout(spawn, 1_000).unref();
     });
     workers.add(worker);
     worker.ready.then(release, () => {});

@@ -30,7 +30,13 @@ const server = await startServer({
   poolSize: readSetting(POOL_SETTINGS.poolSize),
   queueLimit: readSetting(POOL_SETTINGS.queueLimit),
 });
-await server.ready;
+try {
+  await server.ready;
+} catch (error) {
+  console.error('no worker could load the component:', error.errors?.[0] ?? error);
+  await server.close(0);
+  process.exit(1);
+}
 console.error(`ai-agent-sockets listening on ${server.url} (${server.stats().workers} workers)`);
 console.error(`allowed targets: ${env.ALLOWED_TARGETS || '(component default: anything outside the built-in deny list)'}`);
 if (!env.AUTH_TOKEN && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {

@@ -4,7 +4,7 @@ import { instanceNetwork } from 'wasi:sockets/instance-network@0.2.12';
 import { createTcpSocket } from 'wasi:sockets/tcp-create-socket@0.2.12';
 import { resolveAddresses } from 'wasi:sockets/ip-name-lookup@0.2.12';
 import { poll, type Pollable } from 'wasi:io/poll@0.2.12';
-import { subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
+import { now, subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
 import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
 import { SocketFault, type Stage, type WasiSocketErrorCode } from './errors.js';
 import type { IpAddress, SocketAddress } from './ip.js';
@@ -131,6 +131,8 @@ function connect(
   const ready = resources.hold(socket.subscribe());
   const connectDeadline = limits.connectTimeoutMs < limits.deadlineMs ? resources.hold(timer(limits.connectTimeoutMs)) : deadline;
   for (;;) {
+    // A connect is never finished right after it starts: wait first, saving a host call per request.
+    if (!waitFor(ready, connectDeadline)) throw new SocketFault('connect', 'deadline');
     try {
       const [input, output] = socket.finishConnect();
       // The streams are children of the socket: they must be released before it.
@@ -141,7 +143,6 @@ function connect(
     } catch (error) {
       if (wasiCode(error) !== 'would-block') throw fault('connect', error);
     }
-    if (!waitFor(ready, connectDeadline)) throw new SocketFault('connect', 'deadline');
   }
 }
 
@@ -152,8 +153,10 @@ function streamFault(stage: Stage, error: unknown): SocketFault | 'closed' {
   return new SocketFault(stage, 'stream-failed', detail);
 }
 
+/** Largest write `blocking-write-and-flush` accepts; on a fresh connection it fits the empty send buffer at once. */
+const SINGLE_WRITE_BYTES = 4096;
+
 function write(resources: Resources, output: OutputStream, message: Uint8Array, deadline: Pollable): void {
-  const ready = resources.hold(output.subscribe());
   const attempt = <T>(call: () => T): T => {
     try {
       return call();
@@ -162,6 +165,9 @@ function write(resources: Resources, output: OutputStream, message: Uint8Array, 
       throw f === 'closed' ? new SocketFault('write', 'connection-reset', 'the peer closed before the message was written') : f;
     }
   };
+  // The common case, one host call: a short message into the empty send buffer of a new connection.
+  if (message.length <= SINGLE_WRITE_BYTES) return attempt(() => output.blockingWriteAndFlush(message));
+  const ready = resources.hold(output.subscribe());
   // Wait for room, write what fits, repeat; then flush and wait until the flush is done.
   let offset = 0;
   while (offset < message.length) {
@@ -184,8 +190,12 @@ function write(resources: Resources, output: OutputStream, message: Uint8Array, 
 function read(resources: Resources, input: InputStream, limits: ExchangeLimits, deadline: Pollable): Reply {
   const ready = resources.hold(input.subscribe());
   const chunks: Uint8Array[] = [];
+  const idleNs = BigInt(limits.replyIdleMs) * NS_PER_MS;
   let received = 0;
+  // One quiet-gap timer at a time: when it fires early (data came since it was set), it is set again
+  // for the rest of the gap, instead of being replaced on every chunk.
   let idle: Pollable | undefined;
+  let lastDataAt = 0n;
   let end: ReplyEnd;
   for (;;) {
     const fired = poll(idle ? [ready, deadline, idle] : [ready, deadline]);
@@ -209,15 +219,20 @@ function read(resources: Resources, input: InputStream, limits: ExchangeLimits, 
       }
       chunks.push(data);
       received += data.length;
-      if (idle) resources.release(idle);
-      idle = resources.hold(timer(limits.replyIdleMs));
+      lastDataAt = now();
+      idle ??= resources.hold(timer(limits.replyIdleMs));
     } else if (fired.includes(1)) {
       if (received === 0) throw new SocketFault('read', 'deadline');
       end = 'deadline';
       break;
     } else {
-      end = 'idle';
-      break;
+      const quietNs = now() - lastDataAt;
+      if (quietNs >= idleNs) {
+        end = 'idle';
+        break;
+      }
+      resources.release(idle!);
+      idle = resources.hold(subscribeDuration(idleNs - quietNs));
     }
   }
   const bytes = new Uint8Array(received);

@@ -1,0 +1,220 @@
+// `npm run bench`: the component on the local host (and on wasmtime / Spin when on PATH) side by side with
+// a plain Node HTTP→TCP proxy (the baseline), against the same loopback peers. Writes bench/results.json
+// and docs/BENCHMARKS.md, and prints the table. BENCH_SECONDS sets the length of each run (default 10).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
+import { CACHE_DIR } from '../host/transpile-cache.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const COMPONENT = `${root}dist/ai-agent-sockets.wasm`;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = 2;
+
+// ---- peers -------------------------------------------------------------------------------------------
+
+function listen(server) {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+}
+/** Answers `echo:` + the message and closes: a request/response peer that does not make the proxy wait. */
+const echoServer = net.createServer((s) => {
+  s.on('error', () => {});
+  s.once('data', (d) => s.end(Buffer.concat([Buffer.from('echo:'), d])));
+});
+/** Accepts and never answers: what head-of-line blocking is measured with. */
+const silentServer = net.createServer((s) => s.on('error', () => {}));
+const echoPort = await listen(echoServer);
+const silentPort = await listen(silentServer);
+
+// ---- hosts -------------------------------------------------------------------------------------------
+
+function onPath(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+async function freePort() {
+  const s = net.createServer();
+  const port = await listen(s);
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Starts a process and resolves when GET /health answers 200, with the time that took. */
+async function startProcess(command, args, env, urlFrom) {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${command} exited: ${log}`);
+    if (performance.now() - started > 180_000) throw new Error(`${command} did not start: ${log}`);
+    const url = urlFrom(log);
+    if (url && (await fetch(`${url}/health`).then((r) => r.status === 200, () => false))) {
+      return { url, startMs: performance.now() - started, stop: () => stopProcess(child) };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function stopProcess(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+const COMPONENT_ENV = { ALLOWED_TARGETS: '127.0.0.0/8:*', REQUEST_DEADLINE_MS: '60000' };
+const startLocal = () =>
+  startProcess('node', ['host/start.mjs'], { ...COMPONENT_ENV, PORT: '0', HOST: '127.0.0.1' }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
+const startBaseline = () => startProcess('node', ['bench/baseline-proxy.mjs'], {}, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
+async function startWasmtime() {
+  const port = await freePort();
+  const env = Object.entries(COMPONENT_ENV).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+  return startProcess('wasmtime', ['serve', '-S', 'cli', '-S', 'inherit-network', '--addr', `127.0.0.1:${port}`, ...env, COMPONENT], {}, () => `http://127.0.0.1:${port}`);
+}
+async function startSpin() {
+  const port = await freePort();
+  const env = Object.entries(COMPONENT_ENV).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+  return startProcess('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...env], {}, () => `http://127.0.0.1:${port}`);
+}
+
+// ---- measurements ------------------------------------------------------------------------------------
+
+async function load(url, connections, seconds = SECONDS) {
+  const result = await autocannon({ url, connections, duration: seconds });
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    requests: result.requests.total,
+  };
+}
+
+const sendPath = () => `/tcp/send?host=127.0.0.1&port=${echoPort}&msg=hello`;
+
+/** /tcp/send at 10 connections while 4 requests hang on a silent peer. */
+async function headOfLine(url) {
+  const stuck = Array.from({ length: 4 }, () =>
+    fetch(`${url}/tcp/send?host=127.0.0.1&port=${silentPort}&msg=x`, { signal: AbortSignal.timeout(120_000) }).catch(() => {}),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const measured = await load(`${url}${sendPath()}`, 10);
+  return { measured, stuck };
+}
+
+async function measure(name, host) {
+  console.error(`measuring ${name}…`);
+  await load(`${host.url}${sendPath()}`, 10, WARMUP_SECONDS);
+  await load(`${host.url}/health`, 10, WARMUP_SECONDS);
+  const rows = {
+    health1: await load(`${host.url}/health`, 1),
+    health10: await load(`${host.url}/health`, 10),
+    send1: await load(`${host.url}${sendPath()}`, 1),
+    send10: await load(`${host.url}${sendPath()}`, 10),
+  };
+  const hol = await headOfLine(host.url);
+  rows.headOfLine = hol.measured;
+  return { rows, pending: hol.stuck };
+}
+
+// ---- run ---------------------------------------------------------------------------------------------
+
+if (!existsSync(COMPONENT)) spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+const wasm = await readFile(COMPONENT);
+
+await rm(CACHE_DIR, { recursive: true, force: true });
+const cold = await startLocal();
+await cold.stop();
+const local = await startLocal(); // warm: the transpiled component is cached now
+const startup = { coldMs: Math.round(cold.startMs), warmMs: Math.round(local.startMs) };
+
+const results = { hosts: {} };
+const pending = [];
+const run = async (name, host) => {
+  const m = await measure(name, host);
+  results.hosts[name] = m.rows;
+  pending.push(...m.pending);
+};
+await run('component (local host)', local);
+await local.stop();
+const baseline = await startBaseline();
+await run('baseline (plain Node proxy)', baseline);
+await baseline.stop();
+for (const [name, available, start] of [
+  ['component (wasmtime serve)', onPath('wasmtime'), startWasmtime],
+  ['component (spin up)', onPath('spin'), startSpin],
+]) {
+  if (!available) {
+    results.hosts[name] = { skipped: `${name.match(/\((\w+)/)[1]} is not on PATH` };
+    continue;
+  }
+  const host = await start();
+  await run(name, host);
+  await host.stop();
+}
+
+const cpus = os.cpus();
+results.machine = {
+  cpu: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()}`,
+  node: process.version,
+};
+results.startup = startup;
+results.size = { rawBytes: wasm.length, gzipBytes: gzipSync(wasm, { level: 9 }).length };
+results.settings = { seconds: SECONDS, peers: 'loopback echo peer that closes after replying; silent peer for head-of-line' };
+results.date = new Date().toISOString();
+const base = results.hosts['baseline (plain Node proxy)'];
+const mine = results.hosts['component (local host)'];
+results.targets = {
+  'tcp/send ≥ 10% of baseline (10 connections)': { value: `${((mine.send10.rps / base.send10.rps) * 100).toFixed(1)}%`, met: mine.send10.rps >= base.send10.rps * 0.1 },
+  'tcp/send p99 ≤ 100 ms (10 connections)': { value: `${mine.send10.p99} ms`, met: mine.send10.p99 <= 100 },
+  '/health ≥ 1,000 req/s (10 connections)': { value: `${mine.health10.rps} req/s`, met: mine.health10.rps >= 1000 },
+  'head-of-line: p99 ≤ 150 ms, no errors': { value: `${mine.headOfLine.p99} ms, ${mine.headOfLine.errors} errors`, met: mine.headOfLine.p99 <= 150 && mine.headOfLine.errors === 0 },
+  'npm start → first 200 /health ≤ 5 s (warm cache)': { value: `${(startup.warmMs / 1000).toFixed(2)} s`, met: startup.warmMs <= 5000 },
+};
+
+function table() {
+  const lines = [
+    '| host | /health c=1 | /health c=10 | /tcp/send c=1 | /tcp/send c=10 | /tcp/send c=10, 4 stuck on a silent peer |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  const cell = (r) => `${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`;
+  for (const [name, rows] of Object.entries(results.hosts)) {
+    if (rows.skipped) lines.push(`| ${name} | skipped: ${rows.skipped} | | | | |`);
+    else lines.push(`| ${name} | ${cell(rows.health1)} | ${cell(rows.health10)} | ${cell(rows.send1)} | ${cell(rows.send10)} | ${cell(rows.headOfLine)} |`);
+  }
+  const ratio = (key) => `${((mine[key].rps / base[key].rps) * 100).toFixed(1)}%`;
+  lines.push(`| component ÷ baseline | ${ratio('health1')} | ${ratio('health10')} | ${ratio('send1')} | ${ratio('send10')} | ${ratio('headOfLine')} |`);
+  lines.push('', '| target | measured | met |', '| --- | --- | --- |');
+  for (const [name, t] of Object.entries(results.targets)) lines.push(`| ${name} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
+  lines.push(
+    '',
+    `Start-up (\`npm start\` → first 200 /health): cold ${(startup.coldMs / 1000).toFixed(2)} s (transpiles the component), warm ${(startup.warmMs / 1000).toFixed(2)} s (cached).`,
+    `Component size: ${(results.size.rawBytes / 2 ** 20).toFixed(1)} MiB raw, ${(results.size.gzipBytes / 2 ** 20).toFixed(1)} MiB gzip.`,
+    `Machine: ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, ${results.machine.os}, Node ${results.machine.node}. ${SECONDS} s per run, autocannon in the benchmark process, hosts in their own processes.`,
+  );
+  return lines.join('\n');
+}
+
+const rendered = table();
+await writeFile(`${root}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+const doc = await readFile(`${root}docs/BENCHMARKS.md`, 'utf8').catch(() => '');
+const marker = /<!-- results -->[\s\S]*<!-- \/results -->/;
+const block = `<!-- results -->\nMeasured ${results.date.slice(0, 10)} by \`npm run bench\`.\n\n${rendered}\n<!-- /results -->`;
+await writeFile(`${root}docs/BENCHMARKS.md`, marker.test(doc) ? doc.replace(marker, block) : `# Benchmarks\n\n${block}\n`);
+console.log(rendered);
+
+echoServer.close();
+silentServer.close();
+process.exit(0);
