@@ -14,6 +14,8 @@ export interface RunningHost {
   close(): Promise<void>;
   /** Output of the host process so far, for failure messages. */
   log(): string;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
 }
 
 export interface HostKind {
@@ -52,6 +54,7 @@ function stopProcess(child: ChildProcess): Promise<void> {
 /** Spawns a host process and waits until `GET /health` answers 200 (or the process dies). */
 async function spawnHost(command: string, args: string[], env: Record<string, string>, urlFrom: (log: string) => string | undefined): Promise<RunningHost> {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
@@ -65,7 +68,7 @@ async function spawnHost(command: string, args: string[], env: Record<string, st
     const url = urlFrom(output);
     if (url) {
       const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-      if (ok) return { url, pid: child.pid ?? 0, close: () => stopProcess(child), log: () => output };
+      if (ok) return { url, pid: child.pid ?? 0, close: () => stopProcess(child), log: () => output, exited };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
