@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { COMPONENT_SETTINGS } from '../../host/settings.mjs';
+import { COMPONENT_SETTINGS, componentEnvironment } from '../../host/settings.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const jcoDir = join(dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco')), '..');
@@ -49,6 +49,10 @@ describe('settings', () => {
       for (const m of text.matchAll(/(?:name: '|env\.|env\[')([A-Z][A-Z0-9_]{3,})/g)) read.add(m[1]!);
     }
     expect([...read].sort()).toEqual([...COMPONENT_SETTINGS].sort());
+  });
+
+  test('nothing else of the host environment reaches the component', () => {
+    expect(componentEnvironment({ HOME: '/root', AWS_SECRET_ACCESS_KEY: 'x', CONNECT_TIMEOUT_MS: '10', AUTH_TOKEN: 't' })).toEqual({ CONNECT_TIMEOUT_MS: '10', AUTH_TOKEN: 't' });
   });
 
   test('the README documents every setting', () => {
