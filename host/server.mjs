@@ -34,12 +34,14 @@ class PoolWorker {
   constructor(data, onExit) {
     this.busy = false;
     this.dead = false;
+    this.wasReady = false;
+    /** The request this worker is handling: at most one, since the component blocks while it works. */
+    this.current = undefined;
     this.thread = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: data });
     this.ready = new Promise((resolve, reject) => {
-      this.thread.once('message', ({ port }) => {
-        this.port = port;
+      this.thread.once('message', () => {
         this.wasReady = true;
-        this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        this.thread.on('message', (reply) => this.current?.(reply));
         resolve(this);
       });
       this.thread.once('error', reject);
@@ -47,13 +49,12 @@ class PoolWorker {
     this.thread.on('error', (error) => console.error('ai-agent-sockets host: worker failed:', error));
     this.thread.once('exit', () => {
       this.dead = true;
-      this.agent?.destroy();
+      this.current?.({ failed: 'the worker ended while handling this request' });
       onExit(this);
     });
   }
   stop() {
     this.dead = true;
-    this.agent?.destroy();
     return this.thread.terminate();
   }
 }
@@ -98,44 +99,43 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     else idle.push(worker);
   }
 
+  let nextId = 0;
   function run(worker, { req, res }) {
     worker.busy = true;
-    let done = false;
+    const id = ++nextId;
     const finish = () => {
-      if (done) return;
-      done = true;
       clearTimeout(guard);
+      worker.current = undefined;
       release(worker);
     };
     const guard = setTimeout(() => {
-      done = true;
+      worker.current = undefined;
       jsonError(res, 504, 'host-timeout', 'the component did not answer in time; its worker was replaced');
       worker.stop();
     }, WORKER_GUARD_MS);
-    const upstream = http.request(
-      { host: '127.0.0.1', port: worker.port, method: req.method, path: req.url, headers: req.headers, agent: worker.agent },
-      (reply) => {
-        // The worker is free once the component's reply is fully read, whether or not the client still listens.
-        reply.on('end', finish);
-        reply.on('error', () => {
-          res.destroy();
-          finish();
-        });
-        res.on('close', () => reply.resume());
-        if (res.destroyed) return void reply.resume();
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      },
-    );
-    upstream.on('error', (error) => {
-      if (done) return;
-      jsonError(res, 502, 'component-failed', `the component failed while handling this request (${error.code ?? error.message})`);
-      // A worker whose connection broke may be unusable: replace it rather than guess.
-      done = true;
-      clearTimeout(guard);
-      worker.stop();
-    });
-    req.pipe(upstream);
+    worker.current = (reply) => {
+      if (reply.id !== undefined && reply.id !== id) return;
+      // A worker that reports a failure is ending (its instance trapped): never hand it another request.
+      if (reply.failed !== undefined) worker.dead = true;
+      finish();
+      if (reply.failed !== undefined) {
+        console.error(`ai-agent-sockets host: ${req.method} ${req.url.slice(0, 200)} failed in the component: ${reply.failed}`);
+        return jsonError(res, 502, 'component-failed', 'the component failed while handling this request; its worker was replaced');
+      }
+      if (res.destroyed) return;
+      const headers = {};
+      for (const [name, value] of reply.headers) {
+        // Node frames the body itself; a component's framing headers would conflict with it.
+        if (name === 'content-length' || name === 'transfer-encoding') continue;
+        headers[name] = headers[name] === undefined ? value : [headers[name], value].flat();
+      }
+      headers['content-length'] = String(reply.body.length);
+      res.writeHead(reply.status, headers);
+      res.end(reply.body);
+    };
+    // The API is GET-only: the request body is not forwarded, only drained.
+    req.resume();
+    worker.thread.postMessage({ id, method: req.method, url: req.url, authority: req.headers.host ?? '', rawHeaders: req.rawHeaders });
   }
 
   const server = http.createServer((req, res) => {

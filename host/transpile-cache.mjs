@@ -4,14 +4,21 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const CACHE_DIR = join(root, '.cache', 'transpiled');
 const NAME = 'component';
-const OPTIONS = { name: NAME, noTypescript: true, wasiShim: true, quiet: true };
+/** preview2-shim for every WASI interface, except the incoming side of wasi:http, which the worker keeps in memory. */
+const OPTIONS = {
+  name: NAME,
+  noTypescript: true,
+  wasiShim: true,
+  quiet: true,
+  map: { 'wasi:http/*': `${pathToFileURL(join(root, 'host', 'wasi-http-incoming.mjs')).href}#*` },
+};
 /** Bumped whenever the post-processing below changes, so old cache entries are not reused. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 /**
  * jco's generated bindings call `_debugLog` several times per host call, and each call reads

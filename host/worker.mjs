@@ -1,9 +1,10 @@
-// A pool worker: one reused component instance behind preview2-shim's wasi:http server on a loopback port.
+// A pool worker: one reused component instance. The dispatcher sends it one request at a time as a message;
+// it calls the component's wasi:http/incoming-handler and sends back status, headers and body.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { _setEnv, _setArgs } from '@bytecodealliance/preview2-shim/cli';
+import { _setArgs, _setEnv } from '@bytecodealliance/preview2-shim/cli';
 import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
-import { HTTPServer } from '@bytecodealliance/preview2-shim/http';
+import { IncomingRequest, OutgoingResponse, ResponseOutparam, requestFields } from './wasi-http-incoming.mjs';
 
 // The sandbox: only the documented settings, no arguments, no filesystem.
 _setEnv(workerData.env);
@@ -11,12 +12,24 @@ _setArgs([]);
 _setPreopens({});
 
 const { incomingHandler } = await import(workerData.entry);
-const server = new HTTPServer(incomingHandler);
-server.listen(0, '127.0.0.1');
-parentPort.postMessage({ port: server.address().port });
+
 parentPort.on('message', (message) => {
-  if (message === 'stop') {
-    server.stop();
-    process.exit(0);
+  if (message === 'stop') process.exit(0);
+  const { id, method, url, authority, rawHeaders } = message;
+  let response;
+  const outparam = new ResponseOutparam((set) => (response = set));
+  try {
+    incomingHandler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders)), outparam);
+  } catch (error) {
+    parentPort.postMessage({ id, failed: String(error?.message ?? error) });
+    // A trapped instance cannot be trusted again: end this worker; the pool starts a fresh one.
+    process.exit(1);
   }
+  if (response?.tag !== 'ok') {
+    parentPort.postMessage({ id, failed: 'the component set no response' });
+    return;
+  }
+  const { status, headers, body } = OutgoingResponse.collect(response.val);
+  parentPort.postMessage({ id, status, headers, body }, [body.buffer]);
 });
+parentPort.postMessage({ ready: true });

@@ -1,0 +1,177 @@
+// wasi:http for a pool worker: the incoming side (request in, response out) kept in memory on the worker's
+// own thread, so a request costs one message from the dispatcher instead of a second HTTP server and a
+// round trip through preview2-shim's I/O thread. Everything else of wasi:http (outgoing requests, fields)
+// is preview2-shim's, unchanged.
+
+import { outgoingHandler, types as shim } from '@bytecodealliance/preview2-shim/http';
+import { streams } from '@bytecodealliance/preview2-shim/io';
+
+export { outgoingHandler };
+
+const { Fields } = shim;
+const symbolDispose = Symbol.dispose ?? Symbol.for('dispose');
+const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
+
+/** An input stream that is already at its end: the body of a request the dispatcher did not forward. */
+function endedInputStream() {
+  const stream = Object.create(streams.InputStream.prototype);
+  const closed = () => {
+    throw { tag: 'closed' };
+  };
+  return Object.assign(stream, { read: closed, blockingRead: closed, skip: closed, blockingSkip: closed, [symbolDispose]() {} });
+}
+
+class IncomingBody {
+  #streamTaken = false;
+  stream() {
+    if (this.#streamTaken) throw undefined;
+    this.#streamTaken = true;
+    return endedInputStream();
+  }
+  static finish() {
+    throw new Error('incoming-body.finish: requests reach the component without a body on this host');
+  }
+  [symbolDispose]() {}
+}
+
+/** A request as the dispatcher forwarded it: method, path and headers (the body is not forwarded: GET API). */
+export class IncomingRequest {
+  #method;
+  #pathWithQuery;
+  #authority;
+  #headers;
+  #consumed = false;
+  constructor(method, pathWithQuery, authority, headers) {
+    const lower = method.toLowerCase();
+    this.#method = METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: method };
+    this.#pathWithQuery = pathWithQuery;
+    this.#authority = authority;
+    this.#headers = headers;
+  }
+  method() {
+    return this.#method;
+  }
+  pathWithQuery() {
+    return this.#pathWithQuery;
+  }
+  scheme() {
+    return { tag: 'HTTP' };
+  }
+  authority() {
+    return this.#authority;
+  }
+  headers() {
+    return this.#headers;
+  }
+  consume() {
+    if (this.#consumed) throw undefined;
+    this.#consumed = true;
+    return new IncomingBody();
+  }
+  [symbolDispose]() {}
+}
+
+/** Collects what the component writes to a response body. */
+class OutgoingBody {
+  chunks = [];
+  finished = false;
+  #written = false;
+  write() {
+    if (this.#written) throw undefined;
+    this.#written = true;
+    const chunks = this.chunks;
+    const stream = Object.create(streams.OutputStream.prototype);
+    const take = (buf) => void chunks.push(new Uint8Array(buf));
+    return Object.assign(stream, {
+      checkWrite: () => 1_048_576n,
+      write: take,
+      blockingWriteAndFlush: take,
+      flush() {},
+      blockingFlush() {},
+      [symbolDispose]() {},
+    });
+  }
+  static finish(body) {
+    body.finished = true;
+  }
+  [symbolDispose]() {}
+}
+
+export class OutgoingResponse {
+  #statusCode = 200;
+  #headers;
+  #body;
+  constructor(headers) {
+    this.#headers = headers;
+  }
+  statusCode() {
+    return this.#statusCode;
+  }
+  setStatusCode(statusCode) {
+    if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999) throw undefined;
+    this.#statusCode = statusCode;
+  }
+  headers() {
+    return this.#headers;
+  }
+  body() {
+    if (this.#body) throw undefined;
+    this.#body = new OutgoingBody();
+    return this.#body;
+  }
+  /** Status, headers and body bytes, once the component has finished the body. */
+  static collect(response) {
+    const body = response.#body;
+    const size = body ? body.chunks.reduce((n, c) => n + c.length, 0) : 0;
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of body?.chunks ?? []) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    const decoder = new TextDecoder();
+    const headers = response.#headers.entries().map(([name, value]) => [name, decoder.decode(value)]);
+    return { status: response.#statusCode, headers, body: bytes, finished: body?.finished ?? false };
+  }
+  [symbolDispose]() {}
+}
+
+export class ResponseOutparam {
+  #onSet;
+  constructor(onSet) {
+    this.#onSet = onSet;
+  }
+  static set(param, response) {
+    param.#onSet(response);
+  }
+  [symbolDispose]() {}
+}
+
+/** Headers the dispatcher must not forward to a component (hop-by-hop), as preview2-shim's server does. */
+const FORBIDDEN = new Set(['connection', 'keep-alive', 'host', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+
+/** Builds the `Fields` of an incoming request from Node's raw header list. */
+export function requestFields(rawHeaders) {
+  const encoder = new TextEncoder();
+  const entries = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase();
+    if (!FORBIDDEN.has(name)) entries.push([name, encoder.encode(rawHeaders[i + 1])]);
+  }
+  try {
+    return Fields.fromList(entries);
+  } catch {
+    // A header preview2-shim refuses is one no handler needs: keep the ones it accepts.
+    const fields = new Fields();
+    for (const [name, value] of entries) {
+      try {
+        fields.append(name, value);
+      } catch {
+        // dropped
+      }
+    }
+    return fields;
+  }
+}
+
+export const types = { ...shim, IncomingRequest, IncomingBody, OutgoingResponse, OutgoingBody, ResponseOutparam };
