@@ -32,7 +32,6 @@ function jsonError(res, status, code, message, headers = {}) {
 class PoolWorker {
   /** @param {{entry: string, env: Record<string,string>}} data */
   constructor(data, onExit) {
-    this.busy = false;
     this.dead = false;
     this.wasReady = false;
     /** The request this worker is handling: at most one, since the component blocks while it works. */
@@ -93,7 +92,6 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
 
   function release(worker) {
     if (worker.dead) return;
-    worker.busy = false;
     const next = queue.shift();
     if (next) run(worker, next);
     else idle.push(worker);
@@ -101,7 +99,6 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
 
   let nextId = 0;
   function run(worker, { req, res }) {
-    worker.busy = true;
     const id = ++nextId;
     const finish = () => {
       clearTimeout(guard);

@@ -1,21 +1,8 @@
 // The built component, end to end on every available host, against real peers on 127.0.0.1.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  closeAtOncePeer,
-  closedPort,
-  echoAndClosePeer,
-  echoPeer,
-  endlessPeer,
-  eventually,
-  halfClosePeer,
-  hasIpv6Loopback,
-  httpPeer,
-  keepOpenPeer,
-  resetPeer,
-  silentPeer,
-  type Peer,
-} from '../support/peers.js';
+import { eventually, echoPeer, hasIpv6Loopback, startPeerSet } from '../support/peers.js';
+import { get } from '../support/http.js';
 import { ALL_HOSTS, openSocketCount, type RunningHost } from '../support/hosts.js';
 
 const LIMITS = {
@@ -28,27 +15,11 @@ const LIMITS = {
   ALLOWED_TARGETS: '127.0.0.0/8:*,[::1]:*',
 };
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: Buffer;
-  text: string;
-  code?: string;
-}
-
-async function get(base: string, path: string, init?: RequestInit): Promise<Reply> {
-  const response = await fetch(`${base}${path}`, init);
-  const body = Buffer.from(await response.arrayBuffer());
-  const text = body.toString('utf8');
-  let code: string | undefined;
-  if (response.headers.get('content-type') === 'application/json') code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-  return { status: response.status, headers: response.headers, body, text, code };
-}
-
 for (const kind of ALL_HOSTS) {
   describe.skipIf(kind.unavailable !== undefined)(`on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
-    const peers: Record<string, Peer> = {};
-    let web: Awaited<ReturnType<typeof httpPeer>>;
+    let set: Awaited<ReturnType<typeof startPeerSet>>;
+    let peers: typeof set.peers;
+    let web: typeof set.web;
     let host: RunningHost;
     let base = '';
     let refusedPort = 0;
@@ -56,18 +27,8 @@ for (const kind of ALL_HOSTS) {
       get(base, `/tcp/send?host=${encodeURIComponent(hostName)}&port=${port}&msg=${encodeURIComponent(msg)}`);
 
     beforeAll(async () => {
-      web = await httpPeer();
-      Object.assign(peers, {
-        echo: await echoPeer(),
-        echoClose: await echoAndClosePeer(),
-        keepOpen: await keepOpenPeer(),
-        silent: await silentPeer(),
-        endless: await endlessPeer(),
-        reset: await resetPeer(),
-        closeAtOnce: await closeAtOncePeer(),
-        halfClose: await halfClosePeer(),
-      });
-      refusedPort = await closedPort();
+      set = await startPeerSet();
+      ({ peers, web, refusedPort } = set);
       host = await kind.start({
         ...LIMITS,
         // A name, so the default target goes through name lookup, or through the fallback where lookups are refused.
@@ -80,7 +41,7 @@ for (const kind of ALL_HOSTS) {
 
     afterAll(async () => {
       await host?.close();
-      await Promise.all([web?.close(), ...Object.values(peers).map((p) => p.close())]);
+      await set?.close();
     });
 
     test('GET /health answers 200 ok as text/plain', async () => {
@@ -91,10 +52,10 @@ for (const kind of ALL_HOSTS) {
     });
 
     test('tcp/send returns the echo server reply (the original test: msg=hello%20wasi)', async () => {
-      const r = await get(base, `/tcp/send?host=127.0.0.1&port=${peers.echo!.port}&msg=hello%20wasi`);
+      const r = await get(base, `/tcp/send?host=127.0.0.1&port=${peers.echo.port}&msg=hello%20wasi`);
       expect(r.status).toBe(200);
       expect(r.text).toBe('echo:hello wasi');
-      expect(r.headers.get('x-peer-address')).toBe(`127.0.0.1:${peers.echo!.port}`);
+      expect(r.headers.get('x-peer-address')).toBe(`127.0.0.1:${peers.echo.port}`);
     });
 
     test('GET /?host=&port= sends an HTTP/1.1 GET with Host and Connection: close and returns the raw reply', async () => {
@@ -116,27 +77,27 @@ for (const kind of ALL_HOSTS) {
     });
 
     test('a peer that answers and keeps the connection open returns after the quiet gap, not the deadline', async () => {
-      const r = await send(peers.keepOpen!.port, 'PING\r\n');
+      const r = await send(peers.keepOpen.port, 'PING\r\n');
       expect(r.status).toBe(200);
       expect(r.text).toBe('+PONG\r\n');
       expect(r.headers.get('x-reply-end')).toBe('idle');
     });
 
     test('a peer that closes after answering ends the reply with x-reply-end: closed', async () => {
-      const r = await send(peers.echoClose!.port, 'bye');
+      const r = await send(peers.echoClose.port, 'bye');
       expect(r.text).toBe('echo:bye');
       expect(r.headers.get('x-reply-end')).toBe('closed');
     });
 
     test('a peer that never answers gives 504 read-timeout', async () => {
-      const r = await send(peers.silent!.port, 'hello?');
+      const r = await send(peers.silent.port, 'hello?');
       expect(r.status).toBe(504);
       expect(r.code).toBe('read-timeout');
-      expect(r.text).toContain(`127.0.0.1:${peers.silent!.port}`);
+      expect(r.text).toContain(`127.0.0.1:${peers.silent.port}`);
     });
 
     test('a peer that sends without end is cut at MAX_REPLY_BYTES and marked X-Truncated', async () => {
-      const r = await send(peers.endless!.port, 'go');
+      const r = await send(peers.endless.port, 'go');
       expect(r.status).toBe(200);
       expect(r.body.length).toBe(Number(LIMITS.MAX_REPLY_BYTES));
       expect(r.headers.get('x-truncated')).toBe('true');
@@ -151,32 +112,32 @@ for (const kind of ALL_HOSTS) {
     });
 
     test('a peer that resets mid-reply gives 502 connection-reset', async () => {
-      const r = await send(peers.reset!.port, 'x');
+      const r = await send(peers.reset.port, 'x');
       expect(r.status).toBe(502);
       expect(r.code).toBe('connection-reset');
     });
 
     test('a peer that closes before reading gives an empty reply or a reset, never a hang', async () => {
-      const r = await send(peers.closeAtOnce!.port, 'x');
+      const r = await send(peers.closeAtOnce.port, 'x');
       expect([200, 502]).toContain(r.status);
       if (r.status === 200) expect(r.body.length).toBe(0);
       else expect(r.code).toBe('connection-reset');
     });
 
     test('a peer that half-closes after answering returns its answer', async () => {
-      const r = await send(peers.halfClose!.port, 'x');
+      const r = await send(peers.halfClose.port, 'x');
       expect(r.status).toBe(200);
       expect(r.text).toBe('bye:x');
     });
 
     test('an unresolvable name gives 502 with a resolve error', async () => {
-      const r = await send(peers.echo!.port, 'x', 'does-not-exist.invalid');
+      const r = await send(peers.echo.port, 'x', 'does-not-exist.invalid');
       expect(r.status).toBe(502);
       expect(kind.resolvesNames ? ['name-unresolvable', 'resolver-failure'] : ['lookup-refused']).toContain(r.code);
     });
 
     test.skipIf(!kind.resolvesNames)('a name resolves through ip-name-lookup (localhost)', async () => {
-      const r = await send(peers.echo!.port, 'by name', 'localhost');
+      const r = await send(peers.echo.port, 'by name', 'localhost');
       expect(r.status).toBe(200);
       expect(r.text).toBe('echo:by name');
     });
@@ -195,7 +156,7 @@ for (const kind of ALL_HOSTS) {
     });
 
     test('50 concurrent requests each get their own reply, with no cross-talk', async () => {
-      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => send(peers.echo!.port, `message-${i}`)));
+      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => send(peers.echo.port, `message-${i}`)));
       replies.forEach((r, i) => {
         expect(r.status).toBe(200);
         expect(r.text).toBe(`echo:message-${i}`);
@@ -246,17 +207,17 @@ for (const kind of ALL_HOSTS) {
         const worker = async () => {
           while (next < count) {
             const i = next++;
-            const r = await send(peers.echoClose!.port, `n${i}`);
+            const r = await send(peers.echoClose.port, `n${i}`);
             if (r.text !== `echo:n${i}`) throw new Error(`request ${i}: ${r.status} ${r.text}`);
           }
         };
         await Promise.all(Array.from({ length: 20 }, worker));
       };
       await run(500); // warm every worker and keep-alive connection
-      await eventually(async () => (await peers.echoClose!.openConnections()) === 0);
+      await eventually(async () => (await peers.echoClose.openConnections()) === 0);
       const before = openSocketCount(host.pid);
       await run(10_000);
-      expect(await eventually(async () => (await peers.echoClose!.openConnections()) === 0)).toBe(true);
+      expect(await eventually(async () => (await peers.echoClose.openConnections()) === 0)).toBe(true);
       // Keep-alive connections between dispatcher and workers may differ by a few; leaked sockets would be thousands.
       const settled = await eventually(async () => openSocketCount(host.pid) <= before + 4);
       expect(settled, `sockets before ${before}, after ${openSocketCount(host.pid)}`).toBe(true);

@@ -3,21 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ALL_HOSTS, openSocketCount, type RunningHost } from '../support/hosts.js';
-import {
-  closeAtOncePeer,
-  closedPort,
-  dripPeer,
-  echoAndClosePeer,
-  echoPeer,
-  endlessPeer,
-  eventually,
-  halfClosePeer,
-  httpPeer,
-  keepOpenPeer,
-  resetPeer,
-  silentPeer,
-  type Peer,
-} from '../support/peers.js';
+import { eventually, startPeerSet } from '../support/peers.js';
+import { get as getWith } from '../support/http.js';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
 const DEADLINE_MS = 2000;
@@ -25,47 +12,21 @@ const CONNECT_MS = 1000;
 /** Slack for process scheduling on a loaded 2-core machine; the component's own deadlines are what is tested. */
 const SLACK_MS = 1500;
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  code?: string;
-  ms: number;
-}
-
-async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<Reply> {
-  const started = performance.now();
-  const response = await fetch(`${base}${path}`, { headers });
-  const text = await response.text();
-  const ms = performance.now() - started;
-  let code: string | undefined;
-  if (response.headers.get('content-type') === 'application/json') code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-  return { status: response.status, headers: response.headers, text, code, ms };
-}
+const get = (base: string, path: string, headers: Record<string, string> = {}) => getWith(base, path, { headers });
 
 for (const kind of ALL_HOSTS) {
   describe.skipIf(kind.unavailable !== undefined)(`safe to expose, on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
-    const peers: Record<string, Peer> = {};
-    let web: Awaited<ReturnType<typeof httpPeer>>;
+    let set: Awaited<ReturnType<typeof startPeerSet>>;
+    let peers: typeof set.peers;
+    let web: typeof set.web;
     let strict: RunningHost; // the component's own defaults, plus a token
     let lenient: RunningHost; // loopback allowed, as in the local profile
     let refusedPort = 0;
     const auth = { authorization: `Bearer ${TOKEN}` };
 
     beforeAll(async () => {
-      web = await httpPeer();
-      Object.assign(peers, {
-        echo: await echoPeer(),
-        echoClose: await echoAndClosePeer(),
-        keepOpen: await keepOpenPeer(),
-        silent: await silentPeer(),
-        endless: await endlessPeer(),
-        drip: await dripPeer(100),
-        reset: await resetPeer(),
-        closeAtOnce: await closeAtOncePeer(),
-        halfClose: await halfClosePeer(),
-      });
-      refusedPort = await closedPort();
+      set = await startPeerSet();
+      ({ peers, web, refusedPort } = set);
       const limits = { REQUEST_DEADLINE_MS: String(DEADLINE_MS), CONNECT_TIMEOUT_MS: String(CONNECT_MS), MAX_MESSAGE_BYTES: '1024', MAX_REPLY_BYTES: '65536' };
       [strict, lenient] = await Promise.all([
         // An explicitly empty ALLOWED_TARGETS opts out of the local profile: the component's defaults apply.
@@ -76,13 +37,13 @@ for (const kind of ALL_HOSTS) {
 
     afterAll(async () => {
       await Promise.all([strict?.close(), lenient?.close()]);
-      await Promise.all([web?.close(), ...Object.values(peers).map((p) => p.close())]);
+      await set?.close();
     });
 
     describe('hostile input through the real component (default policy, AUTH_TOKEN set)', () => {
       // Every case points at a real echo peer on loopback: if a check were missing, the request would get 200.
       const cases = (): [string, string, number, string][] => {
-        const p = peers.echo!.port;
+        const p = peers.echo.port;
         const send = (host: string, port: string | number = p) => `/tcp/send?host=${host}&port=${port}&msg=x`;
         return [
           ['dotted loopback', send('127.0.0.1'), 403, 'destination-denied'],
@@ -141,16 +102,16 @@ for (const kind of ALL_HOSTS) {
       test('the table covers every notation the issue lists', () => expect(cases().length).toBeGreaterThanOrEqual(45));
 
       test('each hostile input gets its exact status and code, and no connection reaches the peer', async () => {
-        const before = peers.echo!.received.length;
+        const before = peers.echo.received.length;
         for (const [name, path, status, code] of cases()) {
           const r = await get(strict.url, path, auth);
           expect({ name, status: r.status, code: r.code }).toEqual({ name, status, code });
         }
-        expect(peers.echo!.received.length).toBe(before);
+        expect(peers.echo.received.length).toBe(before);
       });
 
       test.skipIf(!kind.resolvesNames)('a name that resolves to a denied address is refused (localhost → 127.0.0.1)', async () => {
-        const r = await get(strict.url, `/tcp/send?host=localhost&port=${peers.echo!.port}&msg=x`, auth);
+        const r = await get(strict.url, `/tcp/send?host=localhost&port=${peers.echo.port}&msg=x`, auth);
         expect(r.status).toBe(403);
         expect(r.text).toContain('localhost');
         expect(r.text).toContain('ALLOWED_TARGETS');
@@ -168,13 +129,13 @@ for (const kind of ALL_HOSTS) {
 
       test('Host header tricks never choose the target', async () => {
         // The inbound Host header names the echo peer; GET / must still go to the configured default (the HTTP peer).
-        const tricks = [`127.0.0.1:${peers.echo!.port}`, `localhost:${peers.echo!.port}`, 'evil.example'];
+        const tricks = [`127.0.0.1:${peers.echo.port}`, `localhost:${peers.echo.port}`, 'evil.example'];
         for (const host of tricks) {
           const r = await get(lenient.url, '/', { host });
           expect(r.status).toBe(200);
           expect(r.headers.get('x-peer-address')).toBe(`127.0.0.1:${web.port}`);
         }
-        const absolute = await get(lenient.url, `//127.0.0.1:${peers.echo!.port}/tcp/send`);
+        const absolute = await get(lenient.url, `//127.0.0.1:${peers.echo.port}/tcp/send`);
         expect(absolute.status).toBe(404);
       });
 
@@ -188,12 +149,12 @@ for (const kind of ALL_HOSTS) {
       // A peer that closes before reading races the write: the write fails (reset) or lands and the read sees EOF.
       const faults = (): [string, () => number, number | number[], string | undefined | (string | undefined)[], number][] => [
         ['refuses', () => refusedPort, 502, 'connection-refused', CONNECT_MS],
-        ['never answers', () => peers.silent!.port, 504, 'read-timeout', DEADLINE_MS],
-        ['sends forever', () => peers.endless!.port, 200, undefined, DEADLINE_MS],
-        ['drips one byte every 100 ms', () => peers.drip!.port, 200, undefined, DEADLINE_MS],
-        ['resets in the middle of a reply', () => peers.reset!.port, 502, 'connection-reset', DEADLINE_MS],
-        ['closes before reading', () => peers.closeAtOnce!.port, [502, 200], ['connection-reset', undefined], DEADLINE_MS],
-        ['half-closes after answering', () => peers.halfClose!.port, 200, undefined, DEADLINE_MS],
+        ['never answers', () => peers.silent.port, 504, 'read-timeout', DEADLINE_MS],
+        ['sends forever', () => peers.endless.port, 200, undefined, DEADLINE_MS],
+        ['drips one byte every 100 ms', () => peers.drip.port, 200, undefined, DEADLINE_MS],
+        ['resets in the middle of a reply', () => peers.reset.port, 502, 'connection-reset', DEADLINE_MS],
+        ['closes before reading', () => peers.closeAtOnce.port, [502, 200], ['connection-reset', undefined], DEADLINE_MS],
+        ['half-closes after answering', () => peers.halfClose.port, 200, undefined, DEADLINE_MS],
       ];
       test.each(faults())('a peer that %s', async (_, port, status, code, withinMs) => {
         const r = await get(lenient.url, `/tcp/send?host=127.0.0.1&port=${port()}&msg=hello`);
@@ -220,9 +181,9 @@ for (const kind of ALL_HOSTS) {
       const p = peers;
       type Case = { path: string; status: number; body?: (i: number) => string };
       const mix: ((i: number) => Case)[] = [
-        (i) => ({ path: `/tcp/send?host=127.0.0.1&port=${p.echo!.port}&msg=valid-${i}`, status: 200, body: () => `echo:valid-${i}` }),
-        (i) => ({ path: `/tcp/send?host=127.0.0.1&port=${p.echoClose!.port}&msg=close-${i}`, status: 200, body: () => `echo:close-${i}` }),
-        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.keepOpen!.port}&msg=PING%0D%0A`, status: 200, body: () => '+PONG\r\n' }),
+        (i) => ({ path: `/tcp/send?host=127.0.0.1&port=${p.echo.port}&msg=valid-${i}`, status: 200, body: () => `echo:valid-${i}` }),
+        (i) => ({ path: `/tcp/send?host=127.0.0.1&port=${p.echoClose.port}&msg=close-${i}`, status: 200, body: () => `echo:close-${i}` }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.keepOpen.port}&msg=PING%0D%0A`, status: 200, body: () => '+PONG\r\n' }),
         () => ({ path: `/?host=127.0.0.1&port=${web.port}`, status: 200 }),
         () => ({ path: '/health', status: 200, body: () => 'ok' }),
         () => ({ path: `/tcp/send?host=127.0.0.1&port=abc`, status: 400 }),
@@ -234,11 +195,11 @@ for (const kind of ALL_HOSTS) {
         () => ({ path: `/tcp/send?host=169.254.169.254&port=80`, status: 403 }),
         () => ({ path: `/tcp/send?host=[::ffff:192.168.0.1]&port=80`, status: 403 }),
         () => ({ path: `/tcp/send?host=127.0.0.1&port=${refusedPort}`, status: 502 }),
-        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.reset!.port}&msg=x`, status: 502 }),
-        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.endless!.port}`, status: 200 }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.reset.port}&msg=x`, status: 502 }),
+        () => ({ path: `/tcp/send?host=127.0.0.1&port=${p.endless.port}`, status: 200 }),
       ];
       // A few slow faults, not one in sixteen: each holds a worker for the whole deadline.
-      const slow = [() => ({ path: `/tcp/send?host=127.0.0.1&port=${p.silent!.port}&msg=x`, status: 504 })];
+      const slow = [() => ({ path: `/tcp/send?host=127.0.0.1&port=${p.silent.port}&msg=x`, status: 504 })];
       const total = 400;
       const plan: Case[] = Array.from({ length: total }, (_, i) => (i % 40 === 7 ? slow[0]!() : mix[i % mix.length]!(i)));
       const baseline = kind.name.startsWith('local') ? openSocketCount(lenient.pid) : 0;

@@ -145,3 +145,26 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 5_00
   }
   return check();
 }
+
+/** Every kind of peer the end-to-end suites use, started together on loopback. */
+export async function startPeerSet() {
+  const web = await httpPeer();
+  const peers = {
+    echo: await echoPeer(),
+    echoClose: await echoAndClosePeer(),
+    keepOpen: await keepOpenPeer(),
+    silent: await silentPeer(),
+    endless: await endlessPeer(),
+    drip: await dripPeer(100),
+    reset: await resetPeer(),
+    closeAtOnce: await closeAtOncePeer(),
+    halfClose: await halfClosePeer(),
+  };
+  const refusedPort = await closedPort();
+  return {
+    web,
+    peers,
+    refusedPort,
+    close: () => Promise.all([web.close(), ...Object.values(peers).map((p) => p.close())]),
+  };
+}
