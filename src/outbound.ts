@@ -3,7 +3,7 @@
 import type { Limits } from './config.js';
 import { type Policy, canonicalAddress } from './policy.js';
 import { ServiceError, SocketFault, fromSocketFault } from './errors.js';
-import { type IpAddress, type SocketAddress, formatSocketAddress } from './ip.js';
+import { type IpAddress, type SocketAddress, formatIp, formatSocketAddress } from './ip.js';
 import { formatTarget, type Target } from './target.js';
 import type { Reply, TcpNetwork } from './tcp.js';
 
@@ -16,9 +16,10 @@ export interface Exchange extends Reply {
 const LOOKUP_REFUSED = new Set(['permanent-resolver-failure', 'access-denied', 'not-supported']);
 
 /**
- * Connects to `target`, sends `message` and returns the reply, if the policy allows every address. Names are resolved through the network;
- * when the host refuses lookups, `fallbackAddresses` (configured for the default target) are used.
- * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
+ * Connects to `target`, sends `message` and returns the reply, if the policy allows every address.
+ * Names are resolved through the network; when the host refuses lookups, `fallbackAddresses`
+ * (configured for the default target) are used. Addresses are tried in order, IPv4 first, until one
+ * connects; a failure after connecting is final.
  */
 export function exchangeWith(
   network: TcpNetwork,
@@ -68,6 +69,7 @@ function addressesOf(network: TcpNetwork, target: Target, timeoutMs: number, fal
       throw fromSocketFault(error, formatTarget(target));
     }
   }
-  // IPv4 first, each family in the resolver's order (a stable sort).
-  return [...resolved].sort((a, b) => (a.tag === b.tag ? 0 : a.tag === 'ipv4' ? -1 : 1));
+  // Each address once; IPv4 first, each family in the resolver's order (a stable sort).
+  const unique = [...new Map(resolved.map((a) => [formatIp(a), a])).values()];
+  return unique.sort((a, b) => (a.tag === b.tag ? 0 : a.tag === 'ipv4' ? -1 : 1));
 }

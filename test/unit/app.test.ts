@@ -148,6 +148,12 @@ describe('GET /tcp/send', () => {
     expect(calls.map((c) => c.to)).toEqual(['192.0.2.1:5', '192.0.2.2:5', '[2001:db8::1]:5']);
   });
 
+  test('an address the resolver returns twice is tried once', async () => {
+    const { call, calls } = appWith({}, { names: { 'dup.example': [v4(192, 0, 2, 1), v4(192, 0, 2, 1)] } });
+    await call('/tcp/send?host=dup.example&port=5');
+    expect(calls).toHaveLength(1);
+  });
+
   test('when every address fails to connect, the error says how many were tried', async () => {
     const { call } = appWith({}, { names: { 'multi.example': [v4(192, 0, 2, 1), v4(192, 0, 2, 2)] } });
     const r = await call('/tcp/send?host=multi.example&port=5');
