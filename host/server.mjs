@@ -127,7 +127,12 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
         headers[name] = headers[name] === undefined ? value : [headers[name], value].flat();
       }
       headers['content-length'] = String(reply.body.length);
-      res.writeHead(reply.status, headers);
+      try {
+        res.writeHead(reply.status, headers);
+      } catch (error) {
+        // A status or header Node cannot send must not take the whole host down.
+        return jsonError(res, 502, 'component-failed', `the component's response could not be sent (${error.code ?? error.message})`);
+      }
       res.end(reply.body);
     };
     // The API is GET-only: the request body is not forwarded, only drained.
