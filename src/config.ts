@@ -1,8 +1,8 @@
 // The one place that reads settings: environment variables → validated, bounded configuration.
 
 import { ServiceError } from './errors.js';
-import { type IpAddress, parseIpv6 } from './ip.js';
-import { Policy, canonicalAddress, parseEntries } from './policy.js';
+import { type IpAddress, canonicalAddress, parsePlainIp } from './ip.js';
+import { Policy, parseEntries } from './policy.js';
 
 /** Read-only view of the environment the host gave the component. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -147,9 +147,6 @@ function parseAddressList(name: string, raw: string): IpAddress[] {
 }
 
 function parsePlainAddress(text: string): IpAddress | undefined {
-  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  const v4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/.test(bare);
-  if (v4) return { tag: 'ipv4', val: bare.split('.').map(Number) as [number, number, number, number] };
-  const v6 = parseIpv6(bare);
-  return v6 && canonicalAddress(v6);
+  const address = parsePlainIp(text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text);
+  return address && canonicalAddress(address);
 }

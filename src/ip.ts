@@ -97,13 +97,52 @@ function parseIpv6Groups(text: string, mayEndInIpv4: boolean): number[] | undefi
   return groups;
 }
 
-/** Strict dotted-decimal IPv4, as allowed inside an IPv6 literal (no hex, no octal, no short forms). */
+/** Strict dotted-decimal IPv4, as inside an IPv6 literal or a setting (no hex, no octal, no short forms). */
 function parseDottedDecimal(text: string): [number, number, number, number] | undefined {
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;
   const bytes = parts.map((p) => (/^(0|[1-9][0-9]{0,2})$/.test(p) ? Number(p) : 256));
   if (bytes.some((b) => b > 255)) return undefined;
   return bytes as [number, number, number, number];
+}
+
+/** An address in plain notation only — strict dotted decimal or IPv6 without brackets — as settings use. */
+export function parsePlainIp(text: string): IpAddress | undefined {
+  const v4 = parseDottedDecimal(text);
+  return v4 ? { tag: 'ipv4', val: v4 } : parseIpv6(text);
+}
+
+/** An address as an unsigned integer of its family's width. */
+export function addressValue(address: IpAddress): bigint {
+  const [width, parts] = address.tag === 'ipv4' ? [8n, address.val] : [16n, address.val];
+  return (parts as number[]).reduce((acc, part) => (acc << width) | BigInt(part), 0n);
+}
+
+function fromValue(family: IpAddress['tag'], value: bigint): IpAddress {
+  if (family === 'ipv4') return { tag: 'ipv4', val: [24n, 16n, 8n, 0n].map((s) => Number((value >> s) & 0xffn)) as [number, number, number, number] };
+  const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => Number((value >> s) & 0xffffn));
+  return { tag: 'ipv6', val: groups as [number, number, number, number, number, number, number, number] };
+}
+
+/**
+ * The IPv4 address an IPv6 address carries, for the forms that route to IPv4: IPv4-mapped
+ * (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+ */
+export function embeddedIpv4(address: IpAddress): IpAddress | undefined {
+  if (address.tag !== 'ipv6') return undefined;
+  const value = addressValue(address);
+  const low32 = fromValue('ipv4', value & 0xffffffffn);
+  const top96 = value >> 32n;
+  if (top96 === 0xffffn || top96 === 0x64ff9b0000000000000000n) return low32;
+  if (top96 === 0n && value > 1n) return low32;
+  if (value >> 112n === 0x2002n) return fromValue('ipv4', (value >> 80n) & 0xffffffffn);
+  return undefined;
+}
+
+/** IPv4-mapped IPv6 addresses become the IPv4 address they are: one address, one form, checked and connected alike. */
+export function canonicalAddress(address: IpAddress): IpAddress {
+  if (address.tag === 'ipv6' && addressValue(address) >> 32n === 0xffffn) return embeddedIpv4(address)!;
+  return address;
 }
 
 /** The canonical text of an address: dotted decimal, or RFC 5952 for IPv6 (lower case, longest zero run as `::`). */

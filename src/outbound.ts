@@ -1,9 +1,9 @@
 // One outbound exchange for a validated target: resolve (with fallbacks), try each address, map faults.
 
 import type { Limits } from './config.js';
-import { type Policy, canonicalAddress } from './policy.js';
+import type { Policy } from './policy.js';
 import { ServiceError, SocketFault, fromSocketFault } from './errors.js';
-import { type IpAddress, type SocketAddress, formatIp, formatSocketAddress } from './ip.js';
+import { type IpAddress, type SocketAddress, canonicalAddress, formatIp, formatSocketAddress } from './ip.js';
 import { formatTarget, type Target } from './target.js';
 import type { Reply, TcpNetwork } from './tcp.js';
 

@@ -1,7 +1,8 @@
 // Destination policy: which addresses and ports the service may connect to, checked on resolved addresses.
 
 import { ServiceError } from './errors.js';
-import { type IpAddress, formatIp, formatSocketAddress, parseIpv6 } from './ip.js';
+import { type IpAddress, addressValue, embeddedIpv4, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
+import { isHostName } from './target.js';
 
 /** A port, or every port. */
 type PortSpec = number | '*';
@@ -14,18 +15,6 @@ export type PolicyEntry =
 type RangeEntry = Extract<PolicyEntry, { kind: 'range' }>;
 
 const BITS = { ipv4: 32, ipv6: 128 } as const;
-
-/** An address as an unsigned integer of its family's width. */
-export function addressValue(address: IpAddress): bigint {
-  const [width, parts] = address.tag === 'ipv4' ? [8n, address.val] : [16n, address.val];
-  return (parts as number[]).reduce((acc, part) => (acc << width) | BigInt(part), 0n);
-}
-
-function fromValue(family: IpAddress['tag'], value: bigint): IpAddress {
-  if (family === 'ipv4') return { tag: 'ipv4', val: [24n, 16n, 8n, 0n].map((s) => Number((value >> s) & 0xffn)) as [number, number, number, number] };
-  const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => Number((value >> s) & 0xffffn));
-  return { tag: 'ipv6', val: groups as [number, number, number, number, number, number, number, number] };
-}
 
 function mask(family: IpAddress['tag'], prefix: number): bigint {
   const bits = BigInt(BITS[family]);
@@ -65,36 +54,10 @@ export const BUILT_IN_DENIED: readonly RangeEntry[] = [
   range('ff00::/8', 'multicast'),
 ];
 
-/**
- * The IPv4 address an IPv6 address carries, for the forms that route to IPv4: IPv4-mapped
- * (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
- */
-export function embeddedIpv4(address: IpAddress): IpAddress | undefined {
-  if (address.tag !== 'ipv6') return undefined;
-  const value = addressValue(address);
-  const low32 = fromValue('ipv4', value & 0xffffffffn);
-  const top96 = value >> 32n;
-  if (top96 === 0xffffn || top96 === 0x64ff9b0000000000000000n) return low32;
-  if (top96 === 0n && value > 1n) return low32;
-  if (value >> 112n === 0x2002n) return fromValue('ipv4', (value >> 80n) & 0xffffffffn);
-  return undefined;
-}
-
-/** IPv4-mapped IPv6 addresses become the IPv4 address they are: one address, one form, checked and connected alike. */
-export function canonicalAddress(address: IpAddress): IpAddress {
-  if (address.tag === 'ipv6' && addressValue(address) >> 32n === 0xffffn) return embeddedIpv4(address)!;
-  return address;
-}
-
 function parseRange(text: string, port: PortSpec, original: string): RangeEntry | undefined {
   const [addressText, prefixText, extra] = text.split('/');
   if (addressText === undefined || extra !== undefined) return undefined;
-  let address: IpAddress | undefined;
-  if (/^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/.test(addressText)) {
-    address = { tag: 'ipv4', val: addressText.split('.').map(Number) as [number, number, number, number] };
-  } else {
-    address = parseIpv6(addressText);
-  }
+  const address = parsePlainIp(addressText);
   if (!address) return undefined;
   const width = BITS[address.tag];
   if (prefixText !== undefined && !/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return undefined;
@@ -119,7 +82,7 @@ export function parseEntry(text: string): PolicyEntry | undefined {
   }
   if (/^[0-9./]+$/.test(hostPart)) return parseRange(hostPart, port, text);
   const name = hostPart.toLowerCase().replace(/\.$/, '');
-  if (name.length > 253 || !name.split('.').every((l) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(l))) return undefined;
+  if (!isHostName(name)) return undefined;
   return { kind: 'name', name, port, text };
 }
 

@@ -1,8 +1,7 @@
 // What the caller asked to connect to: a validated host (name or IP literal) and port.
 
 import { ServiceError } from './errors.js';
-import { type IpAddress, parseIpv4, parseIpv6, formatIp } from './ip.js';
-import { canonicalAddress } from './policy.js';
+import { type IpAddress, canonicalAddress, parseIpv4, parseIpv6, formatIp } from './ip.js';
 
 /** A destination as the caller named it, validated: either a DNS name or an IP literal. */
 export type Target =
@@ -11,6 +10,11 @@ export type Target =
 
 const MAX_HOST_LENGTH = 253;
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/** A lower-case DNS name: dot-separated labels of letters, digits, `-` and `_`, 253 characters at most. */
+export function isHostName(name: string): boolean {
+  return name.length <= MAX_HOST_LENGTH && name.split('.').every((label) => LABEL.test(label));
+}
 
 /**
  * Validates a host: a DNS name (letters, digits, `-`, `_`, dots; 253 characters at most) or an IP literal.
@@ -35,7 +39,7 @@ export function parseHost(raw: string): { host: string; address?: IpAddress } {
   if (v4 === null) throw new ServiceError('invalid-host', 400, `host ${shown} looks like an IPv4 address but is not a valid one`);
   if (v4) return { host: formatIp(v4), address: v4 };
   const name = bare.toLowerCase().replace(/\.$/, '');
-  if (name.length > MAX_HOST_LENGTH || !name.split('.').every((label) => LABEL.test(label))) {
+  if (!isHostName(name)) {
     throw new ServiceError(
       'invalid-host',
       400,

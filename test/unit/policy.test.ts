@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
-import { parseIpv6 } from '../../src/ip.js';
-import { Policy, embeddedIpv4, parseEntries, parseEntry } from '../../src/policy.js';
+import { embeddedIpv4, parseIpv6 } from '../../src/ip.js';
+import { Policy, parseEntries, parseEntry } from '../../src/policy.js';
 import { parseHost } from '../../src/target.js';
 
 function verdict(policy: Policy, host: string, port: number, resolved?: string[]): string {
