@@ -35,23 +35,28 @@ export function readJcoDebugOnce(code) {
 }
 
 /** Returns the path of the transpiled ES module for `componentPath`, transpiling it only when not cached. */
-export async function transpiled(componentPath) {
+export async function transpiled(componentPath, cacheDir = CACHE_DIR) {
   const bytes = await readFile(componentPath);
   const hash = createHash('sha256').update(bytes).update(JSON.stringify({ OPTIONS, CACHE_VERSION })).digest('hex').slice(0, 32);
-  const dir = join(CACHE_DIR, hash);
+  const dir = join(cacheDir, hash);
   const entry = join(dir, `${NAME}.js`);
   if (existsSync(entry)) return { entry, hash, cached: true };
   const { transpile } = await import('@bytecodealliance/jco');
   const { files } = await transpile(bytes, OPTIONS);
   // Write into a temporary directory and rename it, so a crash never leaves half a cache entry.
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
+  const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   for (const [file, content] of Object.entries(files)) {
     await mkdir(dirname(join(tmp, file)), { recursive: true });
     const data = file === `${NAME}.js` ? readJcoDebugOnce(Buffer.from(content).toString('utf8')) : content;
     await writeFile(join(tmp, file), data);
   }
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
+  try {
+    await rename(tmp, dir);
+  } catch (error) {
+    // Another host starting at the same time finished first: its entry is the same, use it.
+    await rm(tmp, { recursive: true, force: true });
+    if (!['ENOTEMPTY', 'EEXIST'].includes(error.code) || !existsSync(entry)) throw error;
+    return { entry, hash, cached: true };
+  }
   return { entry, hash, cached: false };
 }

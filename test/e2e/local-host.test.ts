@@ -103,6 +103,13 @@ describe('the local host', () => {
     });
   });
 
+  test('hosts starting at the same time on a cold cache share one transpiled entry', async () => {
+    const cold = mkdtempSync(join(tmpdir(), 'transpile-cache-'));
+    const results = await Promise.all(Array.from({ length: 4 }, () => transpiled(COMPONENT, cold)));
+    expect(new Set(results.map((r) => r.entry)).size).toBe(1);
+    expect(results.filter((r) => !r.cached)).toHaveLength(1);
+  });
+
   test('readJcoDebugOnce keeps JCO_DEBUG working but reads it once', () => {
     const generated = "const _debugLog = (...args) => {\n  if (!globalThis?.process?.env?.JCO_DEBUG) { return; }\n  console.debug(...args);\n};\n_debugLog('x');";
     const patched = readJcoDebugOnce(generated);
