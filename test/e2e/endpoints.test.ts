@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, echoPeer, hasIpv6Loopback, startPeerSet } from '../support/peers.js';
 import { get } from '../support/http.js';
-import { ALL_HOSTS, openSocketCount, type RunningHost } from '../support/hosts.js';
+import { ALL_HOSTS, type RunningHost, openSocketCount, suiteName } from '../support/hosts.js';
 
 const LIMITS = {
   CONNECT_TIMEOUT_MS: '1000',
@@ -16,7 +16,7 @@ const LIMITS = {
 };
 
 for (const kind of ALL_HOSTS) {
-  describe.skipIf(kind.unavailable !== undefined)(`on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
+  describe.skipIf(kind.unavailable !== undefined)(suiteName('on ', kind), () => {
     let set: Awaited<ReturnType<typeof startPeerSet>>;
     let peers: typeof set.peers;
     let web: typeof set.web;

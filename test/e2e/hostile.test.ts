@@ -2,7 +2,7 @@
 // all through the built component on a real host, against real peers on 127.0.0.1.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ALL_HOSTS, openSocketCount, type RunningHost } from '../support/hosts.js';
+import { ALL_HOSTS, type RunningHost, openSocketCount, suiteName } from '../support/hosts.js';
 import { eventually, startPeerSet } from '../support/peers.js';
 import { get as getWith } from '../support/http.js';
 
@@ -15,7 +15,7 @@ const SLACK_MS = 1500;
 const get = (base: string, path: string, headers: Record<string, string> = {}) => getWith(base, path, { headers });
 
 for (const kind of ALL_HOSTS) {
-  describe.skipIf(kind.unavailable !== undefined)(`safe to expose, on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
+  describe.skipIf(kind.unavailable !== undefined)(suiteName('safe to expose, on ', kind), () => {
     let set: Awaited<ReturnType<typeof startPeerSet>>;
     let peers: typeof set.peers;
     let web: typeof set.web;

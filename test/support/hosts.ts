@@ -1,12 +1,16 @@
-// Starts the built component on each host: the local jco host always, wasmtime and Spin when on PATH.
+// Starts the built component on each host: the local jco host always, wasmtime when installed (CI installs it),
+// Spin when on PATH. TEST_HOSTS=local,wasmtime,spin narrows the list (CI reruns the wasmtime suites that way
+// on the oldest supported release, with WASMTIME pointing at it).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
+import { COMPONENT_PATH, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
+
 const root = fileURLToPath(new URL('../..', import.meta.url));
-export const COMPONENT = `${root}dist/ai-agent-sockets.wasm`;
+export const COMPONENT = `${root}${COMPONENT_PATH}`;
 
 export interface RunningHost {
   url: string;
@@ -75,27 +79,33 @@ async function spawnHost(command: string, args: string[], env: Record<string, st
 }
 
 export const localHost: HostKind = {
-  name: 'local (npm start: jco + preview2-shim)',
+  name: 'local host (npm start: jco + preview2-shim)',
   resolvesNames: true,
   start: (env) =>
     spawnHost('node', ['host/start.mjs'], { PORT: '0', HOST: '127.0.0.1', ...env }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]),
 };
 
-export const wasmtimeHost: HostKind = {
-  name: 'wasmtime serve',
-  unavailable: onPath('wasmtime') ? undefined : 'wasmtime is not on PATH',
-  resolvesNames: true,
-  async start(env) {
-    const port = await freePort();
-    const envArgs = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-    return spawnHost(
-      'wasmtime',
-      ['serve', '-S', 'cli', '-S', 'inherit-network', '-S', 'allow-ip-name-lookup', '--addr', `127.0.0.1:${port}`, ...envArgs, COMPONENT],
-      {},
-      () => `http://127.0.0.1:${port}`,
-    );
-  },
-};
+const wasmtime = findWasmtime();
+/** Why the wasmtime suites cannot run here, or undefined when they can. */
+export const wasmtimeMissing = wasmtime
+  ? undefined
+  : 'wasmtime is not installed (`node scripts/wasmtime.mjs install` puts the tested release in .cache/wasmtime; or set WASMTIME)';
+const wasmtimeLabel = wasmtime ? `wasmtime serve ${wasmtimeVersion(wasmtime)}` : 'wasmtime serve';
+
+/** `wasmtime serve` with the README's flags (scripts/wasmtime.mjs), on a port of its own choosing. */
+function wasmtimeKind(nameLookup: boolean): HostKind {
+  return {
+    name: nameLookup ? wasmtimeLabel : `${wasmtimeLabel} without -S allow-ip-name-lookup`,
+    unavailable: wasmtimeMissing,
+    resolvesNames: nameLookup,
+    start: (env) =>
+      spawnHost(wasmtime!, wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup, component: COMPONENT }), {}, (log) => SERVING_LINE.exec(log)?.[1]),
+  };
+}
+
+export const wasmtimeHost = wasmtimeKind(true);
+/** The original's command line: no name lookups. */
+export const wasmtimeNoLookupHost = wasmtimeKind(false);
 
 export const spinHost: HostKind = {
   name: 'spin up',
@@ -108,7 +118,18 @@ export const spinHost: HostKind = {
   },
 };
 
-export const ALL_HOSTS = [localHost, wasmtimeHost, spinHost];
+/** A host suite's name; why a host is unavailable is said once per run, by the global setup. */
+export function suiteName(prefix: string, kind: HostKind): string {
+  return `${prefix}${kind.name}${kind.unavailable ? ' (skipped: not installed)' : ''}`;
+}
+
+const selected = process.env.TEST_HOSTS?.split(',').map((name) => name.trim());
+/** Keeps the hosts TEST_HOSTS names (all when unset), by the first word of their name: local, wasmtime, spin. */
+export function selectHosts(kinds: HostKind[]): HostKind[] {
+  return selected ? kinds.filter((kind) => selected.includes(kind.name.split(/[\s(]/)[0]!)) : kinds;
+}
+
+export const ALL_HOSTS = selectHosts([localHost, wasmtimeHost, spinHost]);
 
 /** Sockets a process holds open (Linux /proc), for leak checks. */
 export function openSocketCount(pid: number): number {

