@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { CACHE_DIR } from '../host/transpile-cache.mjs';
+import { INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../scripts/wasmtime.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const COMPONENT = `${root}dist/ai-agent-sockets.wasm`;
@@ -45,7 +46,7 @@ async function freePort() {
   return port;
 }
 
-/** Starts a process and resolves when GET /health answers 200, with the time that took. */
+/** Starts a process and resolves when GET /health answers 200, with the time that took and its pid. */
 async function startProcess(command, args, env, urlFrom) {
   const started = performance.now();
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,7 +58,7 @@ async function startProcess(command, args, env, urlFrom) {
     if (performance.now() - started > 180_000) throw new Error(`${command} did not start: ${log}`);
     const url = urlFrom(log);
     if (url && (await fetch(`${url}/health`).then((r) => r.status === 200, () => false))) {
-      return { url, startMs: performance.now() - started, stop: () => stopProcess(child) };
+      return { url, pid: child.pid, startMs: performance.now() - started, stop: () => stopProcess(child) };
     }
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -76,11 +77,10 @@ const COMPONENT_ENV = { ALLOWED_TARGETS: '127.0.0.0/8:*', REQUEST_DEADLINE_MS: '
 const startLocal = () =>
   startProcess('node', ['host/start.mjs'], { ...COMPONENT_ENV, PORT: '0', HOST: '127.0.0.1' }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
 const startBaseline = () => startProcess('node', ['bench/baseline-proxy.mjs'], {}, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
-async function startWasmtime() {
-  const port = await freePort();
-  const env = Object.entries(COMPONENT_ENV).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-  return startProcess('wasmtime', ['serve', '-S', 'cli', '-S', 'inherit-network', '--addr', `127.0.0.1:${port}`, ...env, COMPONENT], {}, () => `http://127.0.0.1:${port}`);
-}
+const wasmtime = findWasmtime();
+/** `wasmtime serve` with the README's command line, plus `tuning` options. @param {string[]} [tuning] */
+const startWasmtime = (tuning = []) =>
+  startProcess(wasmtime, wasmtimeServeArgs({ addr: '127.0.0.1:0', env: COMPONENT_ENV, component: COMPONENT, tuning }), {}, (log) => SERVING_LINE.exec(log)?.[1]);
 async function startSpin() {
   const port = await freePort();
   const env = Object.entries(COMPONENT_ENV).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
@@ -112,6 +112,21 @@ async function headOfLine(url) {
   return { measured, stuck };
 }
 
+/** Resident memory of a process now, from /proc (Linux), in bytes. */
+async function rssBytes(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Peak resident memory while 100 connections send to the echo peer, sampled every 20 ms. */
+async function peakRssUnderLoad(url, pid) {
+  let peak = await rssBytes(pid);
+  const sampler = setInterval(async () => (peak = Math.max(peak, await rssBytes(pid))), 20);
+  const result = await load(`${url}${sendPath()}`, 100, Math.min(SECONDS, 5));
+  clearInterval(sampler);
+  return { peakMiB: Math.round(peak / 2 ** 20), rps: result.rps, errors: result.errors };
+}
+
 async function measure(name, host) {
   console.error(`measuring ${name}…`);
   await load(`${host.url}${sendPath()}`, 10, WARMUP_SECONDS);
@@ -124,6 +139,8 @@ async function measure(name, host) {
   };
   const hol = await headOfLine(host.url);
   rows.headOfLine = hol.measured;
+  rows.memory = await peakRssUnderLoad(host.url, host.pid);
+  rows.startMs = Math.round(host.startMs);
   return { rows, pending: hol.stuck };
 }
 
@@ -150,17 +167,30 @@ await local.stop();
 const baseline = await startBaseline();
 await run('baseline (plain Node proxy)', baseline);
 await baseline.stop();
-for (const [name, available, start] of [
-  ['component (wasmtime serve)', onPath('wasmtime'), startWasmtime],
-  ['component (spin up)', onPath('spin'), startSpin],
-]) {
-  if (!available) {
-    results.hosts[name] = { skipped: `${name.match(/\((\w+)/)[1]} is not on PATH` };
-    continue;
+if (wasmtime) {
+  const version = wasmtimeVersion(wasmtime);
+  // Cold: wasmtime compiles the component (its cache off); the rows below start warm from its compile cache.
+  const cold = await startWasmtime(['-C', 'cache=n']);
+  startup.wasmtimeColdMs = Math.round(cold.startMs);
+  await cold.stop();
+  for (const [name, tuning] of [
+    [`component (wasmtime serve ${version})`, []],
+    [`component (wasmtime serve ${version}, pooling allocator)`, ['-O', 'pooling-allocator']],
+    [`component (wasmtime serve ${version}, instance reuse)`, INSTANCE_REUSE],
+  ]) {
+    const host = await startWasmtime(tuning);
+    await run(name, host);
+    await host.stop();
   }
-  const host = await start();
-  await run(name, host);
+} else {
+  results.hosts['component (wasmtime serve)'] = { skipped: 'wasmtime is not installed (node scripts/wasmtime.mjs install)' };
+}
+if (onPath('spin')) {
+  const host = await startSpin();
+  await run('component (spin up)', host);
   await host.stop();
+} else {
+  results.hosts['component (spin up)'] = { skipped: 'spin is not on PATH' };
 }
 
 const cpus = os.cpus();
@@ -184,23 +214,35 @@ results.targets = {
   'npm start → first 200 /health ≤ 5 s (warm cache)': { value: `${(startup.warmMs / 1000).toFixed(2)} s`, met: startup.warmMs <= 5000 },
 };
 
+const wasmtimeRows = Object.entries(results.hosts).filter(([name, rows]) => name.includes('wasmtime') && !rows.skipped);
+for (const [name, rows] of wasmtimeRows) {
+  const label = name.replace(/^component \((.*)\)$/, '$1');
+  results.targets[`${label}: tcp/send ≥ 25% of baseline (10 connections)`] = { value: `${((rows.send10.rps / base.send10.rps) * 100).toFixed(1)}%`, met: rows.send10.rps >= base.send10.rps * 0.25 };
+  results.targets[`${label}: /health ≥ 2,000 req/s (10 connections)`] = { value: `${rows.health10.rps} req/s`, met: rows.health10.rps >= 2000 };
+  results.targets[`${label}: head-of-line p99 ≤ 50 ms, no errors`] = { value: `${rows.headOfLine.p99} ms, ${rows.headOfLine.errors} errors`, met: rows.headOfLine.p99 <= 50 && rows.headOfLine.errors === 0 };
+}
+
 function table() {
   const lines = [
-    '| host | /health c=1 | /health c=10 | /tcp/send c=1 | /tcp/send c=10 | /tcp/send c=10, 4 stuck on a silent peer |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| host | /health c=1 | /health c=10 | /tcp/send c=1 | /tcp/send c=10 | /tcp/send c=10, 4 stuck on a silent peer | start → first 200 | peak RSS, /tcp/send c=100 |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const cell = (r) => `${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`;
   for (const [name, rows] of Object.entries(results.hosts)) {
-    if (rows.skipped) lines.push(`| ${name} | skipped: ${rows.skipped} | | | | |`);
-    else lines.push(`| ${name} | ${cell(rows.health1)} | ${cell(rows.health10)} | ${cell(rows.send1)} | ${cell(rows.send10)} | ${cell(rows.headOfLine)} |`);
+    if (rows.skipped) lines.push(`| ${name} | skipped: ${rows.skipped} | | | | | | |`);
+    else {
+      const memory = `${rows.memory.peakMiB} MiB (${rows.memory.rps} req/s, ${rows.memory.errors} errors)`;
+      lines.push(`| ${name} | ${cell(rows.health1)} | ${cell(rows.health10)} | ${cell(rows.send1)} | ${cell(rows.send10)} | ${cell(rows.headOfLine)} | ${(rows.startMs / 1000).toFixed(2)} s | ${memory} |`);
+    }
   }
   const ratio = (key) => `${((mine[key].rps / base[key].rps) * 100).toFixed(1)}%`;
-  lines.push(`| component ÷ baseline | ${ratio('health1')} | ${ratio('health10')} | ${ratio('send1')} | ${ratio('send10')} | ${ratio('headOfLine')} |`);
+  lines.push(`| local host ÷ baseline | ${ratio('health1')} | ${ratio('health10')} | ${ratio('send1')} | ${ratio('send10')} | ${ratio('headOfLine')} | | |`);
   lines.push('', '| target | measured | met |', '| --- | --- | --- |');
   for (const [name, t] of Object.entries(results.targets)) lines.push(`| ${name} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
   lines.push(
     '',
-    `Start-up (\`npm start\` → first 200 /health): cold ${(startup.coldMs / 1000).toFixed(2)} s (transpiles the component), warm ${(startup.warmMs / 1000).toFixed(2)} s (cached).`,
+    `Start-up (\`npm start\` → first 200 /health): cold ${(startup.coldMs / 1000).toFixed(2)} s (transpiles the component), warm ${(startup.warmMs / 1000).toFixed(2)} s (cached).` +
+      (startup.wasmtimeColdMs ? ` \`wasmtime serve\`: cold ${(startup.wasmtimeColdMs / 1000).toFixed(2)} s (compiles the component, cache off); warm in the table (compile cache).` : ''),
     `Component size: ${(results.size.rawBytes / 2 ** 20).toFixed(1)} MiB raw, ${(results.size.gzipBytes / 2 ** 20).toFixed(1)} MiB gzip.`,
     `Machine: ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, ${results.machine.os}, Node ${results.machine.node}. ${SECONDS} s per run, autocannon in the benchmark process, hosts in their own processes.`,
   );

