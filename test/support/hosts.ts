@@ -3,7 +3,7 @@
 // on the oldest supported release, with WASMTIME pointing at it).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -117,6 +117,21 @@ export const wasmtimeHost = wasmtimeKind({ nameLookup: true, reuse: false });
 export const wasmtimeNoLookupHost = wasmtimeKind({ nameLookup: false, reuse: false });
 /** One instance serves many requests, one at a time: every suite runs here too, so state leaking between requests would show. */
 export const wasmtimeReuseHost = wasmtimeKind({ nameLookup: true, reuse: true });
+
+/**
+ * The container image's CMD (Dockerfile), run as the image would run it, with the component file and port
+ * swapped for local ones: settings reach it as the process environment, as with `docker run -e`.
+ */
+export const containerCommandHost: HostKind = {
+  name: `${wasmtimeLabel} as the Dockerfile's CMD`,
+  unavailable: wasmtimeMissing,
+  resolvesNames: true,
+  start(env) {
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(`${root}Dockerfile`, 'utf8'))![1]!) as string[];
+    const args = cmd.slice(1).map((arg) => (arg === '/app/ai-agent-sockets.wasm' ? COMPONENT : arg === '0.0.0.0:8081' ? '127.0.0.1:0' : arg));
+    return spawnHost(wasmtime!, args, env, (log) => SERVING_LINE.exec(log)?.[1]);
+  },
+};
 
 export const spinHost: HostKind = {
   name: 'spin up',
