@@ -8,6 +8,8 @@ import { streams } from '@bytecodealliance/preview2-shim/io';
 
 export { outgoingHandler };
 
+/** @typedef {InstanceType<typeof shim.Fields>} HeaderFields */
+
 const { Fields } = shim;
 const symbolDispose = Symbol.dispose ?? Symbol.for('dispose');
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
@@ -41,6 +43,12 @@ export class IncomingRequest {
   #authority;
   #headers;
   #consumed = false;
+  /**
+   * @param {string} method
+   * @param {string} pathWithQuery
+   * @param {string} authority
+   * @param {HeaderFields} headers
+   */
   constructor(method, pathWithQuery, authority, headers) {
     const lower = method.toLowerCase();
     this.#method = METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: method };
@@ -73,6 +81,7 @@ export class IncomingRequest {
 
 /** Collects what the component writes to a response body. */
 class OutgoingBody {
+  /** @type {Uint8Array[]} */
   chunks = [];
   finished = false;
   #written = false;
@@ -81,7 +90,7 @@ class OutgoingBody {
     this.#written = true;
     const chunks = this.chunks;
     const stream = Object.create(streams.OutputStream.prototype);
-    const take = (buf) => void chunks.push(new Uint8Array(buf));
+    const take = (/** @type {Uint8Array} */ buf) => void chunks.push(new Uint8Array(buf));
     return Object.assign(stream, {
       checkWrite: () => 1_048_576n,
       write: take,
@@ -91,6 +100,7 @@ class OutgoingBody {
       [symbolDispose]() {},
     });
   }
+  /** @param {OutgoingBody} body */
   static finish(body) {
     body.finished = true;
   }
@@ -100,13 +110,16 @@ class OutgoingBody {
 export class OutgoingResponse {
   #statusCode = 200;
   #headers;
+  /** @type {OutgoingBody | undefined} */
   #body;
+  /** @param {HeaderFields} headers */
   constructor(headers) {
     this.#headers = headers;
   }
   statusCode() {
     return this.#statusCode;
   }
+  /** @param {number} statusCode */
   setStatusCode(statusCode) {
     if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999) throw undefined;
     this.#statusCode = statusCode;
@@ -119,7 +132,11 @@ export class OutgoingResponse {
     this.#body = new OutgoingBody();
     return this.#body;
   }
-  /** Status, headers and body bytes, once the component has finished the body. */
+  /**
+   * Status, headers and body bytes, once the component has finished the body.
+   * @param {OutgoingResponse} response
+   * @returns {{ status: number, headers: [string, string][], body: Uint8Array, finished: boolean }}
+   */
   static collect(response) {
     const body = response.#body;
     const size = body ? body.chunks.reduce((n, c) => n + c.length, 0) : 0;
@@ -130,17 +147,25 @@ export class OutgoingResponse {
       at += chunk.length;
     }
     const decoder = new TextDecoder();
+    /** @type {[string, string][]} */
     const headers = response.#headers.entries().map(([name, value]) => [name, decoder.decode(value)]);
     return { status: response.#statusCode, headers, body: bytes, finished: body?.finished ?? false };
   }
   [symbolDispose]() {}
 }
 
+/** @typedef {{ tag: 'ok', val: OutgoingResponse } | { tag: 'err', val: unknown }} ResponseResult */
+
 export class ResponseOutparam {
   #onSet;
+  /** @param {(response: ResponseResult) => void} onSet */
   constructor(onSet) {
     this.#onSet = onSet;
   }
+  /**
+   * @param {ResponseOutparam} param
+   * @param {ResponseResult} response
+   */
   static set(param, response) {
     param.#onSet(response);
   }
@@ -150,12 +175,16 @@ export class ResponseOutparam {
 /** Headers the dispatcher must not forward to a component (hop-by-hop), as preview2-shim's server does. */
 const FORBIDDEN = new Set(['connection', 'keep-alive', 'host', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
-/** Builds the `Fields` of an incoming request from Node's raw header list. */
+/**
+ * Builds the `Fields` of an incoming request from Node's raw header list.
+ * @param {string[]} rawHeaders
+ */
 export function requestFields(rawHeaders) {
   const encoder = new TextEncoder();
+  /** @type {[string, Uint8Array][]} */
   const entries = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i].toLowerCase();
+    const name = String(rawHeaders[i]).toLowerCase();
     if (!FORBIDDEN.has(name)) entries.push([name, encoder.encode(rawHeaders[i + 1])]);
   }
   try {

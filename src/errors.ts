@@ -86,6 +86,14 @@ export class SocketFault extends Error {
   }
 }
 
+/** The timeout code of each stage, whether the deadline was ours or the host's. */
+const TIMEOUT_CODES: Record<Stage, ErrorCode> = {
+  resolve: 'resolve-timeout',
+  connect: 'connect-timeout',
+  write: 'write-timeout',
+  read: 'read-timeout',
+};
+
 /**
  * Turns a socket fault into the service error a client sees. `target` is what the client asked for
  * (`example.com:80`), `address` the address that was being used, if any.
@@ -118,7 +126,7 @@ export function fromSocketFault(fault: SocketFault, target: string, address?: st
     case 'connection-aborted':
       return fail('connection-aborted', 502, `the connection to ${at} was aborted during ${fault.stage}`);
     case 'timeout':
-      return fail(fault.stage === 'connect' ? 'connect-timeout' : 'read-timeout', 504, `the host reported a timeout during ${fault.stage} with ${at}`);
+      return fail(TIMEOUT_CODES[fault.stage], 504, `the host reported a timeout during ${fault.stage} with ${at}`);
     case 'name-unresolvable':
       return fail('name-unresolvable', 502, `the name in ${target} does not resolve to any address`);
     case 'temporary-resolver-failure':
