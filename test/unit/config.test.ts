@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Config, NUMERIC_SETTINGS } from '../../src/config.js';
 import { ServiceError } from '../../src/errors.js';
-import { formatIp } from '../../src/ip.js';
+import { formatIp, formatSocketAddress } from '../../src/ip.js';
 
 function failure(run: () => unknown): ServiceError {
   try {
@@ -84,5 +84,49 @@ describe('Config.policy', () => {
     const error = failure(() => new Config({ [name]: value }).policy);
     expect(error.code).toBe('config-invalid');
     expect(error.message).toContain(name);
+  });
+});
+
+describe('Config.dns', () => {
+  const servers = (env: Record<string, string>) => new Config(env).dns.servers.map((s) => formatSocketAddress(s));
+
+  test('defaults: auto, no servers', () => {
+    expect(new Config({}).dns).toEqual({ mode: 'auto', servers: [] });
+  });
+
+  test.each([
+    ['1.1.1.1', ['1.1.1.1:53']],
+    ['1.1.1.1:5353, 9.9.9.9', ['1.1.1.1:5353', '9.9.9.9:53']],
+    ['[2606:4700:4700::1111]', ['[2606:4700:4700::1111]:53']],
+    ['[2606:4700:4700::1111]:853', ['[2606:4700:4700::1111]:853']],
+    ['[::ffff:127.0.0.1]:5353', ['127.0.0.1:5353']],
+    [' , ', []],
+  ])('DNS_SERVERS=%j lists %j, in order, port 53 by default', (raw, expected) => {
+    expect(servers({ DNS_SERVERS: raw })).toEqual(expected);
+  });
+
+  test.each([
+    ['DNS_SERVERS', { DNS_SERVERS: 'dns.google' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:0' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:65536' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:53:53' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '2606:4700:4700::1111' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '[1.1.1.1]:53' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '0x01.1.1.1' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1;8.8.8.8' }],
+    ['DNS_MODE', { DNS_MODE: 'doh' }],
+    ['DNS_MODE', { DNS_MODE: 'TCP', DNS_SERVERS: '1.1.1.1' }],
+    ['DNS_MODE', { DNS_MODE: 'tcp' }],
+  ])('%s in %j is config-invalid, naming the variable', (name, env) => {
+    const error = failure(() => new Config(env).dns);
+    expect([error.status, error.code]).toEqual([503, 'config-invalid']);
+    expect(error.message).toContain(name);
+  });
+
+  test('a malformed DNS setting does not affect the other settings', () => {
+    const config = new Config({ DNS_SERVERS: 'nonsense' });
+    expect(config.limits.connectTimeoutMs).toBe(5000);
+    expect(() => config.dns).toThrow(ServiceError);
   });
 });
