@@ -1,9 +1,10 @@
 // DNS over TCP through the built component on each host: a real DNS server (dnsmasq) and faulty ones on 127.0.0.1.
 // wasmtime runs without `-S allow-ip-name-lookup` and the default DNS_MODE (auto): names work through DNS_SERVERS alone.
 
-import type net from 'node:net';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ALL_HOSTS, localHost, type RunningHost } from '../support/hosts.js';
+import { ALL_HOSTS, localHost, type RunningHost, spawnHost, wasmtimeHost } from '../support/hosts.js';
 import { type Dnsmasq, startDnsmasq } from '../support/dnsmasq.js';
 import { get } from '../support/http.js';
 import { type Peer, echoPeer, eventually, hasIpv6Loopback, tcpPeer } from '../support/peers.js';
@@ -20,7 +21,7 @@ type Fault = 'silent' | 'garbage' | 'endless';
 /** One DNS server whose fault the test chooses, so one host instance covers every fault. */
 async function faultyDnsServer() {
   let fault: Fault = 'silent';
-  const peer = await tcpPeer((socket: net.Socket) => {
+  const peer = await tcpPeer((socket) => {
     if (fault === 'garbage') socket.end('HTTP/1.1 400 Bad Request\r\n\r\nthis is not DNS');
     if (fault === 'endless') {
       // A length prefix of 0xffff followed by bytes without end.
@@ -127,3 +128,33 @@ for (const kind of ALL_HOSTS) {
     });
   });
 }
+
+describe.skipIf(wasmtimeHost.unavailable !== undefined)('README: wasmtime without -S allow-ip-name-lookup', () => {
+  test('the README command resolves names through DNS_SERVERS (pointed at dnsmasq, on a free port)', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const command = /^wasmtime serve .*--env DNS_SERVERS=.*$/m.exec(readme)?.[0];
+    expect(command).toBeDefined();
+    const [, ...args] = command!.split(' ');
+    expect(args).not.toContain('allow-ip-name-lookup');
+    const dnsmasq = await startDnsmasq({ hosts: { 'metadata.test': ['169.254.169.254'] } });
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const local = args.map((arg) => arg.replace(/^0\.0\.0\.0:8081$/, `127.0.0.1:${port}`).replace(/^DNS_SERVERS=.*$/, `DNS_SERVERS=${dnsmasq.server}`));
+    const host = await spawnHost('wasmtime', local, {}, () => `http://127.0.0.1:${port}`);
+    try {
+      // The component's default policy: the name resolves over TCP, and its address is denied.
+      const denied = await get(host.url, '/tcp/send?host=metadata.test&port=80');
+      expect([denied.status, denied.code], denied.text).toEqual([403, 'destination-denied']);
+      expect(denied.text).toContain('169.254.169.254');
+      const missing = await get(host.url, '/tcp/send?host=missing.test&port=80');
+      expect([missing.status, missing.code], missing.text).toEqual([502, 'name-unresolvable']);
+    } finally {
+      await host.close();
+      await dnsmasq.close();
+    }
+  });
+});

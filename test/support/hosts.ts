@@ -55,8 +55,8 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Spawns a host process and waits until `GET /health` answers 200 (or the process dies). */
-async function spawnHost(command: string, args: string[], env: Record<string, string>, urlFrom: (log: string) => string | undefined): Promise<RunningHost> {
+/** Spawns a host process (cwd: the repository) and waits until `GET /health` answers 200 (or the process dies). */
+export async function spawnHost(command: string, args: string[], env: Record<string, string>, urlFrom: (log: string) => string | undefined): Promise<RunningHost> {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
@@ -124,7 +124,8 @@ export const spinHost: HostKind = {
   resolvesNames: false,
   async start(env) {
     const port = await freePort();
-    const envArgs = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    // Tests talk only to loopback: the manifest's public DNS_SERVERS are dropped unless a test names its own.
+    const envArgs = Object.entries({ DNS_SERVERS: '', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
     return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...envArgs], {}, () => `http://127.0.0.1:${port}`);
   },
 };
