@@ -2,7 +2,7 @@
 
 import { ServiceError } from './errors.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp } from './ip.js';
-import { Policy, parseEntries } from './policy.js';
+import { Policy, commaList, parseEntries } from './policy.js';
 import { isPort } from './target.js';
 
 /** Read-only view of the environment the host gave the component. */
@@ -158,11 +158,7 @@ function readDefaultTarget(env: Environment): DefaultTarget {
 
 /** A comma-separated list of IP addresses in plain notation (dotted decimal or IPv6, brackets optional). */
 function parseAddressList(name: string, raw: string): IpAddress[] {
-  const entries = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  return entries.map((entry) => {
+  return commaList(raw).map((entry) => {
     const address = parsePlainAddress(entry);
     if (!address) throw invalid(name, raw, 'comma-separated IP addresses such as 93.184.215.14,2606:2800:21f:cb07:6820:80da:af6b:8b2c');
     return address;
@@ -181,17 +177,13 @@ function readDns(env: Environment): DnsSettings {
   const mode = DNS_MODES.find((m) => m === rawMode);
   if (!mode) throw invalid('DNS_MODE', rawMode, 'auto, system or tcp');
   const rawServers = env.DNS_SERVERS ?? '';
-  const servers = rawServers
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((entry) => {
-      const server = parseServer(entry);
-      if (!server) {
-        throw invalid('DNS_SERVERS', rawServers, 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53');
-      }
-      return server;
-    });
+  const servers = commaList(rawServers).map((entry) => {
+    const server = parseServer(entry);
+    if (!server) {
+      throw invalid('DNS_SERVERS', rawServers, 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53');
+    }
+    return server;
+  });
   if (mode === 'tcp' && servers.length === 0) throw invalid('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
   return { mode, servers };
 }

@@ -2,9 +2,8 @@
 // wasmtime runs without `-S allow-ip-name-lookup` and the default DNS_MODE (auto): names work through DNS_SERVERS alone.
 
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ALL_HOSTS, localHost, type RunningHost, spawnHost, wasmtimeHost } from '../support/hosts.js';
+import { ALL_HOSTS, freePort, localHost, type RunningHost, spawnHost, wasmtimeHost } from '../support/hosts.js';
 import { type Dnsmasq, startDnsmasq } from '../support/dnsmasq.js';
 import { get } from '../support/http.js';
 import { type Peer, echoPeer, eventually, hasIpv6Loopback, tcpPeer } from '../support/peers.js';
@@ -137,12 +136,7 @@ describe.skipIf(wasmtimeHost.unavailable !== undefined)('README: wasmtime withou
     const [, ...args] = command!.split(' ');
     expect(args).not.toContain('allow-ip-name-lookup');
     const dnsmasq = await startDnsmasq({ hosts: { 'metadata.test': ['169.254.169.254'] } });
-    const port = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const local = args.map((arg) => arg.replace(/^0\.0\.0\.0:8081$/, `127.0.0.1:${port}`).replace(/^DNS_SERVERS=.*$/, `DNS_SERVERS=${dnsmasq.server}`));
     const host = await spawnHost('wasmtime', local, {}, () => `http://127.0.0.1:${port}`);
     try {

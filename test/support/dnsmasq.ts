@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { freePort } from './hosts.js';
 
 /** dnsmasq's Debian package without the system service (the `dnsmasq` package would start one on port 53). */
 const PACKAGE = 'dnsmasq-base';
@@ -17,14 +18,6 @@ function dnsmasqBinary(): string {
   const install = spawnSync('sh', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PACKAGE}`], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`installing ${PACKAGE} failed:\n${install.stdout}${install.stderr}`);
   return '/usr/sbin/dnsmasq';
-}
-
-async function freeTcpPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const accepts = (port: number) =>
@@ -55,7 +48,7 @@ export async function startDnsmasq({ hosts, cnames = {} }: { hosts: Record<strin
   ];
   // dnsmasq also binds UDP on the port: if another process holds it, try another port.
   for (let attempt = 1; ; attempt++) {
-    const port = await freeTcpPort();
+    const port = await freePort();
     const child = spawn(
       binary,
       [

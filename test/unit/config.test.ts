@@ -2,16 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { Config, NUMERIC_SETTINGS } from '../../src/config.js';
 import { ServiceError } from '../../src/errors.js';
 import { formatIp, formatSocketAddress } from '../../src/ip.js';
-
-function failure(run: () => unknown): ServiceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a ServiceError');
-}
+import { failure } from '../support/failure.js';
 
 describe('Config.limits', () => {
   test('defaults: connect 5 s, deadline 30 s, reply cap 1 MiB, message cap 64 KiB', () => {

@@ -4,10 +4,11 @@ import { describe, expect, test } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { Config, type DnsSettings, type Environment } from '../../src/config.js';
 import { DNS_QUERY_TIMEOUT_MS, resolveOverTcp, withDnsServers } from '../../src/dns-resolver.js';
-import { ServiceError, SocketFault } from '../../src/errors.js';
+import { SocketFault } from '../../src/errors.js';
 import { formatIp, type IpAddress, type SocketAddress } from '../../src/ip.js';
 import type { Reply } from '../../src/tcp.js';
 import { type Zone, dnsPeer } from '../support/dns.js';
+import { failure } from '../support/failure.js';
 import { fakeNetwork, reply, v4 } from '../support/fake-network.js';
 
 const ZONE: Zone = { 'peer.test': ['192.0.2.1', '2001:db8::1'], 'alias.test': { cname: 'peer.test' } };
@@ -16,16 +17,6 @@ const S1 = server(5301);
 const S2 = server(5302);
 /** A complete length-prefixed message that is not DNS. */
 const GARBAGE: Reply = { bytes: new Uint8Array([0, 5, 1, 2, 3, 4, 5]), end: 'complete' };
-
-function failure(run: () => unknown): ServiceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a ServiceError');
-}
 
 type Peer = Reply | SocketFault | ((message: string, bytes: Uint8Array) => Reply);
 
