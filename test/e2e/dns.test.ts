@@ -1,9 +1,9 @@
 // DNS over TCP through the built component on each host: a real DNS server (dnsmasq) and faulty ones on 127.0.0.1.
-// wasmtime runs without `-S allow-ip-name-lookup` and the default DNS_MODE (auto): names work through DNS_SERVERS alone.
+// wasmtime runs the README's command line without `-S allow-ip-name-lookup`, and Spin refuses lookups: with the
+// default DNS_MODE (auto), names work there through DNS_SERVERS alone.
 
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ALL_HOSTS, freePort, localHost, type RunningHost, spawnHost, wasmtimeHost } from '../support/hosts.js';
+import { localHost, type RunningHost, selectHosts, spinHost, suiteName, wasmtimeNoLookupHost } from '../support/hosts.js';
 import { type Dnsmasq, startDnsmasq } from '../support/dnsmasq.js';
 import { get } from '../support/http.js';
 import { type Peer, echoPeer, eventually, hasIpv6Loopback, tcpPeer } from '../support/peers.js';
@@ -36,8 +36,8 @@ async function faultyDnsServer() {
   return { peer, set: (next: Fault) => (fault = next) };
 }
 
-for (const kind of ALL_HOSTS) {
-  describe.skipIf(kind.unavailable !== undefined)(`DNS over TCP, on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
+for (const kind of selectHosts([localHost, wasmtimeNoLookupHost, spinHost])) {
+  describe.skipIf(kind.unavailable !== undefined)(suiteName('DNS over TCP, on ', kind), () => {
     let dnsmasq: Dnsmasq;
     let faulty: Awaited<ReturnType<typeof faultyDnsServer>>;
     let echo: Peer;
@@ -58,8 +58,8 @@ for (const kind of ALL_HOSTS) {
       const mode: Record<string, string> = kind === localHost ? { DNS_MODE: 'tcp' } : {};
       const env = { ...mode, REQUEST_DEADLINE_MS: String(DEADLINE_MS), CONNECT_TIMEOUT_MS: String(CONNECT_MS), ALLOWED_TARGETS: '127.0.0.0/8:*,[::1]:*' };
       [resolving, failing] = await Promise.all([
-        kind.start({ ...env, DNS_SERVERS: dnsmasq.server }, { nameLookups: false }),
-        kind.start({ ...env, DNS_SERVERS: `127.0.0.1:${faulty.peer.port}` }, { nameLookups: false }),
+        kind.start({ ...env, DNS_SERVERS: dnsmasq.server }),
+        kind.start({ ...env, DNS_SERVERS: `127.0.0.1:${faulty.peer.port}` }),
       ]);
     });
 
@@ -128,27 +128,3 @@ for (const kind of ALL_HOSTS) {
   });
 }
 
-describe.skipIf(wasmtimeHost.unavailable !== undefined)('README: wasmtime without -S allow-ip-name-lookup', () => {
-  test('the README command resolves names through DNS_SERVERS (pointed at dnsmasq, on a free port)', async () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const command = /^wasmtime serve .*--env DNS_SERVERS=.*$/m.exec(readme)?.[0];
-    expect(command).toBeDefined();
-    const [, ...args] = command!.split(' ');
-    expect(args).not.toContain('allow-ip-name-lookup');
-    const dnsmasq = await startDnsmasq({ hosts: { 'metadata.test': ['169.254.169.254'] } });
-    const port = await freePort();
-    const local = args.map((arg) => arg.replace(/^0\.0\.0\.0:8081$/, `127.0.0.1:${port}`).replace(/^DNS_SERVERS=.*$/, `DNS_SERVERS=${dnsmasq.server}`));
-    const host = await spawnHost('wasmtime', local, {}, () => `http://127.0.0.1:${port}`);
-    try {
-      // The component's default policy: the name resolves over TCP, and its address is denied.
-      const denied = await get(host.url, '/tcp/send?host=metadata.test&port=80');
-      expect([denied.status, denied.code], denied.text).toEqual([403, 'destination-denied']);
-      expect(denied.text).toContain('169.254.169.254');
-      const missing = await get(host.url, '/tcp/send?host=missing.test&port=80');
-      expect([missing.status, missing.code], missing.text).toEqual([502, 'name-unresolvable']);
-    } finally {
-      await host.close();
-      await dnsmasq.close();
-    }
-  });
-});

@@ -56,8 +56,8 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Spawns a host process (cwd: the repository) and waits until `GET /health` answers 200 (or the process dies). */
-export async function spawnHost(command: string, args: string[], env: Record<string, string>, urlFrom: (log: string) => string | undefined): Promise<RunningHost> {
+/** Spawns a host process and waits until `GET /health` answers 200 (or the process dies). */
+async function spawnHost(command: string, args: string[], env: Record<string, string>, urlFrom: (log: string) => string | undefined): Promise<RunningHost> {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
