@@ -3,7 +3,7 @@
 // default DNS_MODE (auto), names work there through DNS_SERVERS alone.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { localHost, type RunningHost, selectHosts, spinHost, suiteName, wasmtimeNoLookupHost } from '../support/hosts.js';
+import { localHost, type RunningHost, selectHosts, spinHost, suiteName, wasmtimeNoLookupHost, wasmtimeReuseHost } from '../support/hosts.js';
 import { type Dnsmasq, startDnsmasq } from '../support/dnsmasq.js';
 import { get } from '../support/http.js';
 import { type Peer, echoPeer, eventually, hasIpv6Loopback, tcpPeer } from '../support/peers.js';
@@ -36,7 +36,7 @@ async function faultyDnsServer() {
   return { peer, set: (next: Fault) => (fault = next) };
 }
 
-for (const kind of selectHosts([localHost, wasmtimeNoLookupHost, spinHost])) {
+for (const kind of selectHosts([localHost, wasmtimeNoLookupHost, wasmtimeReuseHost, spinHost])) {
   describe.skipIf(kind.unavailable !== undefined)(suiteName('DNS over TCP, on ', kind), () => {
     let dnsmasq: Dnsmasq;
     let faulty: Awaited<ReturnType<typeof faultyDnsServer>>;
@@ -53,13 +53,15 @@ for (const kind of selectHosts([localHost, wasmtimeNoLookupHost, spinHost])) {
         hosts: { 'echo.test': ['127.0.0.1'], 'both.test': ['127.0.0.1', '::1'], 'v6.test': ['::1'], 'metadata.test': ['169.254.169.254'], 'private.test': ['10.1.2.3'] },
         cnames: { 'alias.test': 'echo.test' },
       });
-      // The local host resolves names itself (and knows nothing of .test): it is told to use DNS over TCP only.
-      // wasmtime and Spin refuse lookups here, so the default, auto, turns to DNS_SERVERS.
-      const mode: Record<string, string> = kind === localHost ? { DNS_MODE: 'tcp' } : {};
-      const env = { ...mode, REQUEST_DEADLINE_MS: String(DEADLINE_MS), CONNECT_TIMEOUT_MS: String(CONNECT_MS), ALLOWED_TARGETS: '127.0.0.0/8:*,[::1]:*' };
+      // Hosts that resolve names themselves (and know nothing of .test) are told to use DNS over TCP only;
+      // where the host refuses lookups, the default, auto, turns to DNS_SERVERS.
+      const mode: Record<string, string> = kind.resolvesNames ? { DNS_MODE: 'tcp' } : {};
+      const env = { ...mode, ALLOWED_TARGETS: '127.0.0.0/8:*,[::1]:*' };
+      // The component's defaults where names must resolve (a loaded machine is slow); short deadlines for the faults.
+      const short = { REQUEST_DEADLINE_MS: String(DEADLINE_MS), CONNECT_TIMEOUT_MS: String(CONNECT_MS) };
       [resolving, failing] = await Promise.all([
         kind.start({ ...env, DNS_SERVERS: dnsmasq.server }),
-        kind.start({ ...env, DNS_SERVERS: `127.0.0.1:${faulty.peer.port}` }),
+        kind.start({ ...env, ...short, DNS_SERVERS: `127.0.0.1:${faulty.peer.port}` }),
       ]);
     });
 
