@@ -18,8 +18,8 @@ const DNS_SERVERS_FAILED: ReadonlySet<string> = new Set(['resolver-failure', 're
 /**
  * Connects to `target`, sends `message` and returns the reply, if the policy allows every address.
  * Names are resolved through the network; when no resolver answers (the host refuses lookups, and DNS
- * over TCP, if configured, fails), `fallbackAddresses` (configured for the default target) are used. Addresses are tried in order, IPv4 first, until one
- * connects; a failure after connecting is final.
+ * over TCP, if configured, fails), `fallbackAddresses` (configured for the default target) are used.
+ * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
  */
 export function exchangeWith(
   network: TcpNetwork,
