@@ -26,4 +26,4 @@ COPY --from=component /src/dist/ai-agent-sockets.wasm /app/ai-agent-sockets.wasm
 USER 65532:65532
 WORKDIR /app
 EXPOSE 8081
-CMD ["wasmtime", "serve", "-S", "cli", "-S", "inherit-network", "-S", "allow-ip-name-lookup", "--addr", "0.0.0.0:8081", "--env", "DEFAULT_TARGET_HOST", "--env", "DEFAULT_TARGET_PORT", "--env", "DEFAULT_TARGET_FALLBACK_IPS", "--env", "CONNECT_TIMEOUT_MS", "--env", "REQUEST_DEADLINE_MS", "--env", "REPLY_IDLE_MS", "--env", "MAX_REPLY_BYTES", "--env", "MAX_MESSAGE_BYTES", "--env", "ALLOWED_TARGETS", "--env", "DENIED_TARGETS", "--env", "AUTH_TOKEN", "/app/ai-agent-sockets.wasm"]
+CMD ["wasmtime", "serve", "-S", "cli", "-S", "inherit-network", "-S", "allow-ip-name-lookup", "--addr", "0.0.0.0:8081", "--env", "DEFAULT_TARGET_HOST", "--env", "DEFAULT_TARGET_PORT", "--env", "DEFAULT_TARGET_FALLBACK_IPS", "--env", "CONNECT_TIMEOUT_MS", "--env", "REQUEST_DEADLINE_MS", "--env", "REPLY_IDLE_MS", "--env", "MAX_REPLY_BYTES", "--env", "MAX_MESSAGE_BYTES", "--env", "ALLOWED_TARGETS", "--env", "DENIED_TARGETS", "--env", "AUTH_TOKEN", "--env", "DNS_SERVERS", "--env", "DNS_MODE", "/app/ai-agent-sockets.wasm"]

@@ -13,6 +13,8 @@ export const COMPONENT_SETTINGS = [
   'ALLOWED_TARGETS',
   'DENIED_TARGETS',
   'AUTH_TOKEN',
+  'DNS_SERVERS',
+  'DNS_MODE',
 ];
 
 /**

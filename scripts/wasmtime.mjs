@@ -62,11 +62,14 @@ export const INSTANCE_REUSE = ['--max-instance-reuse-count', '1000'];
 
 /**
  * The command line as the README prints it.
- * @param {{ nameLookup?: boolean }} [options]
+ * @param {{ nameLookup?: boolean, env?: Record<string, string> }} [options]
  */
-export function wasmtimeServeCommand({ nameLookup = true } = {}) {
-  return ['wasmtime', ...wasmtimeServeArgs({ nameLookup })].join(' ');
+export function wasmtimeServeCommand({ nameLookup = true, env = {} } = {}) {
+  return ['wasmtime', ...wasmtimeServeArgs({ nameLookup, env })].join(' ');
 }
+
+/** The public DNS servers the README and spin.toml name for DNS over TCP where the host refuses lookups. */
+export const README_DNS_SERVERS = '1.1.1.1,8.8.8.8';
 
 /** `wasmtime serve` prints this line once it listens; with `--addr …:0` it is the only way to learn the port. */
 export const SERVING_LINE = /Serving HTTP on (http:\/\/[^\s/]+)/;

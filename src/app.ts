@@ -2,6 +2,7 @@
 
 import { requireBearer } from './auth.js';
 import type { Config } from './config.js';
+import { withDnsServers } from './dns-resolver.js';
 import { ServiceError, errorResponse } from './errors.js';
 import { formatSocketAddress } from './ip.js';
 import { type Exchange, exchangeWith } from './outbound.js';
@@ -27,6 +28,8 @@ const routes: Record<string, Handler> = {
 
 /** Builds the request handler. It never throws: every failure becomes a JSON error response. */
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
+  // Names resolve as DNS_MODE says, over TCP to DNS_SERVERS where the host refuses lookups.
+  const resolving: AppDeps = { ...deps, network: withDnsServers(deps.network, () => deps.config().dns) };
   return async (request) => {
     try {
       const url = new URL(request.url);
@@ -39,7 +42,7 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
       if (request.method !== 'GET') {
         throw new ServiceError('method-not-allowed', 405, `${url.pathname} accepts only GET`, { headers: { allow: 'GET' } });
       }
-      return handler(parseQuery(url.search), deps);
+      return handler(parseQuery(url.search), resolving);
     } catch (error) {
       return errorResponse(error);
     }

@@ -94,6 +94,14 @@ const TIMEOUT_CODES: Record<Stage, ErrorCode> = {
   read: 'read-timeout',
 };
 
+/** Lookup failures that mean "this host does not do lookups" (Spin; wasmtime without allow-ip-name-lookup), not "no such name". */
+const LOOKUP_REFUSED: ReadonlySet<SocketFault['code']> = new Set(['permanent-resolver-failure', 'access-denied', 'not-supported']);
+
+/** Whether a lookup failed because the host refuses lookups: where DNS over TCP and fallback addresses apply. */
+export function isLookupRefused(fault: SocketFault): boolean {
+  return fault.stage === 'resolve' && LOOKUP_REFUSED.has(fault.code);
+}
+
 /**
  * Turns a socket fault into the service error a client sees. `target` is what the client asked for
  * (`example.com:80`), `address` the address that was being used, if any.
@@ -135,13 +143,13 @@ export function fromSocketFault(fault: SocketFault, target: string, address?: st
       return fail(
         'lookup-refused',
         502,
-        `this host refuses name lookups (Spin always does), so ${target} cannot be resolved: use an IP address, or set DEFAULT_TARGET_FALLBACK_IPS for the default target`,
+        `this host refuses name lookups (Spin always does), so ${target} cannot be resolved: set DNS_SERVERS to resolve names over TCP, use an IP address, or set DEFAULT_TARGET_FALLBACK_IPS for the default target`,
       );
     case 'access-denied':
       return fail(
         'network-denied-by-host',
         502,
-        `the host denied ${fault.stage} to ${at}: allow it in the host's sandbox (Spin: allowed_outbound_hosts; wasmtime: -S inherit-network${fault.stage === 'resolve' ? ' -S allow-ip-name-lookup' : ''})`,
+        `the host denied ${fault.stage} to ${at}: allow it in the host's sandbox (Spin: allowed_outbound_hosts; wasmtime: -S inherit-network${fault.stage === 'resolve' ? ' -S allow-ip-name-lookup, or set DNS_SERVERS to resolve names over TCP' : ''})`,
       );
     case 'not-supported':
       return fail('network-unsupported', 502, `the host does not support ${fault.stage} for ${at} (wasi:sockets missing or disabled)`);

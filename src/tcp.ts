@@ -12,10 +12,15 @@ export interface ExchangeLimits {
   replyIdleMs: number;
   /** Reading ends once this many bytes have arrived; more are not read. */
   maxReplyBytes: number;
+  /**
+   * The reply is one message behind a 2-byte big-endian length prefix (DNS over TCP, RFC 1035 §4.2.2):
+   * reading ends as soon as it has fully arrived, and nothing past it is read.
+   */
+  lengthPrefixed?: boolean;
 }
 
 /** Why reading the reply stopped. */
-export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline';
+export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline' | 'complete';
 
 /** What the peer sent. */
 export interface Reply {

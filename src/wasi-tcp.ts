@@ -196,6 +196,8 @@ function read(resources: Resources, input: InputStream, limits: ExchangeLimits, 
   // for the rest of the gap, instead of being replaced on every chunk.
   let idle: Pollable | undefined;
   let lastDataAt = 0n;
+  // Size of a length-prefixed reply, prefix included, once its prefix has arrived.
+  let framedBytes: number | undefined;
   let end: ReplyEnd;
   for (;;) {
     const fired = poll(idle ? [ready, deadline, idle] : [ready, deadline]);
@@ -203,7 +205,8 @@ function read(resources: Resources, input: InputStream, limits: ExchangeLimits, 
       let data: Uint8Array;
       try {
         // One byte past the cap tells a reply that is exactly at the cap from one that is longer.
-        data = input.read(BigInt(Math.min(READ_CHUNK_BYTES, limits.maxReplyBytes + 1 - received)));
+        const wanted = framedBytes === undefined ? Math.min(READ_CHUNK_BYTES, limits.maxReplyBytes + 1 - received) : framedBytes - received;
+        data = input.read(BigInt(wanted));
       } catch (error) {
         const f = streamFault('read', error);
         if (f !== 'closed') throw f;
@@ -219,6 +222,16 @@ function read(resources: Resources, input: InputStream, limits: ExchangeLimits, 
       }
       chunks.push(data);
       received += data.length;
+      if (limits.lengthPrefixed) {
+        framedBytes ??= received >= 2 ? 2 + lengthPrefix(chunks) : undefined;
+        if (framedBytes !== undefined && received >= framedBytes) {
+          // The first read may bring bytes past the message: they are not part of the reply.
+          chunks.push(chunks.pop()!.subarray(0, data.length - (received - framedBytes)));
+          received = framedBytes;
+          end = 'complete';
+          break;
+        }
+      }
       lastDataAt = now();
       idle ??= resources.hold(timer(limits.replyIdleMs));
     } else if (fired.includes(1)) {
@@ -242,6 +255,12 @@ function read(resources: Resources, input: InputStream, limits: ExchangeLimits, 
     at += chunk.length;
   }
   return { bytes, end };
+}
+
+/** The big-endian 2-byte length at the start of the chunks (which hold at least 2 bytes). */
+function lengthPrefix(chunks: Uint8Array[]): number {
+  const [first, second] = chunks.flatMap((chunk) => [...chunk.subarray(0, 2)]);
+  return (first! << 8) | second!;
 }
 
 /** Outbound TCP over `wasi:sockets`. */

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { WASMTIME_VERSIONS, wasmtimeServeCommand } from '../../scripts/wasmtime.mjs';
+import { README_DNS_SERVERS, WASMTIME_VERSIONS, wasmtimeServeCommand } from '../../scripts/wasmtime.mjs';
 import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,7 +27,12 @@ describe('README: wasmtime section', () => {
   const commands = [...wasmtimeSection.matchAll(/^wasmtime serve .*$/gm)].map((m) => m[0]);
 
   test('its `wasmtime serve` lines are the command the tests, the benchmark and CI run', () => {
-    expect(commands).toEqual([wasmtimeServeCommand(), wasmtimeServeCommand({ nameLookup: false })]);
+    expect(commands).toEqual([
+      wasmtimeServeCommand(),
+      wasmtimeServeCommand({ nameLookup: false }),
+      // Names without lookups: DNS over TCP (test/e2e/dns.test.ts runs this command line against dnsmasq).
+      wasmtimeServeCommand({ nameLookup: false, env: { DNS_SERVERS: README_DNS_SERVERS } }),
+    ]);
   });
 
   test('it puts the release CI tests on PATH', () => {

@@ -16,7 +16,7 @@ export interface FakeCall {
  */
 export function fakeNetwork(options: {
   names?: Record<string, IpAddress[] | SocketFault>;
-  peers?: Record<string, Reply | SocketFault | ((message: string) => Reply)>;
+  peers?: Record<string, Reply | SocketFault | ((message: string, bytes: Uint8Array) => Reply)>;
 }) {
   const calls: FakeCall[] = [];
   const lookups: string[] = [];
@@ -35,7 +35,7 @@ export function fakeNetwork(options: {
       const peer = options.peers?.[key];
       if (peer === undefined) throw new SocketFault('connect', 'connection-refused');
       if (peer instanceof SocketFault) throw peer;
-      return typeof peer === 'function' ? peer(text) : peer;
+      return typeof peer === 'function' ? peer(text, message) : peer;
     },
   };
   return { network, calls, lookups };

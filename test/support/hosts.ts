@@ -35,7 +35,8 @@ function onPath(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago, for servers that cannot listen on port 0. */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -139,7 +140,8 @@ export const spinHost: HostKind = {
   resolvesNames: false,
   async start(env) {
     const port = await freePort();
-    const envArgs = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    // Tests talk only to loopback: the manifest's public DNS_SERVERS are dropped unless a test names its own.
+    const envArgs = Object.entries({ DNS_SERVERS: '', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
     return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...envArgs], {}, () => `http://127.0.0.1:${port}`);
   },
 };

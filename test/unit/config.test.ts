@@ -1,17 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { Config, NUMERIC_SETTINGS } from '../../src/config.js';
 import { ServiceError } from '../../src/errors.js';
-import { formatIp } from '../../src/ip.js';
-
-function failure(run: () => unknown): ServiceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a ServiceError');
-}
+import { formatIp, formatSocketAddress } from '../../src/ip.js';
+import { failure } from '../support/failure.js';
 
 describe('Config.limits', () => {
   test('defaults: connect 5 s, deadline 30 s, reply cap 1 MiB, message cap 64 KiB', () => {
@@ -84,5 +76,59 @@ describe('Config.policy', () => {
     const error = failure(() => new Config({ [name]: value }).policy);
     expect(error.code).toBe('config-invalid');
     expect(error.message).toContain(name);
+  });
+});
+
+describe('Config.dns', () => {
+  const servers = (env: Record<string, string>) => new Config(env).dns.servers.map((s) => formatSocketAddress(s));
+
+  test('defaults: auto, no servers', () => {
+    expect(new Config({}).dns).toEqual({ mode: 'auto', servers: [] });
+  });
+
+  test.each([
+    ['1.1.1.1', ['1.1.1.1:53']],
+    ['1.1.1.1:5353, 9.9.9.9', ['1.1.1.1:5353', '9.9.9.9:53']],
+    ['[2606:4700:4700::1111]', ['[2606:4700:4700::1111]:53']],
+    ['[2606:4700:4700::1111]:853', ['[2606:4700:4700::1111]:853']],
+    ['[::ffff:127.0.0.1]:5353', ['127.0.0.1:5353']],
+    [' , ', []],
+  ])('DNS_SERVERS=%j lists %j, in order, port 53 by default', (raw, expected) => {
+    expect(servers({ DNS_SERVERS: raw })).toEqual(expected);
+  });
+
+  test.each([
+    ['DNS_SERVERS', { DNS_SERVERS: 'dns.google' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:0' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:65536' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:53:53' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '2606:4700:4700::1111' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '[1.1.1.1]:53' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '0x01.1.1.1' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1;8.8.8.8' }],
+    ['DNS_MODE', { DNS_MODE: 'doh' }],
+    ['DNS_MODE', { DNS_MODE: 'TCP', DNS_SERVERS: '1.1.1.1' }],
+    ['DNS_MODE', { DNS_MODE: 'tcp' }],
+  ])('%s in %j is config-invalid, naming the variable', (name, env) => {
+    const error = failure(() => new Config(env).dns);
+    expect([error.status, error.code]).toEqual([503, 'config-invalid']);
+    expect(error.message).toContain(name);
+  });
+
+  test('a malformed DNS setting does not affect the other settings', () => {
+    const config = new Config({ DNS_SERVERS: 'nonsense' });
+    expect(config.limits.connectTimeoutMs).toBe(5000);
+    expect(() => config.dns).toThrow(ServiceError);
+  });
+});
+
+describe('the development spin.toml', () => {
+  const manifest = readFileSync(new URL('../../spin.toml', import.meta.url), 'utf8');
+
+  test('allows each of its DNS_SERVERS in allowed_outbound_hosts, on its port', () => {
+    const servers = new Config({ DNS_SERVERS: /^DNS_SERVERS = "(.*)"$/m.exec(manifest)?.[1] ?? '' }).dns.servers;
+    expect(servers.length).toBeGreaterThan(0);
+    for (const server of servers) expect(manifest).toContain(`"tcp://${formatSocketAddress(server)}"`);
   });
 });
