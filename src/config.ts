@@ -1,9 +1,9 @@
 // The one place that reads settings: environment variables → validated, bounded configuration.
 
-import { ServiceError } from './errors.js';
+import { SettingError } from './errors.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp } from './ip.js';
 import { Policy, commaList, parseEntries } from './policy.js';
-import { isPort } from './target.js';
+import { isPort, parseHost } from './target.js';
 
 /** Read-only view of the environment the host gave the component. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -106,6 +106,35 @@ export class Config {
     return this.#dns;
   }
 
+  /**
+   * Every malformed setting, each checked on its own (a request fails on the first one its group needs;
+   * `/ready` reports them all). Empty when every setting is well-formed.
+   */
+  get problems(): SettingError[] {
+    const env = this.env;
+    const checks: (() => unknown)[] = [
+      ...Object.values(NUMERIC_SETTINGS).map((setting) => () => readNumber(env, setting)),
+      () => readAuthToken(env),
+      () => parseEntries('ALLOWED_TARGETS', env.ALLOWED_TARGETS?.trim() ?? ''),
+      () => parseEntries('DENIED_TARGETS', env.DENIED_TARGETS ?? ''),
+      () => readDefaultPort(env),
+      () => readFallbacks(env, (env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST).toLowerCase()),
+      () => readDefaultHost(env),
+      () => readDnsServers(env),
+      () => readDns(env),
+    ];
+    const found = new Map<string, SettingError>();
+    for (const check of checks) {
+      try {
+        check();
+      } catch (error) {
+        if (!(error instanceof SettingError)) throw error;
+        found.set(error.setting, error);
+      }
+    }
+    return [...found.values()];
+  }
+
   /** The default target of `GET /` and its fallback addresses. */
   get defaultTarget(): DefaultTarget {
     this.#defaultTarget ??= readDefaultTarget(this.env);
@@ -113,8 +142,8 @@ export class Config {
   }
 }
 
-function invalid(name: string, value: string, expected: string): ServiceError {
-  return new ServiceError('config-invalid', 503, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+function invalid(name: string, value: string, expected: string): SettingError {
+  return new SettingError(name, expected, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
 }
 
 function readNumber(env: Environment, setting: NumericSetting): number {
@@ -135,7 +164,7 @@ function readAuthToken(env: Environment): string | undefined {
   const raw = env.AUTH_TOKEN;
   if (raw === undefined || raw === '') return undefined;
   // Never echo the value of a secret in an error message.
-  const fail = (why: string) => new ServiceError('config-invalid', 503, `setting AUTH_TOKEN is invalid: ${why}`);
+  const fail = (why: string) => new SettingError('AUTH_TOKEN', why, `setting AUTH_TOKEN is invalid: ${why}`);
   if (raw.includes('{{')) throw fail('it looks like an unexpanded template ({{ ... }}); provide the secret itself');
   if (!/^[\x21-\x7e]+$/.test(raw)) throw fail('use printable ASCII without spaces');
   if (raw.length < MIN_TOKEN_LENGTH) throw fail(`use at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
@@ -143,17 +172,29 @@ function readAuthToken(env: Environment): string | undefined {
 }
 
 function readDefaultTarget(env: Environment): DefaultTarget {
+  const host = readDefaultHost(env);
+  return { host, port: readDefaultPort(env), fallbackAddresses: readFallbacks(env, host) };
+}
+
+/** Checked with the same host parser as a caller's `host`, so a bad setting is the operator's 503, never the caller's 400. */
+function readDefaultHost(env: Environment): string {
   const rawHost = env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST;
-  if (!/^[A-Za-z0-9_.:[\]-]{1,253}$/.test(rawHost)) {
+  try {
+    return parseHost(rawHost).host;
+  } catch {
     throw invalid('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
   }
-  const host = rawHost.toLowerCase();
+}
+
+function readDefaultPort(env: Environment): number {
   const rawPort = env.DEFAULT_TARGET_PORT?.trim() || String(DEFAULT_TARGET_PORT);
-  if (!isPort(rawPort)) {
-    throw invalid('DEFAULT_TARGET_PORT', rawPort, 'a port number from 1 to 65535');
-  }
+  if (!isPort(rawPort)) throw invalid('DEFAULT_TARGET_PORT', rawPort, 'a port number from 1 to 65535');
+  return Number(rawPort);
+}
+
+function readFallbacks(env: Environment, host: string): IpAddress[] {
   const rawFallbacks = env.DEFAULT_TARGET_FALLBACK_IPS ?? (host === DEFAULT_TARGET_HOST ? EXAMPLE_COM_FALLBACK_IPS : '');
-  return { host, port: Number(rawPort), fallbackAddresses: parseAddressList('DEFAULT_TARGET_FALLBACK_IPS', rawFallbacks) };
+  return parseAddressList('DEFAULT_TARGET_FALLBACK_IPS', rawFallbacks);
 }
 
 /** A comma-separated list of IP addresses in plain notation (dotted decimal or IPv6, brackets optional). */
@@ -176,16 +217,20 @@ function readDns(env: Environment): DnsSettings {
   const rawMode = env.DNS_MODE?.trim() || 'auto';
   const mode = DNS_MODES.find((m) => m === rawMode);
   if (!mode) throw invalid('DNS_MODE', rawMode, 'auto, system or tcp');
+  const servers = readDnsServers(env);
+  if (mode === 'tcp' && servers.length === 0) throw invalid('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
+  return { mode, servers };
+}
+
+function readDnsServers(env: Environment): SocketAddress[] {
   const rawServers = env.DNS_SERVERS ?? '';
-  const servers = commaList(rawServers).map((entry) => {
+  return commaList(rawServers).map((entry) => {
     const server = parseServer(entry);
     if (!server) {
       throw invalid('DNS_SERVERS', rawServers, 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53');
     }
     return server;
   });
-  if (mode === 'tcp' && servers.length === 0) throw invalid('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
-  return { mode, servers };
 }
 
 /** `IP`, `IP:PORT`, `[IPV6]` or `[IPV6]:PORT`: a bare IPv6 address is refused, as its last group could be read as a port. */

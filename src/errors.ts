@@ -50,6 +50,20 @@ export class ServiceError extends Error {
   readonly headers: Record<string, string>;
 }
 
+/**
+ * A malformed setting: which one and the form it must take. `/ready` lists these by name and form only, so
+ * a value (possibly a secret) reaches nobody who did not already hold it; request errors may show the value.
+ */
+export class SettingError extends ServiceError {
+  constructor(
+    readonly setting: string,
+    readonly expected: string,
+    message: string,
+  ) {
+    super('config-invalid', 503, message);
+  }
+}
+
 /** The error codes of `wasi:sockets/network.error-code` (WASI 0.2). */
 export type WasiSocketErrorCode =
   | 'unknown'

@@ -132,3 +132,43 @@ describe('the development spin.toml', () => {
     for (const server of servers) expect(manifest).toContain(`"tcp://${formatSocketAddress(server)}"`);
   });
 });
+
+describe('Config.problems (what /ready reports)', () => {
+  test('is empty when every setting is well-formed, defaults included', () => {
+    expect(new Config({}).problems).toEqual([]);
+    expect(new Config({ AUTH_TOKEN: 'a'.repeat(16), ALLOWED_TARGETS: '127.0.0.1:*', DNS_SERVERS: '1.1.1.1', DNS_MODE: 'tcp' }).problems).toEqual([]);
+  });
+
+  test('lists each malformed setting once, by name and expected form, whatever group it belongs to', () => {
+    const problems = new Config({
+      CONNECT_TIMEOUT_MS: 'abc',
+      MAX_REPLY_BYTES: '0',
+      AUTH_TOKEN: 'short',
+      DENIED_TARGETS: 'nonsense',
+      DEFAULT_TARGET_PORT: '99999',
+      DNS_SERVERS: 'not-an-ip',
+      DNS_MODE: 'udp',
+    }).problems;
+    expect(problems.map((p) => p.setting).sort()).toEqual(
+      ['AUTH_TOKEN', 'CONNECT_TIMEOUT_MS', 'DEFAULT_TARGET_PORT', 'DENIED_TARGETS', 'DNS_MODE', 'DNS_SERVERS', 'MAX_REPLY_BYTES'].sort(),
+    );
+    for (const p of problems) expect(p.expected.length).toBeGreaterThan(5);
+  });
+
+  test('never carries the value of AUTH_TOKEN in what it reports', () => {
+    const secret = 'sec ret with spaces';
+    const [problem] = new Config({ AUTH_TOKEN: secret }).problems;
+    expect(problem?.setting).toBe('AUTH_TOKEN');
+    expect(`${problem?.expected} ${problem?.message}`).not.toContain('sec ret');
+  });
+});
+
+describe('Config.defaultTarget', () => {
+  test.each(['a:b', 'exa mple.com', '300.1.1.1', '[::1', 'host%0a'])('DEFAULT_TARGET_HOST=%s is the operator\'s config-invalid (503), not the caller\'s invalid-host', (host) => {
+    const error = failure(() => new Config({ DEFAULT_TARGET_HOST: host }).defaultTarget);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).code).toBe('config-invalid');
+    expect((error as ServiceError).status).toBe(503);
+    expect((error as ServiceError).message).toContain('DEFAULT_TARGET_HOST');
+  });
+});
