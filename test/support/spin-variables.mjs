@@ -1,6 +1,7 @@
-// A stand-in for Spin's fermyon:spin/variables@2.0.0 on the local host, for tests of the Spin build: it serves
-// the variables a test gives the host (startServer's `importsData.spinVariables`, which reaches every worker
-// as workerData), answers like Spin for names it does not define, and fails on the names a test asks it to.
+// A stand-in for Spin's fermyon:spin/variables@2.0.0, for tests of the Spin build: it serves the variables a
+// test gives it, answers like Spin for names it does not define, and fails on the names a test asks it to.
+// On the local host (jco's `map`) each worker serves startServer's `importsData.spinVariables`; unit tests
+// import it in place of the interface (vitest.config.ts) and call serveSpinVariables().
 
 import { workerData } from 'node:worker_threads';
 
@@ -9,10 +10,18 @@ import { workerData } from 'node:worker_threads';
  * @typedef {{ values?: Record<string, string>, failures?: Record<string, VariableError> }} SpinVariables
  */
 
-/** @type {SpinVariables} */
-const given = workerData?.importsData?.spinVariables ?? {};
-const values = given.values ?? {};
-const failures = given.failures ?? {};
+/** @type {Required<SpinVariables>} */
+let served = { values: {}, failures: {} };
+
+/**
+ * Replaces the variables served (unit tests, which import this module in place of the interface).
+ * @param {SpinVariables} given
+ */
+export function serveSpinVariables(given) {
+  served = { values: given.values ?? {}, failures: given.failures ?? {} };
+}
+
+serveSpinVariables(workerData?.importsData?.spinVariables ?? {});
 
 /** Spin's rule for variable names: lowercase letters, digits and single underscores, starting with a letter. */
 const VALID_NAME = /^[a-z](?:_?[a-z0-9])*$/;
@@ -25,12 +34,19 @@ function variableError(payload) {
   return Object.assign(new Error(`${payload.tag}: ${payload.val}`), { payload });
 }
 
-export const variables = {
-  /** @param {string} name */
-  get(name) {
-    if (!VALID_NAME.test(name)) throw variableError({ tag: 'invalid-name', val: `${JSON.stringify(name)}: not a Spin variable name` });
-    if (Object.hasOwn(failures, name)) throw variableError(/** @type {VariableError} */ (failures[name]));
-    if (Object.hasOwn(values, name)) return values[name];
-    throw variableError({ tag: 'undefined', val: `no variable for "ai-agent-sockets".${JSON.stringify(name)}` });
-  },
-};
+/**
+ * `get` of the interface: the variable's value, or a thrown `result` error as Spin would answer.
+ * @param {string} name
+ * @returns {string}
+ */
+export function get(name) {
+  if (!VALID_NAME.test(name)) throw variableError({ tag: 'invalid-name', val: `${JSON.stringify(name)}: not a Spin variable name` });
+  const failure = served.failures[name];
+  if (failure) throw variableError(failure);
+  const value = served.values[name];
+  if (value !== undefined) return value;
+  throw variableError({ tag: 'undefined', val: `no variable for "ai-agent-sockets".${JSON.stringify(name)}` });
+}
+
+/** The interface as jco's `map` imports it (`…/spin-variables.mjs#variables`). */
+export const variables = { get };
