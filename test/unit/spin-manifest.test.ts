@@ -1,7 +1,11 @@
 // spin.toml serves the Spin build and gives it every setting as a Spin variable, with no secret in the file.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { BUILDS } from '../../scripts/build.mjs';
+import { README_DNS_SERVERS } from '../../scripts/wasmtime.mjs';
+import { Config } from '../../src/config.js';
+import { formatSocketAddress } from '../../src/ip.js';
 import { LOCAL_PROFILE_ALLOWED_TARGETS } from '../../host/settings.mjs';
 import { COMPONENT_SETTINGS } from '../../src/setting-names.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
@@ -42,11 +46,39 @@ describe('spin.toml', () => {
     expect(manifest.has('component.ai-agent-sockets.environment')).toBe(false);
   });
 
-  test('its development profile is the one npm start uses, and its DNS servers are reachable on port 53', () => {
+  test('its development profile is the one npm start uses', () => {
     expect((variables.get('allowed_targets') as Record<string, string>).default).toBe(LOCAL_PROFILE_ALLOWED_TARGETS);
-    const servers = (variables.get('dns_servers') as Record<string, string>).default!.split(',');
+  });
+
+  test('allows each of its DNS servers (the README\'s) in allowed_outbound_hosts, on its port', () => {
+    const dnsServers = (variables.get('dns_servers') as Record<string, string>).default!;
+    expect(dnsServers).toBe(README_DNS_SERVERS);
+    const { servers } = new Config({ DNS_SERVERS: dnsServers }).dns;
     expect(servers.length).toBeGreaterThan(0);
-    for (const server of servers) expect(component.get('allowed_outbound_hosts')).toContain(`tcp://${server}:53`);
+    for (const server of servers) expect(component.get('allowed_outbound_hosts')).toContain(`tcp://${formatSocketAddress(server)}`);
+  });
+});
+
+describe('the Spin documentation', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const spinSection = readme.slice(readme.indexOf('## Running on Spin'), readme.indexOf('## Troubleshooting'));
+  const security = readFileSync(new URL('../../SECURITY.md', import.meta.url), 'utf8');
+
+  test('README: every `--variable NAME=` names a variable of spin.toml, the token given on the command line and through SPIN_VARIABLE_AUTH_TOKEN', () => {
+    const given = [...spinSection.matchAll(/--variable ([a-z_]+)=/g)].map((m) => m[1]!);
+    expect(given).toContain('auth_token');
+    for (const name of given) expect(variables.has(name), name).toBe(true);
+    expect(spinSection).toMatch(/^SPIN_VARIABLE_AUTH_TOKEN=.+ spin up /m);
+  });
+
+  test('SECURITY.md: the hardened manifest serves the Spin build, its token a required secret, its other settings known variables', () => {
+    const hardened = readSpinManifest(/## Hardened deployment \(Spin\)\n\n```toml\n([\s\S]*?)```/.exec(security)![1]!);
+    expect(hardened.get('component.ai-agent-sockets')?.get('source')).toBe(`dist/${BUILDS.spin.name}.wasm`);
+    expect(hardened.get('variables')?.get('auth_token')).toEqual({ required: true, secret: true });
+    const componentVariables = hardened.get('component.ai-agent-sockets.variables') ?? new Map();
+    expect(componentVariables.get('auth_token')).toBe('{{ auth_token }}');
+    for (const name of componentVariables.keys()) expect(lowercase, name).toContain(name);
+    expect(hardened.has('component.ai-agent-sockets.environment')).toBe(false);
   });
 });
 
