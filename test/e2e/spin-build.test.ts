@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pathToFileURL } from 'node:url';
-import { SPIN_COMPONENT_PATH } from '../../scripts/build.mjs';
+import { COMPONENT_PATH, SPIN_COMPONENT_PATH, build } from '../../scripts/build.mjs';
 import { startServer, type LocalHost } from '../../host/server.mjs';
 import { echoPeer, type Peer } from '../support/peers.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
@@ -85,5 +85,14 @@ describe('the Spin build on the local host, with Spin variables from a stand-in'
     const closed = await start({ values: { ...manifestDefaults(), auth_token: TOKEN } });
     expect((await send(closed, 'dev')).status).toBe(401);
     expect((await send(closed, 'dev', TOKEN)).status).toBe(200);
+  });
+});
+
+describe('build({ ifStale })', () => {
+  test('after the run\'s build, both components are current: nothing is rebuilt', async () => {
+    expect(await build({ ifStale: true, quiet: true })).toEqual({
+      portable: { built: false, path: COMPONENT_PATH },
+      spin: { built: false, path: SPIN_COMPONENT_PATH },
+    });
   });
 });

@@ -7,22 +7,13 @@ import { ServiceError } from '../../src/errors.js';
 import { layeredSettings, type Lookup } from '../../src/layered-settings.js';
 import { COMPONENT_SETTINGS } from '../../src/setting-names.js';
 import { readSpinVariable, spinVariableName } from '../../src/spin-variables.js';
+import { failure } from '../support/failure.js';
 import { fakeNetwork, reply } from '../support/fake-network.js';
 import { serveSpinVariables } from '../support/spin-variables.mjs';
 
 const VALUE = (value: string): Lookup => ({ kind: 'value', value });
 const UNDEFINED: Lookup = { kind: 'undefined' };
 const FAILED: Lookup = { kind: 'failed', reason: 'Spin could not provide the variable connect_timeout_ms (provider: vault sealed)' };
-
-function thrown(read: () => unknown): ServiceError {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a ServiceError, got a value');
-}
 
 describe('layeredSettings(names, first, environment)', () => {
   test.each([
@@ -39,7 +30,7 @@ describe('layeredSettings(names, first, environment)', () => {
 
   test('a variable Spin failed to provide is 503 config-invalid naming it, never the environment value', () => {
     const settings = layeredSettings(['CONNECT_TIMEOUT_MS'], () => FAILED, { CONNECT_TIMEOUT_MS: '3000' });
-    const error = thrown(() => settings.CONNECT_TIMEOUT_MS);
+    const error = failure(() => settings.CONNECT_TIMEOUT_MS);
     expect(error.code).toBe('config-invalid');
     expect(error.status).toBe(503);
     expect(error.message).toBe('setting CONNECT_TIMEOUT_MS is unavailable: Spin could not provide the variable connect_timeout_ms (provider: vault sealed)');
