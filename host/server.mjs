@@ -79,13 +79,17 @@ function writeReply(res, reply) {
  *   queueWaitMs?: number,
  *   log?: (line: string) => void,
  *   workerUrl?: URL,
- * }} options `log` receives the host's and the workers' log lines (default: stderr).
+ *   imports?: Record<string, string>,
+ *   importsData?: unknown,
+ * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
+ * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
+ * `workerData.importsData`.
  * @returns {Promise<LocalHost>}
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl }) {
-  const { entry } = await transpiled(componentPath);
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData }) {
+  const { entry } = await transpiled(componentPath, undefined, imports);
   const pool = new WorkerPool({
-    workerData: { entry: new URL(`file://${entry}`).href, env: componentEnvironment(env) },
+    workerData: { entry: new URL(`file://${entry}`).href, env: componentEnvironment(env), importsData },
     size: poolSize,
     queueLimit,
     queueWaitMs,

@@ -1,21 +1,9 @@
 // The configuration variables the component documents: the local host forwards these, and only these.
 
-/** Names read by src/config.ts (and later policy/auth settings); checked by test/unit/settings.test.ts. */
-export const COMPONENT_SETTINGS = [
-  'DEFAULT_TARGET_HOST',
-  'DEFAULT_TARGET_PORT',
-  'DEFAULT_TARGET_FALLBACK_IPS',
-  'CONNECT_TIMEOUT_MS',
-  'REQUEST_DEADLINE_MS',
-  'REPLY_IDLE_MS',
-  'MAX_REPLY_BYTES',
-  'MAX_MESSAGE_BYTES',
-  'ALLOWED_TARGETS',
-  'DENIED_TARGETS',
-  'AUTH_TOKEN',
-  'DNS_SERVERS',
-  'DNS_MODE',
-];
+import { COMPONENT_SETTINGS } from '../src/setting-names.js';
+
+/** The one list of setting names lives with the component's sources (src/setting-names.js). */
+export { COMPONENT_SETTINGS };
 
 /**
  * The subset of `env` the component may see: nothing else of the host's environment leaks in.

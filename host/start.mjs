@@ -1,6 +1,6 @@
 // `npm start`: builds the component when it is missing or stale, then serves it on the local host.
 
-import { build } from '../scripts/build.mjs';
+import { COMPONENT_PATH, build } from '../scripts/build.mjs';
 import { POOL_SETTINGS, plural } from './pool.mjs';
 import { startServer } from './server.mjs';
 import { LOCAL_PROFILE_ALLOWED_TARGETS } from './settings.mjs';
@@ -33,7 +33,9 @@ const LISTEN_ERRORS = {
   EADDRNOTAVAIL: 'the address is not one of this machine\'s: set HOST to a local address (0.0.0.0: all)',
 };
 
-const { path: componentPath } = await build({ ifStale: true });
+// The portable build only: the Spin build is for Spin, and building it too would double the first start.
+await build({ ifStale: true, only: ['portable'] });
+const componentPath = COMPONENT_PATH;
 /** @type {import('./server.mjs').LocalHost} */
 let server;
 try {

@@ -59,13 +59,17 @@ export async function pruneCache(cacheDir = CACHE_DIR) {
 
 /**
  * Returns the path of the transpiled ES module for `componentPath`, transpiling it only when not cached.
+ * `imports` maps further imported interfaces to modules (jco's `map`: `{ 'fermyon:spin/variables@2.0.0':
+ * 'file:///…/module.mjs#variables' }`), for components that import more than WASI.
  * @param {string} componentPath
  * @param {string} [cacheDir]
+ * @param {Record<string, string>} [imports]
  * @returns {Promise<{ entry: string, hash: string, cached: boolean }>}
  */
-export async function transpiled(componentPath, cacheDir = CACHE_DIR) {
+export async function transpiled(componentPath, cacheDir = CACHE_DIR, imports = {}) {
   const bytes = await readFile(componentPath);
-  const hash = createHash('sha256').update(bytes).update(JSON.stringify({ OPTIONS, CACHE_VERSION })).digest('hex').slice(0, 32);
+  const options = { ...OPTIONS, map: { ...OPTIONS.map, ...imports } };
+  const hash = createHash('sha256').update(bytes).update(JSON.stringify({ options, CACHE_VERSION })).digest('hex').slice(0, 32);
   const dir = join(cacheDir, hash);
   const entry = join(dir, `${NAME}.js`);
   if (existsSync(entry)) {
@@ -75,7 +79,7 @@ export async function transpiled(componentPath, cacheDir = CACHE_DIR) {
     return { entry, hash, cached: true };
   }
   const { transpile } = await import('@bytecodealliance/jco');
-  const { files } = await transpile(bytes, OPTIONS);
+  const { files } = await transpile(bytes, options);
   // Patched before anything is written, so a failed patch leaves nothing behind.
   const outputs = Object.entries(files).map(([file, content]) =>
     /** @type {const} */ ([file, file === `${NAME}.js` ? readJcoDebugOnce(Buffer.from(content).toString('utf8')) : content]),

@@ -1,5 +1,7 @@
-// Builds dist/ai-agent-sockets.wasm: webpack bundles src/ into one ES module, componentize-js makes the component.
-// `--if-stale` skips the build when the inputs (sources, WIT, build files, lockfile) are unchanged.
+// Builds the components: webpack bundles each entry of src/ into one ES module, componentize-js makes the
+// component of its world. One source, two builds: dist/ai-agent-sockets.wasm (portable: settings from the
+// environment) and dist/ai-agent-sockets-spin.wasm (settings from Spin variables first).
+// `--if-stale` skips each build whose inputs (sources, WIT, build files, lockfile) are unchanged.
 
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -8,14 +10,29 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
 import { componentize } from '@bytecodealliance/componentize-js';
-import webpackConfig from '../webpack.config.js';
+import bundleConfig from '../webpack.config.js';
 import { installMethodlessResourceWorkaround } from './methodless-resources.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-export const COMPONENT_PATH = join(root, 'dist', 'ai-agent-sockets.wasm');
-const BUNDLE_PATH = join(root, 'dist', 'ai-agent-sockets.js');
-const STAMP_PATH = join(root, 'dist', 'ai-agent-sockets.inputs');
 const INPUTS = ['src', 'wit', 'scripts/build.mjs', 'scripts/methodless-resources.mjs', 'webpack.config.js', 'package-lock.json'];
+
+/**
+ * @typedef {'portable' | 'spin'} BuildName
+ * @typedef {{ name: string, entry: string, world: string }} BuildSpec
+ */
+
+/** The builds: output name (dist/NAME.wasm), webpack entry, and WIT world (wit/world.wit). */
+export const BUILDS = /** @type {const} @satisfies {Record<BuildName, BuildSpec>} */ ({
+  /** For wasmtime, the local host and the container image: imports nothing Spin-only. */
+  portable: { name: 'ai-agent-sockets', entry: './src/index.ts', world: 'ai-agent-sockets' },
+  /** For Spin and SpinKube: also imports fermyon:spin/variables@2.0.0. */
+  spin: { name: 'ai-agent-sockets-spin', entry: './src/index-spin.ts', world: 'ai-agent-sockets-spin' },
+});
+
+/** @param {BuildSpec} spec */
+const outputPath = (spec, ext = 'wasm') => join(root, 'dist', `${spec.name}.${ext}`);
+export const COMPONENT_PATH = outputPath(BUILDS.portable);
+export const SPIN_COMPONENT_PATH = outputPath(BUILDS.spin);
 
 /** @param {string} path */
 async function filesUnder(path) {
@@ -37,10 +54,14 @@ export async function inputsHash() {
   return hash.digest('hex');
 }
 
-function bundle() {
+/**
+ * Bundles the entries of `specs` in one webpack run.
+ * @param {BuildSpec[]} specs
+ */
+function bundle(specs) {
   return /** @type {Promise<void>} */ (
     new Promise((resolve, reject) => {
-      webpack(webpackConfig, (error, stats) => {
+      webpack(specs.map(bundleConfig), (error, stats) => {
         if (error) return reject(error);
         if (!stats || stats.hasErrors()) return reject(new Error(stats?.toString({ all: false, errors: true }) ?? 'webpack gave no result'));
         resolve();
@@ -50,34 +71,48 @@ function bundle() {
 }
 
 /**
- * Builds the component, or with `ifStale` only when its inputs changed since the last build.
- * @param {{ ifStale?: boolean, quiet?: boolean }} [options]
+ * Builds the components named in `only` (default: all), or with `ifStale` only those whose inputs changed
+ * since their last build. Returns, per build, its path and whether it was built now.
+ * @param {{ ifStale?: boolean, quiet?: boolean, only?: BuildName[] }} [options]
+ * @returns {Promise<Partial<Record<BuildName, { built: boolean, path: string, workaround?: { added: string[] } }>>>}
  */
-export async function build({ ifStale = false, quiet = false } = {}) {
+export async function build({ ifStale = false, quiet = false, only = /** @type {BuildName[]} */ (Object.keys(BUILDS)) } = {}) {
   const hash = await inputsHash();
-  if (ifStale && existsSync(COMPONENT_PATH) && existsSync(STAMP_PATH) && (await readFile(STAMP_PATH, 'utf8')) === hash) {
-    return { built: false, path: COMPONENT_PATH };
+  /** @type {Partial<Record<BuildName, { built: boolean, path: string, workaround?: { added: string[] } }>>} */
+  const results = {};
+  /** @type {BuildName[]} */
+  const stale = [];
+  for (const name of only) {
+    const spec = BUILDS[name];
+    // The world is part of the stamp: the same inputs make a different component per build.
+    const current = existsSync(outputPath(spec)) && existsSync(outputPath(spec, 'inputs')) && (await readFile(outputPath(spec, 'inputs'), 'utf8')) === `${hash} ${spec.world}`;
+    if (ifStale && current) results[name] = { built: false, path: outputPath(spec) };
+    else stale.push(name);
   }
+  if (stale.length === 0) return results;
+
   const log = quiet ? () => {} : (/** @type {string} */ m) => console.error(m);
   const started = Date.now();
   await mkdir(join(root, 'dist'), { recursive: true });
-  log('bundling src/ with webpack…');
-  await bundle();
-  log('making the component with componentize-js…');
-  const workaround = await installMethodlessResourceWorkaround();
-  const { component } = await componentize({
-    sourcePath: BUNDLE_PATH,
-    witPath: join(root, 'wit'),
-    worldName: 'ai-agent-sockets',
-  });
-  await writeFile(COMPONENT_PATH, component);
-  await writeFile(STAMP_PATH, hash);
-  log(`built ${relative(root, COMPONENT_PATH)} (${(component.length / 1048576).toFixed(1)} MiB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (workaround.added.length === 0) {
-    // Not an error by itself (ComponentizeJS may have fixed issue 221), but the end-to-end socket tests will say.
-    console.error('note: the methodless-resources workaround declared no class: if sockets fail, revisit scripts/methodless-resources.mjs');
+  log(`bundling src/ with webpack (${stale.join(', ')})…`);
+  await bundle(stale.map((name) => BUILDS[name]));
+  for (const name of stale) {
+    const spec = BUILDS[name];
+    const componentStarted = Date.now();
+    log(`making ${spec.name}.wasm with componentize-js…`);
+    const workaround = await installMethodlessResourceWorkaround();
+    const { component } = await componentize({ sourcePath: outputPath(spec, 'js'), witPath: join(root, 'wit'), worldName: spec.world });
+    await writeFile(outputPath(spec), component);
+    await writeFile(outputPath(spec, 'inputs'), `${hash} ${spec.world}`);
+    log(`built ${relative(root, outputPath(spec))} (${(component.length / 1048576).toFixed(2)} MiB) in ${((Date.now() - componentStarted) / 1000).toFixed(1)} s`);
+    if (workaround.added.length === 0) {
+      // Not an error by itself (ComponentizeJS may have fixed issue 221), but the end-to-end socket tests will say.
+      console.error('note: the methodless-resources workaround declared no class: if sockets fail, revisit scripts/methodless-resources.mjs');
+    }
+    results[name] = { built: true, path: outputPath(spec), workaround };
   }
-  return { built: true, path: COMPONENT_PATH, workaround };
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return results;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

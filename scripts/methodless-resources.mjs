@@ -46,18 +46,20 @@ class ${className} {
   return { bindings: bindings.replace(anchor, (line) => `${line}\n${declarations}`), added };
 }
 
+/** What the workaround did during the build in progress: each install starts a new report. */
+let report = { added: /** @type {string[]} */ ([]) };
+
 /**
  * Wraps the splicer's spliceBindings in the very module instance componentize-js uses, so the
- * generated bindings are patched before they are snapshotted into the component.
- * Returns a report filled in as componentize runs.
+ * generated bindings are patched before they are snapshotted into the component. Call it before each
+ * componentize run: it returns that run's report (the classes it declared), filled in as componentize runs.
  * @returns {Promise<{ added: string[] }>}
  */
 export async function installMethodlessResourceWorkaround() {
   // componentize.js imports '../lib/spidermonkey-embedding-splicer.js': the same URL gives the same instance.
   const entry = import.meta.resolve('@bytecodealliance/componentize-js');
   const { splicer } = await import(new URL('../lib/spidermonkey-embedding-splicer.js', entry).href);
-  /** @type {{ added: string[] }} */
-  const report = { added: [] };
+  report = { added: [] };
   const original = splicer.spliceBindings;
   if (original.__methodlessResourcesPatched) return report;
   splicer.spliceBindings = (/** @type {unknown[]} */ ...args) => {

@@ -1,15 +1,20 @@
-// The built component imports only stable WASI 0.2 functions that wasmtime serve -S cli and Spin provide.
+// The built components import only stable WASI 0.2 functions that wasmtime serve -S cli and Spin provide; the
+// Spin build imports, besides, exactly Spin's variables interface as the vendored WIT declares it.
 
 import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { SPIN_COMPONENT_PATH } from '../../scripts/build.mjs';
 import { COMPONENT } from '../support/hosts.js';
 import { componentImports, witFunctions, type InterfaceFunctions } from '../support/wit-functions.js';
 
 const jcoDir = join(dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco')), '..');
 const CANONICAL_WIT = join(jcoDir, 'lib/wit/builtin/0.2.12');
+const SPIN_WIT = fileURLToPath(new URL('../../wit/deps/spin-2.0.0/package.wit', import.meta.url));
+const SPIN_VARIABLES = 'fermyon:spin/variables@2.0.0';
 /** What `wasmtime serve -S cli` links and Spin provides: the WASI 0.2 proxy world plus cli, filesystem and sockets. */
 const HOST_PACKAGES = ['wasi:cli', 'wasi:clocks', 'wasi:filesystem', 'wasi:http', 'wasi:io', 'wasi:random', 'wasi:sockets'];
 
@@ -103,5 +108,44 @@ describe('imports of dist/ai-agent-sockets.wasm against canonical WASI 0.2.12 WI
     const world = await componentWit(await readFile(COMPONENT));
     expect([...world.matchAll(/^\s*export (\S+);/gm)].map((m) => m[1])).toEqual(['wasi:http/incoming-handler@0.2.10']);
     expect([...world.matchAll(/^\s*import (\S+);/gm)].map((m) => m[1]).sort()).toEqual([...imports.keys()].sort());
+  });
+});
+
+describe('imports of dist/ai-agent-sockets-spin.wasm: the portable imports, and Spin\'s variables as vendored', () => {
+  let head = '';
+  let imports = new Map<string, string[]>();
+  let portable = new Map<string, string[]>();
+  let spinWit = '';
+  let reference: InterfaceFunctions = new Map();
+
+  beforeAll(async () => {
+    [head, portable] = await Promise.all([printedHead(SPIN_COMPONENT_PATH), printedHead(COMPONENT).then(componentImports)]);
+    imports = componentImports(head);
+    spinWit = await readFile(SPIN_WIT, 'utf8');
+    reference = await canonical(CANONICAL_WIT);
+  });
+
+  test('besides what the portable build imports, it imports exactly fermyon:spin/variables@2.0.0#get', () => {
+    const extra = new Map([...imports].filter(([name]) => !portable.has(name)));
+    expect(Object.fromEntries(extra)).toEqual({ [SPIN_VARIABLES]: ['get'] });
+    expect([...portable.keys()].filter((name) => !imports.has(name))).toEqual([]);
+    expect(violations(new Map([...imports].filter(([name]) => name !== SPIN_VARIABLES)), reference)).toEqual([]);
+  });
+
+  test('the functions it imports from Spin are the vendored WIT\'s, with its signature and error cases in order', () => {
+    const vendored = witFunctions(spinWit).get(SPIN_VARIABLES.split('@')[0]!);
+    expect([...(vendored?.keys() ?? [])]).toEqual(imports.get(SPIN_VARIABLES));
+    expect(/^package fermyon:spin@2\.0\.0;$/m.test(spinWit)).toBe(true);
+    // The component's own type of the import (jco print), against the vendored text.
+    const type = head.slice(head.indexOf(`(type $ty-${SPIN_VARIABLES} `), head.indexOf(`(import "${SPIN_VARIABLES}"`));
+    const cases = [...(/variant error \{([^}]*)\}/.exec(spinWit)?.[1] ?? '').matchAll(/^\s*([a-z-]+)\(string\),?\s*$/gm)].map((m) => m[1]!);
+    expect(cases).toEqual(['invalid-name', 'undefined', 'provider', 'other']);
+    expect(type).toContain(`(variant ${cases.map((c) => `(case "${c}" string)`).join(' ')})`);
+    expect(/get: func\(name: string\) -> result<string, error>;/.test(spinWit)).toBe(true);
+    expect(type).toMatch(/\(type \(;(\d+);\) \(result string \(error 1\)\)\)\s*\(type \(;\d+;\) \(func \(param "name" string\) \(result \1\)\)\)\s*\(export \(;0;\) "get"/);
+  });
+
+  test('the portable build imports nothing of Spin', () => {
+    expect([...portable.keys()].filter((name) => !name.startsWith('wasi:'))).toEqual([]);
   });
 });

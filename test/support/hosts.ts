@@ -140,9 +140,10 @@ export const spinHost: HostKind = {
   resolvesNames: false,
   async start(env) {
     const port = await freePort();
-    // Tests talk only to loopback: the manifest's public DNS_SERVERS are dropped unless a test names its own.
-    const envArgs = Object.entries({ DNS_SERVERS: '', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-    return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...envArgs], {}, () => `http://127.0.0.1:${port}`);
+    // Settings go in as Spin variables, as a deployment gives them (spin.toml's variables win over `--env`).
+    // Tests talk only to loopback: the manifest's public DNS servers are dropped unless a test names its own.
+    const variableArgs = Object.entries({ DNS_SERVERS: '', ...env }).flatMap(([k, v]) => ['--variable', `${k.toLowerCase()}=${v}`]);
+    return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...variableArgs], {}, () => `http://127.0.0.1:${port}`);
   },
 };
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { COMPONENT_SETTINGS } from '../../host/settings.mjs';
+import { readSpinManifest } from '../support/spin-manifest.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,6 +48,11 @@ describe('deploy/spinkube/spinapp.yaml', () => {
       expect(variable.name).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(COMPONENT_SETTINGS).toContain(variable.name.toUpperCase());
     }
+  });
+
+  test('binds only variables that spin.toml declares (Spin rejects others)', () => {
+    const declared = readSpinManifest().get('variables');
+    for (const variable of app.spec.variables) expect(declared?.has(variable.name), variable.name).toBe(true);
   });
 
   test('takes auth_token from a Kubernetes Secret, never from the file', () => {

@@ -8,7 +8,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { POOL_SETTINGS } from '../../host/pool.mjs';
-import { COMPONENT_SETTINGS, componentEnvironment } from '../../host/settings.mjs';
+import * as hostSettings from '../../host/settings.mjs';
+import { BUILDS } from '../../scripts/build.mjs';
+import { COMPONENT_SETTINGS } from '../../src/setting-names.js';
+
+const { componentEnvironment } = hostSettings;
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const jcoDir = join(dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco')), '..');
@@ -21,11 +25,13 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('generated and vendored files', () => {
-  test('src/generated/wit is what `npm run wit-types` generates from wit/', () => {
+  test('src/generated/wit is what `npm run wit-types` generates from wit/ (both worlds)', () => {
     const out = mkdtempSync(join(tmpdir(), 'wit-types-'));
     try {
-      const result = spawnSync(process.execPath, [join(jcoDir, 'dist/jco.js'), 'guest-types', 'wit', '-o', out, '--world-name', 'ai-agent-sockets', '-q'], { cwd: root });
-      expect(result.status, String(result.stderr)).toBe(0);
+      for (const { world } of Object.values(BUILDS)) {
+        const result = spawnSync(process.execPath, [join(jcoDir, 'dist/jco.js'), 'guest-types', 'wit', '-o', out, '--world-name', world, '-q'], { cwd: root });
+        expect(result.status, String(result.stderr)).toBe(0);
+      }
       const committed = join(root, 'src/generated/wit');
       expect(filesUnder(out)).toEqual(filesUnder(committed));
       for (const file of filesUnder(out)) expect(readFileSync(join(committed, file), 'utf8'), file).toBe(readFileSync(join(out, file), 'utf8'));
@@ -34,9 +40,17 @@ describe('generated and vendored files', () => {
     }
   });
 
-  test('wit/deps holds canonical WASI 0.2.12 WIT (http re-versioned to 0.2.10 only in its own name)', () => {
+  test('`npm run wit-types` generates the types of both builds\' worlds', () => {
+    const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['wit-types'];
+    for (const { world } of Object.values(BUILDS)) expect(script).toContain(`--world-name ${world} `);
+  });
+
+  test('wit/deps holds canonical WASI 0.2.12 WIT (http re-versioned to 0.2.10 only in its own name), and Spin\'s variables', () => {
     const canonical = join(jcoDir, 'lib/wit/builtin/0.2.12');
-    for (const dir of readdirSync(join(root, 'wit/deps'))) {
+    const dirs = readdirSync(join(root, 'wit/deps'));
+    // Spin's interface has no canonical copy here: test/e2e/wasi-compat.test.ts checks the Spin build against it.
+    expect(dirs.filter((dir) => dir.startsWith('spin-'))).toEqual(['spin-2.0.0']);
+    for (const dir of dirs.filter((d) => !d.startsWith('spin-'))) {
       const [name, version] = dir.split(/-(?=0\.)/) as [string, string];
       const vendored = readFileSync(join(root, 'wit/deps', dir, 'package.wit'), 'utf8');
       let expected = readFileSync(join(canonical, `wasi-${name}`, 'package.wit'), 'utf8');
@@ -47,7 +61,11 @@ describe('generated and vendored files', () => {
 });
 
 describe('settings', () => {
-  test('the local host forwards exactly the variables the component reads', () => {
+  test('the local host forwards the one list of settings, src/setting-names.js', () => {
+    expect(hostSettings.COMPONENT_SETTINGS).toBe(COMPONENT_SETTINGS);
+  });
+
+  test('src/setting-names.js lists exactly the variables the component reads', () => {
     const read = new Set<string>();
     for (const file of readdirSync(join(root, 'src')).filter((f) => f.endsWith('.ts'))) {
       const text = readFileSync(join(root, 'src', file), 'utf8');

@@ -1,0 +1,94 @@
+// spin.toml serves the Spin build and gives it every setting as a Spin variable, with no secret in the file.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { BUILDS } from '../../scripts/build.mjs';
+import { README_DNS_SERVERS } from '../../scripts/wasmtime.mjs';
+import { Config } from '../../src/config.js';
+import { formatSocketAddress } from '../../src/ip.js';
+import { LOCAL_PROFILE_ALLOWED_TARGETS } from '../../host/settings.mjs';
+import { COMPONENT_SETTINGS } from '../../src/setting-names.js';
+import { readSpinManifest } from '../support/spin-manifest.js';
+
+const manifest = readSpinManifest();
+const table = (name: string) => manifest.get(name) ?? new Map();
+const variables = table('variables');
+const mapped = table('component.ai-agent-sockets.variables');
+const component = table('component.ai-agent-sockets');
+const lowercase = COMPONENT_SETTINGS.map((name) => name.toLowerCase());
+
+describe('spin.toml', () => {
+  test('serves the Spin build, which its build command makes', () => {
+    expect(component.get('source')).toBe(`dist/${BUILDS.spin.name}.wasm`);
+    expect(table('component.ai-agent-sockets.build').get('command')).toBe('npm run build');
+  });
+
+  test('declares every setting as an application variable named in lowercase, and maps each into the component', () => {
+    expect([...variables.keys()].sort()).toEqual([...lowercase].sort());
+    expect(Object.fromEntries(mapped)).toEqual(Object.fromEntries(lowercase.map((name) => [name, `{{ ${name} }}`])));
+  });
+
+  test('each variable is `required` or has a `default`, never both (Spin refuses the manifest otherwise)', () => {
+    for (const [name, declaration] of variables) {
+      expect(typeof declaration, name).toBe('object');
+      const fields = declaration as Record<string, unknown>;
+      expect(fields.required === true !== ('default' in fields), name).toBe(true);
+    }
+  });
+
+  test('auth_token is a secret with no value in the file: empty, so `spin up` without it runs the development profile', () => {
+    expect(variables.get('auth_token')).toEqual({ default: '', secret: true });
+    const secrets = [...variables].filter(([, d]) => (d as Record<string, unknown>).secret === true).map(([name]) => name);
+    expect(secrets).toEqual(['auth_token']);
+  });
+
+  test('sets no setting through the environment table, where Spin would not expand {{ }} and a value would ship in the artifact', () => {
+    expect(manifest.has('component.ai-agent-sockets.environment')).toBe(false);
+  });
+
+  test('its development profile is the one npm start uses', () => {
+    expect((variables.get('allowed_targets') as Record<string, string>).default).toBe(LOCAL_PROFILE_ALLOWED_TARGETS);
+  });
+
+  test('allows each of its DNS servers (the README\'s) in allowed_outbound_hosts, on its port', () => {
+    const dnsServers = (variables.get('dns_servers') as Record<string, string>).default!;
+    expect(dnsServers).toBe(README_DNS_SERVERS);
+    const { servers } = new Config({ DNS_SERVERS: dnsServers }).dns;
+    expect(servers.length).toBeGreaterThan(0);
+    for (const server of servers) expect(component.get('allowed_outbound_hosts')).toContain(`tcp://${formatSocketAddress(server)}`);
+  });
+});
+
+describe('the Spin documentation', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const spinSection = readme.slice(readme.indexOf('## Running on Spin'), readme.indexOf('## Troubleshooting'));
+  const security = readFileSync(new URL('../../SECURITY.md', import.meta.url), 'utf8');
+
+  test('README: every `--variable NAME=` names a variable of spin.toml, the token given on the command line and through SPIN_VARIABLE_AUTH_TOKEN', () => {
+    const given = [...spinSection.matchAll(/--variable ([a-z_]+)=/g)].map((m) => m[1]!);
+    expect(given).toContain('auth_token');
+    for (const name of given) expect(variables.has(name), name).toBe(true);
+    expect(spinSection).toMatch(/^SPIN_VARIABLE_AUTH_TOKEN=.+ spin up /m);
+  });
+
+  test('SECURITY.md: the hardened manifest serves the Spin build, its token a required secret, its other settings known variables', () => {
+    const hardened = readSpinManifest(/## Hardened deployment \(Spin\)\n\n```toml\n([\s\S]*?)```/.exec(security)![1]!);
+    expect(hardened.get('component.ai-agent-sockets')?.get('source')).toBe(`dist/${BUILDS.spin.name}.wasm`);
+    expect(hardened.get('variables')?.get('auth_token')).toEqual({ required: true, secret: true });
+    const componentVariables = hardened.get('component.ai-agent-sockets.variables') ?? new Map();
+    expect(componentVariables.get('auth_token')).toBe('{{ auth_token }}');
+    for (const name of componentVariables.keys()) expect(lowercase, name).toContain(name);
+    expect(hardened.has('component.ai-agent-sockets.environment')).toBe(false);
+  });
+});
+
+describe('readSpinManifest(text)', () => {
+  test('reads tables, inline tables, strings and multi-line arrays; refuses what it does not understand', () => {
+    const read = readSpinManifest('a = "x"\n[t]\nv = { default = "", secret = true }\nlist = [\n  "p",\n  "q",\n]\n[[skip]]\nroute = "/"\n');
+    expect(read.get('')?.get('a')).toBe('x');
+    expect(read.get('t')?.get('v')).toEqual({ default: '', secret: true });
+    expect(read.get('t')?.get('list')).toEqual(['p', 'q']);
+    expect(() => readSpinManifest('[t]\nv = 1.5\n')).toThrow(/does not understand/);
+    expect(() => readSpinManifest("[t]\nv = 'literal'\n")).toThrow(/does not understand/);
+  });
+});
