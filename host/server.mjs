@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment } from './settings.mjs';
 import { transpiled } from './transpile-cache.mjs';
 
@@ -68,6 +69,8 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   const maxQueued = queueLimit ?? POOL_SETTINGS.queueLimit.defaultValue;
   const { entry } = await transpiled(componentPath);
   const data = { entry: new URL(`file://${entry}`).href, env: componentEnvironment(env) };
+  const headLimit = maxHeadBytes(data.env);
+  const bodyLimit = maxBodyBytes(data.env);
 
   const workers = new Set();
   const idle = [];
@@ -98,7 +101,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   }
 
   let nextId = 0;
-  function run(worker, { req, res }) {
+  function run(worker, { req, res, body, overflow }) {
     const id = ++nextId;
     const finish = () => {
       clearTimeout(guard);
@@ -127,6 +130,8 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
         headers[name] = headers[name] === undefined ? value : [headers[name], value].flat();
       }
       headers['content-length'] = String(reply.body.length);
+      // A body that was not read to its end cannot be followed by another request on this connection.
+      if (overflow) headers.connection = 'close';
       try {
         res.writeHead(reply.status, headers);
       } catch (error) {
@@ -135,27 +140,28 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
       }
       res.end(reply.body);
     };
-    // The API is GET-only: the request body is not forwarded, only drained.
-    req.resume();
-    worker.thread.postMessage({ id, method: req.method, url: req.url, authority: req.headers.host ?? '', rawHeaders: req.rawHeaders });
+    worker.thread.postMessage({ id, method: req.method, url: req.url, authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body }, [body.buffer]);
   }
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ maxHeaderSize: headLimit }, async (req, res) => {
     if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
+    const { body, overflow } = await collectBody(req, bodyLimit);
     const worker = idle.pop();
-    if (worker) return run(worker, { req, res });
+    if (worker) return run(worker, { req, res, body, overflow });
     if (queue.length >= maxQueued) {
       return jsonError(res, 503, 'host-busy', `all ${size} workers are busy and ${maxQueued} requests are queued; retry shortly`, {
         'retry-after': '1',
       });
     }
-    queue.push({ req, res });
+    queue.push({ req, res, body, overflow });
     res.on('close', () => {
       const i = queue.findIndex((item) => item.res === res);
       if (i !== -1) queue.splice(i, 1);
     });
   });
   server.keepAliveTimeout = 5_000;
+  server.on('clientError', (error, socket) => answerClientError(error, socket, headLimit));
 
   for (let i = 0; i < size; i++) spawn();
   await new Promise((resolve, reject) => {

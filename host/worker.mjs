@@ -15,11 +15,11 @@ const { incomingHandler } = await import(workerData.entry);
 
 parentPort.on('message', (message) => {
   if (message === 'stop') process.exit(0);
-  const { id, method, url, authority, rawHeaders } = message;
+  const { id, method, url, authority, rawHeaders, body: requestBody } = message;
   let response;
   const outparam = new ResponseOutparam((set) => (response = set));
   try {
-    incomingHandler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders)), outparam);
+    incomingHandler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders), requestBody), outparam);
   } catch (error) {
     parentPort.postMessage({ id, failed: String(error?.message ?? error) });
     // A trapped instance cannot be trusted again: end this worker; the pool starts a fresh one.

@@ -62,6 +62,8 @@ export async function build({ ifStale = false, quiet = false } = {}) {
     sourcePath: BUNDLE_PATH,
     witPath: join(root, 'wit'),
     worldName: 'ai-agent-sockets',
+    // @cfworker/json-schema reads `location` when it loads, which runs at build time (the engine is snapshotted).
+    runtimeArgs: '--init-location http://component.local/',
   });
   await writeFile(COMPONENT_PATH, component);
   await writeFile(STAMP_PATH, hash);

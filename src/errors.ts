@@ -1,11 +1,18 @@
 // The one error type of the service, the mapping of WASI socket error codes to it, and its HTTP form.
 
+import type { Reply } from './tcp.js';
+
 /** Stable, documented error codes: clients may switch on these. */
 export type ErrorCode =
   | 'invalid-request'
   | 'not-found'
   | 'method-not-allowed'
   | 'missing-parameter'
+  | 'invalid-parameter'
+  | 'invalid-json'
+  | 'invalid-body'
+  | 'body-too-large'
+  | 'uri-too-long'
   | 'duplicate-parameter'
   | 'invalid-encoding'
   | 'invalid-host'
@@ -42,12 +49,15 @@ export class ServiceError extends Error {
     readonly code: ErrorCode,
     readonly status: number,
     message: string,
-    options?: { cause?: unknown; headers?: Record<string, string> },
+    options?: { cause?: unknown; headers?: Record<string, string>; extra?: Record<string, unknown> },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.headers = options?.headers ?? {};
+    this.extra = options?.extra ?? {};
   }
   readonly headers: Record<string, string>;
+  /** Members added to the JSON error body beside `error` (the steps of a dialogue completed before a fault). */
+  extra: Record<string, unknown>;
 }
 
 /** The error codes of `wasi:sockets/network.error-code` (WASI 0.2). */
@@ -84,6 +94,8 @@ export class SocketFault extends Error {
   ) {
     super(detail ? `${stage}: ${code} (${detail})` : `${stage}: ${code}`);
   }
+  /** Replies of the steps that completed on the connection before the fault. */
+  replies: Reply[] = [];
 }
 
 /**
@@ -168,7 +180,7 @@ export function errorResponse(error: unknown): Response {
   const known =
     error instanceof ServiceError ? error : new ServiceError('internal', 500, 'internal error; see the host log', { cause: error });
   if (known.code === 'internal') console.error('ai-agent-sockets internal error:', error);
-  const body = JSON.stringify({ error: { code: known.code, message: known.message } });
+  const body = JSON.stringify({ error: { code: known.code, message: known.message }, ...known.extra });
   return new Response(body, {
     status: known.status,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...known.headers },
