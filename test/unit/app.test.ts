@@ -240,7 +240,7 @@ describe('GET /tcp/send', () => {
 });
 
 describe('POST /tcp/send', () => {
-  const post = (query: string, body: BodyInit) => ({ path: `/tcp/send?host=127.0.0.1&port=9${query}`, init: { method: 'POST', body } });
+  const post = (query: string, body: RequestInit['body']) => ({ path: `/tcp/send?host=127.0.0.1&port=9${query}`, init: { method: 'POST', body } });
 
   test('sends the body as is', async () => {
     const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
