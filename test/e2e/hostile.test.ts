@@ -146,6 +146,68 @@ for (const kind of ALL_HOSTS) {
         expect(absolute.status).toBe(404);
       });
 
+      // POST /tcp/exchange bodies: each aims at the echo peer on loopback (denied here): a body that got past
+      // validation would be a 403, and the peer would see nothing either way.
+      const jsonCases = (): [string, string | Uint8Array, number, string][] => {
+        const p = peers.echo.port;
+        const body = (fields: Record<string, unknown>, step: Record<string, unknown> = { send: { text: 'x' } }) =>
+          JSON.stringify({ host: '127.0.0.1', port: p, steps: [step], ...fields });
+        return [
+          ['a valid body to a denied address', body({}), 403, 'destination-denied'],
+          ['malformed JSON', '{"host": "127.0.0.1",', 400, 'invalid-json'],
+          ['an empty body', '', 400, 'invalid-json'],
+          ['not UTF-8', new Uint8Array([0x7b, 0xff, 0x7d]), 400, 'invalid-json'],
+          ['deeply nested arrays', '['.repeat(60_000), 400, 'invalid-json'],
+          ['an array', '[]', 400, 'invalid-body'],
+          ['null', 'null', 400, 'invalid-body'],
+          ['a string', '"127.0.0.1"', 400, 'invalid-body'],
+          ['an unknown field', body({ extra: 1 }), 400, 'invalid-body'],
+          ['__proto__ at the top', `{"__proto__": {"admin": true}, ${body({}).slice(1)}`, 400, 'invalid-body'],
+          ['__proto__ in a step', body({}, { __proto__: null, send: { text: 'x' } }).replace('"send"', '"__proto__": {"x": 1}, "send"'), 400, 'invalid-body'],
+          ['constructor in a byte value', body({}, { send: { text: 'x', constructor: 'y' } }), 400, 'invalid-body'],
+          ['two encodings in one value', body({}, { send: { text: 'x', hex: '78' } }), 400, 'invalid-body'],
+          ['no encoding', body({}, { send: {} }), 400, 'invalid-body'],
+          ['bad base64', body({}, { send: { base64: 'a$==' } }), 400, 'invalid-body'],
+          ['base64 without padding', body({}, { send: { base64: 'YQ' } }), 400, 'invalid-body'],
+          ['odd hex', body({}, { send: { hex: 'abc' } }), 400, 'invalid-body'],
+          ['non-hex digits', body({}, { send: { hex: 'zz' } }), 400, 'invalid-body'],
+          ['33 steps', body({ steps: Array.from({ length: 33 }, () => ({ send: { text: 'x' } })) }), 400, 'invalid-body'],
+          ['no steps', body({ steps: [] }), 400, 'invalid-body'],
+          ['steps not an array', body({ steps: { 0: {} } }), 400, 'invalid-body'],
+          ['port as a string', body({ port: String(p) }), 400, 'invalid-body'],
+          ['port 0', body({ port: 0 }), 400, 'invalid-body'],
+          ['port 65536', body({ port: 65536 }), 400, 'invalid-body'],
+          ['port 1.5', body({ port: 1.5 }), 400, 'invalid-body'],
+          ['missing host', JSON.stringify({ port: p, steps: [{}] }), 400, 'invalid-body'],
+          ['CR/LF in host', body({ host: '127.0.0.1\r\nHost: evil' }), 400, 'invalid-host'],
+          ['loopback in decimal', body({ host: '2130706433' }), 403, 'destination-denied'],
+          ['IPv4-mapped loopback', body({ host: '[::ffff:127.0.0.1]' }), 403, 'destination-denied'],
+          ['cloud metadata', body({ host: '169.254.169.254', port: 80 }), 403, 'destination-denied'],
+          ['until and bytes together', body({}, { until: { text: 'x' }, bytes: 1 }), 400, 'invalid-body'],
+          ['empty until', body({}, { until: { text: '' } }), 400, 'invalid-parameter'],
+          ['until of 257 bytes', body({}, { until: { hex: '0a'.repeat(257) } }), 400, 'invalid-parameter'],
+          ['bytes 0', body({}, { bytes: 0 }), 400, 'invalid-body'],
+          ['bytes over MAX_REPLY_BYTES', body({}, { bytes: 65537 }), 400, 'invalid-parameter'],
+          ['timeout_ms over REQUEST_DEADLINE_MS', body({ timeout_ms: DEADLINE_MS + 1 }), 400, 'invalid-parameter'],
+          ['sends over MAX_MESSAGE_BYTES in total', body({ steps: [{ send: { text: 'x'.repeat(600) } }, { send: { text: 'y'.repeat(600) } }] }), 413, 'message-too-large'],
+          ['a body over its cap', body({ host: 'x'.repeat(70_000) }), 413, 'body-too-large'],
+        ];
+      };
+
+      test('each hostile /tcp/exchange body gets its exact status and code, and no connection reaches the peer', async () => {
+        const before = peers.echo.received.length;
+        for (const [name, body, status, code] of jsonCases()) {
+          const r = await getWith(strict.url, '/tcp/exchange', { method: 'POST', body, headers: { ...auth, 'content-type': 'application/json' } });
+          expect({ name, status: r.status, code: r.code }).toEqual({ name, status, code });
+        }
+        expect(peers.echo.received.length).toBe(before);
+      });
+
+      test('/tcp/exchange without the token is 401', async () => {
+        const r = await getWith(strict.url, '/tcp/exchange', { method: 'POST', body: '{}' });
+        expect([r.status, r.code]).toEqual([401, 'unauthorized']);
+      });
+
       test('the service is healthy after the table', async () => {
         expect((await get(strict.url, '/health')).text).toBe('ok');
         expect((await get(strict.url, '/tcp/send?host=1.1.1.1&port=0', auth)).status).toBe(400);
