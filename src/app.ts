@@ -7,6 +7,8 @@ import { dial } from './dial.js';
 import { ServiceError, errorResponse } from './errors.js';
 import { exchangeBodyLimit, parseJson, runExchange } from './exchange.js';
 import { formatSocketAddress } from './ip.js';
+import { handleMcp } from './mcp.js';
+import { openApiDocument } from './openapi.js';
 import type { Exchange } from './outbound.js';
 import { parseQuery, type Query } from './query.js';
 import { limitsWithTimeout, readEndOf, wholeNumber } from './reads.js';
@@ -25,11 +27,13 @@ export interface AppDeps {
 type Handler = (request: Request, query: Query, deps: AppDeps) => Response | Promise<Response>;
 
 /** Every endpoint and the methods it answers: /openapi.json documents the same table. */
-const routes: Record<string, Partial<Record<string, Handler>>> = {
+export const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/health': { GET: () => new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } }) },
   '/': { GET: httpGet },
   '/tcp/send': { GET: tcpSend, POST: tcpSend },
   '/tcp/exchange': { POST: tcpExchange },
+  '/openapi.json': { GET: () => json(openApiDocument()) },
+  '/mcp': { POST: (request, _, deps) => handleMcp(request, deps.network, deps.config()) },
 };
 
 /** Builds the request handler. It never throws: every failure becomes a JSON error response. */
@@ -37,7 +41,7 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
   return async (request) => {
     try {
       const url = new URL(request.url);
-      const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+      const route = Object.hasOwn(ROUTES, url.pathname) ? ROUTES[url.pathname] : undefined;
       if (url.pathname !== '/health') {
         const token = deps.config().authToken;
         if (token !== undefined) requireBearer(request, token);

@@ -2,42 +2,49 @@
 
 import type { Reply } from './tcp.js';
 
-/** Stable, documented error codes: clients may switch on these. */
-export type ErrorCode =
-  | 'invalid-request'
-  | 'not-found'
-  | 'method-not-allowed'
-  | 'missing-parameter'
-  | 'invalid-parameter'
-  | 'invalid-json'
-  | 'invalid-body'
-  | 'body-too-large'
-  | 'uri-too-long'
-  | 'duplicate-parameter'
-  | 'invalid-encoding'
-  | 'invalid-host'
-  | 'invalid-port'
-  | 'invalid-target'
-  | 'message-too-large'
-  | 'unauthorized'
-  | 'destination-denied'
-  | 'name-unresolvable'
-  | 'lookup-refused'
-  | 'resolver-failure'
-  | 'connection-refused'
-  | 'host-unreachable'
-  | 'connection-reset'
-  | 'connection-aborted'
-  | 'network-denied-by-host'
-  | 'network-unsupported'
-  | 'network-error'
-  | 'socket-limit'
-  | 'connect-timeout'
-  | 'read-timeout'
-  | 'write-timeout'
-  | 'resolve-timeout'
-  | 'config-invalid'
-  | 'internal';
+/**
+ * Stable, documented error codes and the HTTP status each comes with: clients may switch on these, and
+ * /openapi.json lists them. `uri-too-long` comes from the local host, before the component sees a request.
+ */
+export const ERROR_STATUS = {
+  'invalid-request': 400,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'missing-parameter': 400,
+  'invalid-parameter': 400,
+  'invalid-json': 400,
+  'invalid-body': 400,
+  'body-too-large': 413,
+  'uri-too-long': 414,
+  'duplicate-parameter': 400,
+  'invalid-encoding': 400,
+  'invalid-host': 400,
+  'invalid-port': 400,
+  'invalid-target': 400,
+  'message-too-large': 413,
+  'unauthorized': 401,
+  'origin-denied': 403,
+  'destination-denied': 403,
+  'name-unresolvable': 502,
+  'lookup-refused': 502,
+  'resolver-failure': 502,
+  'connection-refused': 502,
+  'host-unreachable': 502,
+  'connection-reset': 502,
+  'connection-aborted': 502,
+  'network-denied-by-host': 502,
+  'network-unsupported': 502,
+  'network-error': 502,
+  'socket-limit': 503,
+  'connect-timeout': 504,
+  'read-timeout': 504,
+  'write-timeout': 504,
+  'resolve-timeout': 504,
+  'config-invalid': 503,
+  'internal': 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Where in an outbound exchange something failed: named in every network error message. */
 export type Stage = 'resolve' | 'connect' | 'write' | 'read';
