@@ -203,6 +203,51 @@ for (const kind of ALL_HOSTS) {
         expect(peers.echo.received.length).toBe(before);
       });
 
+      // POST /mcp: hostile JSON-RPC. The last column is the JSON-RPC error code, or the service error code.
+      const mcpCases = (): [string, string, Record<string, string>, number, number | string][] => {
+        const call = (args: unknown) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'tcp_exchange', arguments: args } });
+        return [
+          ['malformed JSON', '{"jsonrpc": "2.0", "id": 1,', {}, 400, -32700],
+          ['an empty body', '', {}, 400, -32700],
+          ['not UTF-8', '\xff', {}, 400, -32700],
+          ['deeply nested', '['.repeat(60_000), {}, 400, -32700],
+          ['an empty batch', '[]', {}, 400, -32600],
+          ['not JSON-RPC 2.0', '{"jsonrpc": "1.0", "id": 1, "method": "ping"}', {}, 400, -32600],
+          ['a string', '"ping"', {}, 400, -32600],
+          ['an object id', '{"jsonrpc": "2.0", "id": {}, "method": "ping"}', {}, 400, -32600],
+          ['params as an array', '{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": []}', {}, 400, -32600],
+          ['an unknown method', '{"jsonrpc": "2.0", "id": 1, "method": "__proto__"}', {}, 200, -32601],
+          ['an unknown tool', '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "constructor"}}', {}, 200, -32602],
+          ['an unsupported MCP-Protocol-Version', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { 'mcp-protocol-version': '1999-01-01' }, 400, -32600],
+          ['a browser Origin', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { origin: 'http://evil.example' }, 403, 'origin-denied'],
+          ['Origin null', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { origin: 'null' }, 403, 'origin-denied'],
+          ['stateless _meta without capabilities', '{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}', {}, 200, -32602],
+          ['a body over its cap', call({ host: 'x'.repeat(70_000) }), {}, 413, 'body-too-large'],
+        ];
+      };
+
+      test('each hostile /mcp request gets its exact status and error, and no connection reaches the peer', async () => {
+        const before = peers.echo.received.length;
+        for (const [name, body, headers, status, expected] of mcpCases()) {
+          const r = await getWith(strict.url, '/mcp', { method: 'POST', body: body === '\xff' ? new Uint8Array([0xff]) : body, headers: { ...auth, 'content-type': 'application/json', ...headers } });
+          const parsed = JSON.parse(r.text) as { error: { code: number | string } };
+          expect({ name, status: r.status, error: parsed.error.code }).toEqual({ name, status, error: expected });
+        }
+        expect(peers.echo.received.length).toBe(before);
+      });
+
+      test('hostile tcp_exchange arguments are tool errors with the same codes as /tcp/exchange', async () => {
+        const before = peers.echo.received.length;
+        for (const [name, body, status, code] of jsonCases()) {
+          if (status === 413 || typeof body !== 'string' || code === 'invalid-json') continue;
+          const message = `{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "tcp_exchange", "arguments": ${body}}}`;
+          const r = await getWith(strict.url, '/mcp', { method: 'POST', body: message, headers: { ...auth, 'content-type': 'application/json' } });
+          const result = (JSON.parse(r.text) as { result: { isError: boolean; content: { text: string }[] } }).result;
+          expect({ name, isError: result.isError, code: JSON.parse(result.content[0]!.text).error.code }).toEqual({ name, isError: true, code });
+        }
+        expect(peers.echo.received.length).toBe(before);
+      });
+
       test('/tcp/exchange without the token is 401', async () => {
         const r = await getWith(strict.url, '/tcp/exchange', { method: 'POST', body: '{}' });
         expect([r.status, r.code]).toEqual([401, 'unauthorized']);
