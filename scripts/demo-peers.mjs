@@ -1,11 +1,13 @@
-// `npm run peers`: the README's demo peers — an HTTP server and an echo server on loopback.
-// PEER_HTTP_PORT (default 8082) and PEER_ECHO_PORT (default 9090) choose the ports; 0 picks free ones.
+// `npm run peers`: the README's demo peers on loopback — an HTTP server, an echo server, and a line protocol
+// with a greeting (like SMTP). PEER_HTTP_PORT (default 8082), PEER_ECHO_PORT (default 9090) and
+// PEER_LINE_PORT (default 2525) choose the ports; 0 picks free ones.
 
 import http from 'node:http';
 import net from 'node:net';
 
 const httpPort = Number(process.env.PEER_HTTP_PORT ?? 8082);
 const echoPort = Number(process.env.PEER_ECHO_PORT ?? 9090);
+const linePort = Number(process.env.PEER_LINE_PORT ?? 2525);
 
 const web = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' });
@@ -16,7 +18,23 @@ const echo = net.createServer((socket) => {
   socket.on('error', () => {});
 });
 
+/** `220 demo ready` on connect, then `250 <line>` for each CRLF-terminated line; stays open. */
+const line = net.createServer((socket) => {
+  socket.on('error', () => {});
+  socket.write('220 demo ready\r\n');
+  let buffered = '';
+  socket.on('data', (data) => {
+    buffered += data.toString('latin1');
+    for (let end = buffered.indexOf('\r\n'); end !== -1; end = buffered.indexOf('\r\n')) {
+      socket.write(`250 ${buffered.slice(0, end)}\r\n`);
+      buffered = buffered.slice(end + 2);
+    }
+  });
+});
+
 await new Promise((resolve) => web.listen(httpPort, '127.0.0.1', resolve));
+await new Promise((resolve) => line.listen(linePort, '127.0.0.1', resolve));
 await new Promise((resolve) => echo.listen(echoPort, '127.0.0.1', resolve));
 console.log(`http peer on 127.0.0.1:${web.address().port}`);
 console.log(`echo peer on 127.0.0.1:${echo.address().port}`);
+console.log(`line peer on 127.0.0.1:${line.address().port}`);
