@@ -1,5 +1,6 @@
 // Reading a request body with a byte cap: a body over the cap is refused without reading much past it.
 
+import { concatBytes } from './bytes.js';
 import { ServiceError } from './errors.js';
 
 /**
@@ -27,12 +28,5 @@ export async function readBody(request: Request, maxBytes: number, what: { code:
     if (size > maxBytes) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
+  return concatBytes(chunks, size);
 }

@@ -6,6 +6,7 @@ import { resolveAddresses } from 'wasi:sockets/ip-name-lookup@0.2.12';
 import { poll, type Pollable } from 'wasi:io/poll@0.2.12';
 import { now, subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
 import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
+import { concatBytes } from './bytes.js';
 import { SocketFault, type Stage, type WasiSocketErrorCode } from './errors.js';
 import type { IpAddress, SocketAddress } from './ip.js';
 import type { ExchangeLimits, ReadEnd, Reply, ReplyEnd, Step, TcpNetwork } from './tcp.js';
@@ -251,7 +252,7 @@ class Reader {
         keep = exact - received;
         end = 'bytes';
       } else if (until !== undefined) {
-        const window = tail.length > 0 ? concat([tail, data], tail.length + data.length) : data;
+        const window = tail.length > 0 ? concatBytes([tail, data], tail.length + data.length) : data;
         const at = endOf(until, window, 0);
         if (at !== -1) {
           keep = at - tail.length;
@@ -312,18 +313,8 @@ class Reader {
       }
     }
     if (idle) this.resources.release(idle);
-    return { bytes: chunks.length === 1 ? chunks[0]! : concat(chunks, received), end };
+    return { bytes: concatBytes(chunks, received), end };
   }
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
 }
 
 /** Outbound TCP over `wasi:sockets`. */

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ALL_HOSTS, type RunningHost } from '../support/hosts.js';
 import { get } from '../support/http.js';
-import { endlessPeer, greetingPeer, keepOpenPeer, mirrorPeer, silentPeer, type Peer } from '../support/peers.js';
+import { endlessPeer, greetingPeer, keepOpenPeer, mirrorPeer, silentPeer, tcpPeer, type Peer } from '../support/peers.js';
 
 const MAX_MESSAGE_BYTES = 65_536;
 const REPLY_IDLE_MS = 150;
@@ -27,6 +27,7 @@ for (const kind of ALL_HOSTS) {
     let mirror: Peer;
     let silent: Peer;
     let endless: Peer;
+    let split: Peer;
     const post = (path: string, body: RequestInit['body'], headers: Record<string, string> = {}) => get(host.url, path, { method: 'POST', body, headers });
     const exchange = async (body: unknown) => {
       const r = await post('/tcp/exchange', JSON.stringify(body), { 'content-type': 'application/json' });
@@ -35,11 +36,22 @@ for (const kind of ALL_HOSTS) {
 
     beforeAll(async () => {
       [redis, greeting, mirror, silent, endless] = await Promise.all([keepOpenPeer(), greetingPeer(), mirrorPeer(), silentPeer(), endlessPeer()]);
+      // Sends its reply in pieces, each after the previous one was read: a terminator split across reads.
+      split = await tcpPeer((socket) =>
+        socket.once('data', () => {
+          const pieces = ['abcE', 'N', 'D!tail'];
+          const next = () => {
+            const piece = pieces.shift();
+            if (piece !== undefined) socket.write(piece, () => setTimeout(next, 30));
+          };
+          next();
+        }),
+      );
       host = await kind.start(LIMITS);
     });
     afterAll(async () => {
       await host?.close();
-      await Promise.all([redis, greeting, mirror, silent, endless].map((p) => p?.close()));
+      await Promise.all([redis, greeting, mirror, silent, endless, split].map((p) => p?.close()));
     });
 
     describe('/tcp/send', () => {
@@ -58,6 +70,12 @@ for (const kind of ALL_HOSTS) {
       test('until stops right after its first occurrence: later bytes are not returned', async () => {
         const r = await get(host.url, `/tcp/send?host=127.0.0.1&port=${mirror.port}&msg=a%0Db%0D%0Ac%0D%0A&until=%0D%0A`);
         expect(r.text).toBe('a\rb\r\n');
+        expect(r.headers.get('x-reply-end')).toBe('until');
+      });
+
+      test('an until sequence split across several reads is found where it ends', async () => {
+        const r = await get(host.url, `/tcp/send?host=127.0.0.1&port=${split.port}&msg=go&until=END!`);
+        expect(r.text).toBe('abcEND!');
         expect(r.headers.get('x-reply-end')).toBe('until');
       });
 
