@@ -147,6 +147,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
     // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
     const { body, overflow } = await collectBody(req, bodyLimit);
+    if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
     const worker = idle.pop();
     if (worker) return run(worker, { req, res, body, overflow });
     if (queue.length >= maxQueued) {

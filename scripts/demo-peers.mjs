@@ -4,6 +4,7 @@
 
 import http from 'node:http';
 import net from 'node:net';
+import { lineProtocol } from './line-protocol.mjs';
 
 const httpPort = Number(process.env.PEER_HTTP_PORT ?? 8082);
 const echoPort = Number(process.env.PEER_ECHO_PORT ?? 9090);
@@ -18,19 +19,7 @@ const echo = net.createServer((socket) => {
   socket.on('error', () => {});
 });
 
-/** `220 demo ready` on connect, then `250 <line>` for each CRLF-terminated line; stays open. */
-const line = net.createServer((socket) => {
-  socket.on('error', () => {});
-  socket.write('220 demo ready\r\n');
-  let buffered = '';
-  socket.on('data', (data) => {
-    buffered += data.toString('latin1');
-    for (let end = buffered.indexOf('\r\n'); end !== -1; end = buffered.indexOf('\r\n')) {
-      socket.write(`250 ${buffered.slice(0, end)}\r\n`);
-      buffered = buffered.slice(end + 2);
-    }
-  });
-});
+const line = net.createServer(lineProtocol('220 demo ready'));
 
 await new Promise((resolve) => web.listen(httpPort, '127.0.0.1', resolve));
 await new Promise((resolve) => line.listen(linePort, '127.0.0.1', resolve));

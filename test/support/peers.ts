@@ -2,6 +2,7 @@
 
 import http from 'node:http';
 import net from 'node:net';
+import { lineProtocol } from '../../scripts/line-protocol.mjs';
 
 export interface Peer {
   port: number;
@@ -58,18 +59,7 @@ export const echoAndClosePeer = () => tcpPeer((s) => s.once('data', (d) => s.end
 export const keepOpenPeer = () => tcpPeer((s) => s.on('data', () => s.write('+PONG\r\n')));
 
 /** A line protocol with a greeting, like SMTP: `220 ready` on connect, then `250 <line>` for each line; stays open. */
-export const greetingPeer = () =>
-  tcpPeer((s) => {
-    s.write('220 ready\r\n');
-    let buffered = '';
-    s.on('data', (d) => {
-      buffered += d.toString('latin1');
-      for (let end = buffered.indexOf('\r\n'); end !== -1; end = buffered.indexOf('\r\n')) {
-        s.write(`250 ${buffered.slice(0, end)}\r\n`);
-        buffered = buffered.slice(end + 2);
-      }
-    });
-  });
+export const greetingPeer = () => tcpPeer(lineProtocol('220 ready'));
 
 /** Sends back every byte it receives, unchanged, and keeps the connection open. */
 export const mirrorPeer = () => tcpPeer((s) => s.on('data', (d) => s.write(d)));
