@@ -1,7 +1,13 @@
 // Unit tests run in parallel; end-to-end tests share one build (globalSetup) and start their own hosts.
+// The long soak (test/soak, `npm run soak`) has its own config, vitest.soak.config.ts.
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // src/wasi-http.ts runs in unit tests on the local host's in-memory wasi:http (see the file).
+    alias: { 'wasi:http/types@0.2.10': fileURLToPath(new URL('test/support/wasi-http-types.ts', import.meta.url)) },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

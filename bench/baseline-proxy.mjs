@@ -11,13 +11,18 @@ const MAX_REPLY_BYTES = 1_048_576;
 const DEADLINE_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/**
+ * @param {http.ServerResponse} res
+ * @param {number} status
+ * @param {string} code
+ */
 function fail(res, status, code) {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: { code } }));
 }
 
 const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://baseline');
+  const url = new URL(req.url ?? '/', 'http://baseline');
   if (url.pathname === '/health') {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     return res.end('ok');
@@ -26,12 +31,14 @@ const server = http.createServer((req, res) => {
   const host = url.searchParams.get('host');
   const port = Number(url.searchParams.get('port'));
   if (!host || !(port >= 1 && port <= 65535)) return fail(res, 400, 'invalid-target');
+  /** @type {Buffer[]} */
   const chunks = [];
   let received = 0;
   let done = false;
+  /** @type {NodeJS.Timeout | undefined} */
   let idle;
   const socket = net.connect({ host, port });
-  const finish = (status, end) => {
+  const finish = (/** @type {number} */ status, /** @type {string} */ end) => {
     if (done) return;
     done = true;
     clearTimeout(idle);
@@ -59,6 +66,6 @@ const server = http.createServer((req, res) => {
 });
 
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  console.log(`baseline listening on http://127.0.0.1:${server.address().port}`);
+  console.log(`baseline listening on http://127.0.0.1:${/** @type {net.AddressInfo} */ (server.address()).port}`);
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => server.close(() => process.exit(0)));

@@ -15,8 +15,8 @@ const peer = net.createServer((s) => {
   s.on('error', () => {});
   s.on('data', () => s.write('+PONG\r\n'));
 });
-await new Promise((resolve) => peer.listen(0, '127.0.0.1', resolve));
-const peerPort = peer.address().port;
+await new Promise((resolve) => peer.listen(0, '127.0.0.1', () => resolve(undefined)));
+const peerPort = /** @type {import('node:net').AddressInfo} */ (peer.address()).port;
 
 const child = spawn(process.execPath, ['host/start.mjs'], {
   cwd: root,

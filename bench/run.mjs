@@ -1,6 +1,7 @@
 // `npm run bench`: the component on the local host (and on wasmtime / Spin when on PATH) side by side with
-// a plain Node HTTP→TCP proxy (the baseline), against the same loopback peers. Writes bench/results.json
-// and docs/BENCHMARKS.md, and prints the table. BENCH_SECONDS sets the length of each run (default 10).
+// a plain Node HTTP→TCP proxy (the baseline), against the same loopback peers. Prints the table;
+// `npm run bench -- --save` also writes bench/results.json and docs/BENCHMARKS.md (tracked files).
+// BENCH_SECONDS sets the length of each run (default 10).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,16 +12,30 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { CACHE_DIR } from '../host/transpile-cache.mjs';
+import { INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../scripts/wasmtime.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const COMPONENT = `${root}dist/ai-agent-sockets.wasm`;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
+/** Only an explicit request rewrites the tracked results. */
+const SAVE = process.argv.includes('--save');
+
+/**
+ * @typedef {{ rps: number, p50: number, p99: number, errors: number, requests: number }} Load
+ * @typedef {{ peakMiB: number, rps: number, errors: number }} Memory
+ * @typedef {{ health1: Load, health10: Load, send1: Load, send10: Load, headOfLine: Load, memory: Memory, startMs: number }} Rows
+ * @typedef {{ url: string, pid: number, startMs: number, stop: () => Promise<void> }} Started
+ */
 
 // ---- peers -------------------------------------------------------------------------------------------
 
+/**
+ * @param {net.Server} server
+ * @returns {Promise<number>}
+ */
 function listen(server) {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(/** @type {net.AddressInfo} */ (server.address()).port)));
 }
 /** Answers `echo:` + the message and closes: a request/response peer that does not make the proxy wait. */
 const echoServer = net.createServer((s) => {
@@ -34,6 +49,7 @@ const silentPort = await listen(silentServer);
 
 // ---- hosts -------------------------------------------------------------------------------------------
 
+/** @param {string} command */
 function onPath(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
@@ -45,7 +61,14 @@ async function freePort() {
   return port;
 }
 
-/** Starts a process and resolves when GET /health answers 200, with the time that took. */
+/**
+ * Starts a process and resolves when GET /health answers 200, with the time that took and its pid.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {Record<string, string>} env
+ * @param {(log: string) => string | undefined} urlFrom
+ * @returns {Promise<Started>}
+ */
 async function startProcess(command, args, env, urlFrom) {
   const started = performance.now();
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,16 +80,20 @@ async function startProcess(command, args, env, urlFrom) {
     if (performance.now() - started > 180_000) throw new Error(`${command} did not start: ${log}`);
     const url = urlFrom(log);
     if (url && (await fetch(`${url}/health`).then((r) => r.status === 200, () => false))) {
-      return { url, startMs: performance.now() - started, stop: () => stopProcess(child) };
+      return { url, pid: child.pid ?? 0, startMs: performance.now() - started, stop: () => stopProcess(child) };
     }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
+/**
+ * @param {import('node:child_process').ChildProcess} child
+ * @returns {Promise<void>}
+ */
 function stopProcess(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
-    child.once('exit', resolve);
+    child.once('exit', () => resolve());
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
   });
@@ -76,11 +103,13 @@ const COMPONENT_ENV = { ALLOWED_TARGETS: '127.0.0.0/8:*', REQUEST_DEADLINE_MS: '
 const startLocal = () =>
   startProcess('node', ['host/start.mjs'], { ...COMPONENT_ENV, PORT: '0', HOST: '127.0.0.1' }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
 const startBaseline = () => startProcess('node', ['bench/baseline-proxy.mjs'], {}, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
-async function startWasmtime() {
-  const port = await freePort();
-  const env = Object.entries(COMPONENT_ENV).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-  return startProcess('wasmtime', ['serve', '-S', 'cli', '-S', 'inherit-network', '--addr', `127.0.0.1:${port}`, ...env, COMPONENT], {}, () => `http://127.0.0.1:${port}`);
-}
+const wasmtime = findWasmtime();
+/**
+ * `wasmtime serve` with the README's command line, plus `tuning` options.
+ * @param {string[]} [tuning]
+ */
+const startWasmtime = (tuning = []) =>
+  startProcess(/** @type {string} */ (wasmtime), wasmtimeServeArgs({ addr: '127.0.0.1:0', env: COMPONENT_ENV, component: COMPONENT, tuning }), {}, (log) => SERVING_LINE.exec(log)?.[1]);
 async function startSpin() {
   const port = await freePort();
   const env = Object.entries(COMPONENT_ENV).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
@@ -89,6 +118,11 @@ async function startSpin() {
 
 // ---- measurements ------------------------------------------------------------------------------------
 
+/**
+ * @param {string} url
+ * @param {number} connections
+ * @returns {Promise<Load>}
+ */
 async function load(url, connections, seconds = SECONDS) {
   const result = await autocannon({ url, connections, duration: seconds });
   return {
@@ -102,7 +136,10 @@ async function load(url, connections, seconds = SECONDS) {
 
 const sendPath = () => `/tcp/send?host=127.0.0.1&port=${echoPort}&msg=hello`;
 
-/** /tcp/send at 10 connections while 4 requests hang on a silent peer. */
+/**
+ * /tcp/send at 10 connections while 4 requests hang on a silent peer.
+ * @param {string} url
+ */
 async function headOfLine(url) {
   const stuck = Array.from({ length: 4 }, () =>
     fetch(`${url}/tcp/send?host=127.0.0.1&port=${silentPort}&msg=x`, { signal: AbortSignal.timeout(120_000) }).catch(() => {}),
@@ -112,19 +149,45 @@ async function headOfLine(url) {
   return { measured, stuck };
 }
 
+/**
+ * Resident memory of a process now, from /proc (Linux), in bytes.
+ * @param {number} pid
+ */
+async function rssBytes(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/**
+ * Peak resident memory while 100 connections send to the echo peer, sampled every 20 ms.
+ * @param {string} url
+ * @param {number} pid
+ * @returns {Promise<Memory>}
+ */
+async function peakRssUnderLoad(url, pid) {
+  let peak = await rssBytes(pid);
+  const sampler = setInterval(async () => (peak = Math.max(peak, await rssBytes(pid))), 20);
+  const result = await load(`${url}${sendPath()}`, 100, Math.min(SECONDS, 5));
+  clearInterval(sampler);
+  return { peakMiB: Math.round(peak / 2 ** 20), rps: result.rps, errors: result.errors };
+}
+
+/**
+ * @param {string} name
+ * @param {Started} host
+ * @returns {Promise<{ rows: Rows, pending: Promise<unknown>[] }>}
+ */
 async function measure(name, host) {
   console.error(`measuring ${name}…`);
   await load(`${host.url}${sendPath()}`, 10, WARMUP_SECONDS);
   await load(`${host.url}/health`, 10, WARMUP_SECONDS);
-  const rows = {
-    health1: await load(`${host.url}/health`, 1),
-    health10: await load(`${host.url}/health`, 10),
-    send1: await load(`${host.url}${sendPath()}`, 1),
-    send10: await load(`${host.url}${sendPath()}`, 10),
-  };
+  const health1 = await load(`${host.url}/health`, 1);
+  const health10 = await load(`${host.url}/health`, 10);
+  const send1 = await load(`${host.url}${sendPath()}`, 1);
+  const send10 = await load(`${host.url}${sendPath()}`, 10);
   const hol = await headOfLine(host.url);
-  rows.headOfLine = hol.measured;
-  return { rows, pending: hol.stuck };
+  const memory = await peakRssUnderLoad(host.url, host.pid);
+  return { rows: { health1, health10, send1, send10, headOfLine: hol.measured, memory, startMs: Math.round(host.startMs) }, pending: hol.stuck };
 }
 
 // ---- run ---------------------------------------------------------------------------------------------
@@ -136,47 +199,68 @@ await rm(CACHE_DIR, { recursive: true, force: true });
 const cold = await startLocal();
 await cold.stop();
 const local = await startLocal(); // warm: the transpiled component is cached now
+/** @type {{ coldMs: number, warmMs: number, wasmtimeColdMs?: number }} */
 const startup = { coldMs: Math.round(cold.startMs), warmMs: Math.round(local.startMs) };
 
+/** @type {{ hosts: Record<string, Rows | { skipped: string }>, [key: string]: unknown }} */
 const results = { hosts: {} };
+/** @type {Promise<unknown>[]} */
 const pending = [];
+/**
+ * @param {string} name
+ * @param {Started} host
+ * @returns {Promise<Rows>}
+ */
 const run = async (name, host) => {
   const m = await measure(name, host);
   results.hosts[name] = m.rows;
   pending.push(...m.pending);
+  return m.rows;
 };
-await run('component (local host)', local);
+const mine = await run('component (local host)', local);
 await local.stop();
 const baseline = await startBaseline();
-await run('baseline (plain Node proxy)', baseline);
+const base = await run('baseline (plain Node proxy)', baseline);
 await baseline.stop();
-for (const [name, available, start] of [
-  ['component (wasmtime serve)', onPath('wasmtime'), startWasmtime],
-  ['component (spin up)', onPath('spin'), startSpin],
-]) {
-  if (!available) {
-    results.hosts[name] = { skipped: `${name.match(/\((\w+)/)[1]} is not on PATH` };
-    continue;
+if (wasmtime) {
+  const version = wasmtimeVersion(wasmtime);
+  // Cold: wasmtime compiles the component (its cache off); the rows below start warm from its compile cache.
+  const coldWasmtime = await startWasmtime(['-C', 'cache=n']);
+  startup.wasmtimeColdMs = Math.round(coldWasmtime.startMs);
+  await coldWasmtime.stop();
+  /** @type {[string, string[]][]} */
+  const variants = [
+    [`component (wasmtime serve ${version})`, []],
+    [`component (wasmtime serve ${version}, pooling allocator)`, ['-O', 'pooling-allocator']],
+    [`component (wasmtime serve ${version}, instance reuse)`, INSTANCE_REUSE],
+  ];
+  for (const [name, tuning] of variants) {
+    const host = await startWasmtime(tuning);
+    await run(name, host);
+    await host.stop();
   }
-  const host = await start();
-  await run(name, host);
+} else {
+  results.hosts['component (wasmtime serve)'] = { skipped: 'wasmtime is not installed (node scripts/wasmtime.mjs install)' };
+}
+if (onPath('spin')) {
+  const host = await startSpin();
+  await run('component (spin up)', host);
   await host.stop();
+} else {
+  results.hosts['component (spin up)'] = { skipped: 'spin is not on PATH' };
 }
 
 const cpus = os.cpus();
-results.machine = {
+const machine = {
   cpu: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   os: `${os.type()} ${os.release()}`,
   node: process.version,
 };
-results.startup = startup;
-results.size = { rawBytes: wasm.length, gzipBytes: gzipSync(wasm, { level: 9 }).length };
-results.settings = { seconds: SECONDS, peers: 'loopback echo peer that closes after replying; silent peer for head-of-line' };
-results.date = new Date().toISOString();
-const base = results.hosts['baseline (plain Node proxy)'];
-const mine = results.hosts['component (local host)'];
-results.targets = {
+const size = { rawBytes: wasm.length, gzipBytes: gzipSync(wasm, { level: 9 }).length };
+const date = new Date().toISOString();
+/** @type {Record<string, { value: string, met: boolean }>} */
+const targets = {
   'tcp/send ≥ 10% of baseline (10 connections)': { value: `${((mine.send10.rps / base.send10.rps) * 100).toFixed(1)}%`, met: mine.send10.rps >= base.send10.rps * 0.1 },
   'tcp/send p99 ≤ 100 ms (10 connections)': { value: `${mine.send10.p99} ms`, met: mine.send10.p99 <= 100 },
   '/health ≥ 1,000 req/s (10 connections)': { value: `${mine.health10.rps} req/s`, met: mine.health10.rps >= 1000 },
@@ -184,36 +268,62 @@ results.targets = {
   'npm start → first 200 /health ≤ 5 s (warm cache)': { value: `${(startup.warmMs / 1000).toFixed(2)} s`, met: startup.warmMs <= 5000 },
 };
 
+for (const [name, rows] of Object.entries(results.hosts)) {
+  if (!name.includes('wasmtime') || 'skipped' in rows) continue;
+  const label = name.replace(/^component \((.*)\)$/, '$1');
+  targets[`${label}: tcp/send ≥ 25% of baseline (10 connections)`] = { value: `${((rows.send10.rps / base.send10.rps) * 100).toFixed(1)}%`, met: rows.send10.rps >= base.send10.rps * 0.25 };
+  targets[`${label}: /health ≥ 2,000 req/s (10 connections)`] = { value: `${rows.health10.rps} req/s`, met: rows.health10.rps >= 2000 };
+  targets[`${label}: head-of-line p99 ≤ 50 ms, no errors`] = { value: `${rows.headOfLine.p99} ms, ${rows.headOfLine.errors} errors`, met: rows.headOfLine.p99 <= 50 && rows.headOfLine.errors === 0 };
+}
+
+Object.assign(results, {
+  machine,
+  startup,
+  size,
+  settings: { seconds: SECONDS, peers: 'loopback echo peer that closes after replying; silent peer for head-of-line' },
+  date,
+  targets,
+});
+
 function table() {
   const lines = [
-    '| host | /health c=1 | /health c=10 | /tcp/send c=1 | /tcp/send c=10 | /tcp/send c=10, 4 stuck on a silent peer |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| host | /health c=1 | /health c=10 | /tcp/send c=1 | /tcp/send c=10 | /tcp/send c=10, 4 stuck on a silent peer | start → first 200 | peak RSS, /tcp/send c=100 |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  const cell = (r) => `${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`;
+  const cell = (/** @type {Load} */ r) => `${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.errors} errors`;
   for (const [name, rows] of Object.entries(results.hosts)) {
-    if (rows.skipped) lines.push(`| ${name} | skipped: ${rows.skipped} | | | | |`);
-    else lines.push(`| ${name} | ${cell(rows.health1)} | ${cell(rows.health10)} | ${cell(rows.send1)} | ${cell(rows.send10)} | ${cell(rows.headOfLine)} |`);
+    if ('skipped' in rows) lines.push(`| ${name} | skipped: ${rows.skipped} | | | | | | |`);
+    else {
+      const memory = `${rows.memory.peakMiB} MiB (${rows.memory.rps} req/s, ${rows.memory.errors} errors)`;
+      lines.push(`| ${name} | ${cell(rows.health1)} | ${cell(rows.health10)} | ${cell(rows.send1)} | ${cell(rows.send10)} | ${cell(rows.headOfLine)} | ${(rows.startMs / 1000).toFixed(2)} s | ${memory} |`);
+    }
   }
-  const ratio = (key) => `${((mine[key].rps / base[key].rps) * 100).toFixed(1)}%`;
-  lines.push(`| component ÷ baseline | ${ratio('health1')} | ${ratio('health10')} | ${ratio('send1')} | ${ratio('send10')} | ${ratio('headOfLine')} |`);
+  const ratio = (/** @type {'health1' | 'health10' | 'send1' | 'send10' | 'headOfLine'} */ key) => `${((mine[key].rps / base[key].rps) * 100).toFixed(1)}%`;
+  lines.push(`| local host ÷ baseline | ${ratio('health1')} | ${ratio('health10')} | ${ratio('send1')} | ${ratio('send10')} | ${ratio('headOfLine')} | | |`);
   lines.push('', '| target | measured | met |', '| --- | --- | --- |');
-  for (const [name, t] of Object.entries(results.targets)) lines.push(`| ${name} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
+  for (const [name, t] of Object.entries(targets)) lines.push(`| ${name} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
   lines.push(
     '',
-    `Start-up (\`npm start\` → first 200 /health): cold ${(startup.coldMs / 1000).toFixed(2)} s (transpiles the component), warm ${(startup.warmMs / 1000).toFixed(2)} s (cached).`,
-    `Component size: ${(results.size.rawBytes / 2 ** 20).toFixed(1)} MiB raw, ${(results.size.gzipBytes / 2 ** 20).toFixed(1)} MiB gzip.`,
-    `Machine: ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, ${results.machine.os}, Node ${results.machine.node}. ${SECONDS} s per run, autocannon in the benchmark process, hosts in their own processes.`,
+    `Start-up (\`npm start\` → first 200 /health): cold ${(startup.coldMs / 1000).toFixed(2)} s (transpiles the component), warm ${(startup.warmMs / 1000).toFixed(2)} s (cached).` +
+      (startup.wasmtimeColdMs ? ` \`wasmtime serve\`: cold ${(startup.wasmtimeColdMs / 1000).toFixed(2)} s (compiles the component, its cache off); warm in the table (compile cache).` : ''),
+    `Component size: ${(size.rawBytes / 2 ** 20).toFixed(1)} MiB raw, ${(size.gzipBytes / 2 ** 20).toFixed(1)} MiB gzip.`,
+    `Machine: ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}. ${SECONDS} s per run, autocannon in the benchmark process, hosts in their own processes.`,
   );
   return lines.join('\n');
 }
 
 const rendered = table();
-await writeFile(`${root}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
-const doc = await readFile(`${root}docs/BENCHMARKS.md`, 'utf8').catch(() => '');
-const marker = /<!-- results -->[\s\S]*<!-- \/results -->/;
-const block = `<!-- results -->\nMeasured ${results.date.slice(0, 10)} by \`npm run bench\`.\n\n${rendered}\n<!-- /results -->`;
-await writeFile(`${root}docs/BENCHMARKS.md`, marker.test(doc) ? doc.replace(marker, block) : `# Benchmarks\n\n${block}\n`);
 console.log(rendered);
+if (SAVE) {
+  await writeFile(`${root}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const doc = await readFile(`${root}docs/BENCHMARKS.md`, 'utf8').catch(() => '');
+  const marker = /<!-- results -->[\s\S]*<!-- \/results -->/;
+  const block = `<!-- results -->\nMeasured ${date.slice(0, 10)} by \`npm run bench -- --save\`.\n\n${rendered}\n<!-- /results -->`;
+  await writeFile(`${root}docs/BENCHMARKS.md`, marker.test(doc) ? doc.replace(marker, block) : `# Benchmarks\n\n${block}\n`);
+  console.error('saved to bench/results.json and docs/BENCHMARKS.md');
+} else {
+  console.error('not saved: `npm run bench -- --save` writes bench/results.json and docs/BENCHMARKS.md');
+}
 
 echoServer.close();
 silentServer.close();

@@ -1,26 +1,27 @@
-// The local host: a pool of worker threads, each holding a reused component instance, behind one HTTP server.
-// Requests go to idle workers and wait in a bounded queue when all are busy, so a silent peer holds
-// only its own request. No handler logic lives here: every request is answered by the component.
+// The local host's HTTP front end: hands each request to the worker pool (host/pool.mjs) and writes the
+// component's reply, or the pool's error as the service's JSON error. No handler logic lives here.
 
 import http from 'node:http';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
 import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment } from './settings.mjs';
 import { transpiled } from './transpile-cache.mjs';
 
-/** Pool settings, their defaults and bounds (read from the host's own environment by start.mjs). */
-export const POOL_SETTINGS = {
-  poolSize: { name: 'POOL_SIZE', defaultValue: Math.min(16, Math.max(4, availableParallelism() * 4)), min: 1, max: 64 },
-  queueLimit: { name: 'QUEUE_LIMIT', defaultValue: 512, min: 0, max: 100_000 },
-};
+export { POOL_SETTINGS };
+
+/** How long an idle keep-alive connection stays open. */
+const KEEP_ALIVE_MS = 5_000;
+/** How long `close()` lets requests in flight finish by default. */
+const CLOSE_GRACE_MS = 10_000;
 
 /**
- * A request longer than this is abandoned and its worker replaced: the component's own deadlines
- * (120 s at most, plus connect) end every request well before, so this only catches a stuck worker.
+ * Writes the service's JSON error shape (src/errors.ts), or cuts the connection when headers went out already.
+ * @param {http.ServerResponse} res
+ * @param {number} status
+ * @param {string} code
+ * @param {string} message
+ * @param {Record<string, string>} [headers]
  */
-const WORKER_GUARD_MS = 190_000;
-
 function jsonError(res, status, code, message, headers = {}) {
   if (res.headersSent) {
     res.destroy();
@@ -30,168 +31,124 @@ function jsonError(res, status, code, message, headers = {}) {
   res.end(JSON.stringify({ error: { code, message } }));
 }
 
-class PoolWorker {
-  /** @param {{entry: string, env: Record<string,string>}} data */
-  constructor(data, onExit) {
-    this.dead = false;
-    this.wasReady = false;
-    /** The request this worker is handling: at most one, since the component blocks while it works. */
-    this.current = undefined;
-    this.thread = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: data });
-    this.ready = new Promise((resolve, reject) => {
-      this.thread.once('message', () => {
-        this.wasReady = true;
-        this.thread.on('message', (reply) => this.current?.(reply));
-        resolve(this);
-      });
-      this.thread.once('error', reject);
-    });
-    this.thread.on('error', (error) => console.error('ai-agent-sockets host: worker failed:', error));
-    this.thread.once('exit', () => {
-      this.dead = true;
-      this.current?.({ failed: 'the worker ended while handling this request' });
-      onExit(this);
-    });
+/**
+ * @param {http.ServerResponse} res
+ * @param {import('./pool.mjs').WorkReply} reply
+ * @param {boolean} close whether the connection must close after the reply (its request body was not read to the end)
+ */
+function writeReply(res, reply, close) {
+  if (res.destroyed) return;
+  /** @type {Record<string, string | string[]>} */
+  const headers = {};
+  for (const [name, value] of reply.headers) {
+    // Node frames the body itself; a component's framing headers would conflict with it.
+    if (name === 'content-length' || name === 'transfer-encoding') continue;
+    const previous = headers[name];
+    headers[name] = previous === undefined ? value : [previous, value].flat();
   }
-  stop() {
-    this.dead = true;
-    return this.thread.terminate();
+  headers['content-length'] = String(reply.body.length);
+  if (close) headers.connection = 'close';
+  try {
+    res.writeHead(reply.status, headers);
+  } catch (error) {
+    // A status or header Node cannot send must not take the whole host down.
+    const reason = /** @type {{ code?: string, message?: string }} */ (error);
+    jsonError(res, 502, 'component-failed', `the component's response could not be sent (${reason.code ?? reason.message})`);
+    return;
   }
+  res.end(reply.body);
 }
 
 /**
- * Starts the host. Resolves once the server listens; requests that arrive before the first worker is
- * ready wait in the queue.
- * @param {{ componentPath: string, port?: number, host?: string, env?: Record<string,string|undefined>, poolSize?: number, queueLimit?: number }} options
+ * @typedef {object} LocalHost
+ * @property {string} url
+ * @property {number} port
+ * @property {(graceMs?: number) => Promise<void>} close Stops accepting, lets requests in flight finish (up to `graceMs`), then stops the workers.
+ * @property {Promise<void>} ready Resolves when at least one worker can take requests.
+ * @property {() => { workers: number, idle: number, queued: number }} stats
+ * @property {() => number[]} threadIds
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit }) {
-  const size = poolSize ?? POOL_SETTINGS.poolSize.defaultValue;
-  const maxQueued = queueLimit ?? POOL_SETTINGS.queueLimit.defaultValue;
+
+/**
+ * Starts the host. Resolves once the server listens; requests that arrive before the first worker is
+ * ready wait in the queue. Rejects (with the workers stopped) when it cannot listen.
+ * @param {{
+ *   componentPath: string,
+ *   port?: number,
+ *   host?: string,
+ *   env?: Record<string, string | undefined>,
+ *   poolSize?: number,
+ *   queueLimit?: number,
+ *   queueWaitMs?: number,
+ *   log?: (line: string) => void,
+ *   workerUrl?: URL,
+ * }} options `log` receives the host's and the workers' log lines (default: stderr).
+ * @returns {Promise<LocalHost>}
+ */
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl }) {
   const { entry } = await transpiled(componentPath);
-  const data = { entry: new URL(`file://${entry}`).href, env: componentEnvironment(env) };
-  const headLimit = maxHeadBytes(data.env);
-  const bodyLimit = maxBodyBytes(data.env);
-
-  const workers = new Set();
-  const idle = [];
-  const queue = [];
+  const componentEnv = componentEnvironment(env);
+  const headLimit = maxHeadBytes(componentEnv);
+  const bodyLimit = maxBodyBytes(componentEnv);
+  const pool = new WorkerPool({
+    workerData: { entry: new URL(`file://${entry}`).href, env: componentEnv },
+    size: poolSize,
+    queueLimit,
+    queueWaitMs,
+    log,
+    workerUrl,
+  });
   let closing = false;
-
-  let failedStarts = 0;
-  const spawn = () => {
-    const worker = new PoolWorker(data, (gone) => {
-      workers.delete(gone);
-      const i = idle.indexOf(gone);
-      if (i !== -1) idle.splice(i, 1);
-      if (closing) return;
-      // A worker that served and then died (a trap) is replaced at once; one that never loaded the
-      // component is retried slowly and a few times only, so a broken build cannot spin the CPU.
-      if (gone.wasReady) spawn();
-      else if (++failedStarts <= size * 2) setTimeout(spawn, 1_000).unref();
-    });
-    workers.add(worker);
-    worker.ready.then(release, () => {});
-  };
-
-  function release(worker) {
-    if (worker.dead) return;
-    const next = queue.shift();
-    if (next) run(worker, next);
-    else idle.push(worker);
-  }
-
-  let nextId = 0;
-  function run(worker, { req, res, body, overflow }) {
-    const id = ++nextId;
-    const finish = () => {
-      clearTimeout(guard);
-      worker.current = undefined;
-      release(worker);
-    };
-    const guard = setTimeout(() => {
-      worker.current = undefined;
-      jsonError(res, 504, 'host-timeout', 'the component did not answer in time; its worker was replaced');
-      worker.stop();
-    }, WORKER_GUARD_MS);
-    worker.current = (reply) => {
-      if (reply.id !== undefined && reply.id !== id) return;
-      // A worker that reports a failure is ending (its instance trapped): never hand it another request.
-      if (reply.failed !== undefined) worker.dead = true;
-      finish();
-      if (reply.failed !== undefined) {
-        console.error(`ai-agent-sockets host: ${req.method} ${req.url.slice(0, 200)} failed in the component: ${reply.failed}`);
-        return jsonError(res, 502, 'component-failed', 'the component failed while handling this request; its worker was replaced');
-      }
-      if (res.destroyed) return;
-      const headers = {};
-      for (const [name, value] of reply.headers) {
-        // Node frames the body itself; a component's framing headers would conflict with it.
-        if (name === 'content-length' || name === 'transfer-encoding') continue;
-        headers[name] = headers[name] === undefined ? value : [headers[name], value].flat();
-      }
-      headers['content-length'] = String(reply.body.length);
-      // A body that was not read to its end cannot be followed by another request on this connection.
-      if (overflow) headers.connection = 'close';
-      try {
-        res.writeHead(reply.status, headers);
-      } catch (error) {
-        // A status or header Node cannot send must not take the whole host down.
-        return jsonError(res, 502, 'component-failed', `the component's response could not be sent (${error.code ?? error.message})`);
-      }
-      res.end(reply.body);
-    };
-    worker.thread.postMessage({ id, method: req.method, url: req.url, authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body }, [body.buffer]);
-  }
 
   const server = http.createServer({ maxHeaderSize: headLimit }, async (req, res) => {
     if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
     // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
     const { body, overflow } = await collectBody(req, bodyLimit);
     if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
-    const worker = idle.pop();
-    if (worker) return run(worker, { req, res, body, overflow });
-    if (queue.length >= maxQueued) {
-      return jsonError(res, 503, 'host-busy', `all ${size} workers are busy and ${maxQueued} requests are queued; retry shortly`, {
-        'retry-after': '1',
-      });
+    const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body };
+    try {
+      writeReply(res, await pool.run(request, gone.signal), overflow);
+    } catch (error) {
+      if (!(error instanceof PoolError)) throw error;
+      jsonError(res, error.status, error.code, error.message, error.headers);
     }
-    queue.push({ req, res, body, overflow });
-    res.on('close', () => {
-      const i = queue.findIndex((item) => item.res === res);
-      if (i !== -1) queue.splice(i, 1);
-    });
   });
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.on('clientError', (error, socket) => answerClientError(error, socket, headLimit));
 
-  for (let i = 0; i < size; i++) spawn();
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  const address = server.address();
+  try {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(undefined));
+    });
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
-  /** Stops accepting, lets requests in flight finish (up to `graceMs`), then stops the workers. */
-  async function close(graceMs = 10_000) {
+  /** @param {number} [graceMs] */
+  async function close(graceMs = CLOSE_GRACE_MS) {
     if (closing) return;
     closing = true;
-    for (const { res } of queue.splice(0)) jsonError(res, 503, 'host-closing', 'the server is shutting down');
+    pool.refuse();
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(timer);
-    await Promise.all([...workers].map((w) => w.stop()));
+    await pool.close();
   }
 
   return {
     url,
     port: address.port,
     close,
-    /** Resolves when at least one worker can take requests. */
-    ready: Promise.any([...workers].map((w) => w.ready)),
-    stats: () => ({ workers: workers.size, idle: idle.length, queued: queue.length }),
-    threadIds: () => [...workers].map((w) => w.thread.threadId),
+    ready: pool.ready,
+    stats: () => pool.stats(),
+    threadIds: () => pool.threadIds(),
   };
 }

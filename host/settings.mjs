@@ -13,11 +13,17 @@ export const COMPONENT_SETTINGS = [
   'ALLOWED_TARGETS',
   'DENIED_TARGETS',
   'AUTH_TOKEN',
+  'DNS_SERVERS',
+  'DNS_MODE',
 ];
 
-/** The subset of `env` the component may see: nothing else of the host's environment leaks in. */
+/**
+ * The subset of `env` the component may see: nothing else of the host's environment leaks in.
+ * @param {Record<string, string | undefined>} env
+ * @returns {Record<string, string>}
+ */
 export function componentEnvironment(env) {
-  return Object.fromEntries(COMPONENT_SETTINGS.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
+  return Object.fromEntries(COMPONENT_SETTINGS.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
 }
 
 /**

@@ -1,9 +1,14 @@
 // `npm start`: builds the component when it is missing or stale, then serves it on the local host.
 
 import { build } from '../scripts/build.mjs';
-import { POOL_SETTINGS, startServer } from './server.mjs';
+import { POOL_SETTINGS, plural } from './pool.mjs';
+import { startServer } from './server.mjs';
 import { LOCAL_PROFILE_ALLOWED_TARGETS } from './settings.mjs';
 
+/**
+ * A whole-number setting from the host's environment; exits with a one-line message when it is malformed.
+ * @param {import('./pool.mjs').Setting} setting
+ */
 function readSetting(setting) {
   const raw = process.env[setting.name];
   if (raw === undefined || raw === '') return setting.defaultValue;
@@ -21,23 +26,41 @@ const host = process.env.HOST || '0.0.0.0';
 const env = { ...process.env };
 if (env.ALLOWED_TARGETS === undefined) env.ALLOWED_TARGETS = LOCAL_PROFILE_ALLOWED_TARGETS;
 
+/** Why the server could not listen, in one line, for the errors a user can fix. */
+const LISTEN_ERRORS = {
+  EADDRINUSE: 'the port is already in use: stop what holds it, or set PORT to another port (0: any free port)',
+  EACCES: 'permission denied: ports below 1024 need privileges; set PORT to 1024 or above',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s: set HOST to a local address (0.0.0.0: all)',
+};
+
 const { path: componentPath } = await build({ ifStale: true });
-const server = await startServer({
-  componentPath,
-  port,
-  host,
-  env,
-  poolSize: readSetting(POOL_SETTINGS.poolSize),
-  queueLimit: readSetting(POOL_SETTINGS.queueLimit),
-});
+/** @type {import('./server.mjs').LocalHost} */
+let server;
+try {
+  server = await startServer({
+    componentPath,
+    port,
+    host,
+    env,
+    poolSize: readSetting(POOL_SETTINGS.poolSize),
+    queueLimit: readSetting(POOL_SETTINGS.queueLimit),
+    queueWaitMs: readSetting(POOL_SETTINGS.queueWaitMs),
+  });
+} catch (error) {
+  const code = /** @type {{ code?: string }} */ (error).code;
+  if (code === undefined || !Object.hasOwn(LISTEN_ERRORS, code)) throw error;
+  console.error(`ai-agent-sockets cannot listen on ${host}:${port}: ${LISTEN_ERRORS[/** @type {keyof LISTEN_ERRORS} */ (code)]}`);
+  process.exit(1);
+}
 try {
   await server.ready;
 } catch (error) {
-  console.error('no worker could load the component:', error.errors?.[0] ?? error);
+  console.error('no worker could load the component:', /** @type {AggregateError} */ (error).errors?.[0] ?? error);
   await server.close(0);
   process.exit(1);
 }
-console.error(`ai-agent-sockets listening on ${server.url} (${server.stats().workers} workers)`);
+const { workers } = server.stats();
+console.error(`ai-agent-sockets listening on ${server.url} (${workers} ${plural(workers, 'worker')})`);
 console.error(`allowed targets: ${env.ALLOWED_TARGETS || '(component default: anything outside the built-in deny list)'}`);
 if (!env.AUTH_TOKEN && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
   console.error(`warning: AUTH_TOKEN is not set and the server listens on ${host}: anyone who can reach this port can open connections through it`);

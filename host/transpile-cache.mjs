@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,35 +19,71 @@ const OPTIONS = {
 };
 /** Bumped whenever the post-processing below changes, so old cache entries are not reused. */
 const CACHE_VERSION = 3;
+/** Entries kept in the cache (about 15 MB each): the newest used ones, so hosts running older builds keep theirs. */
+export const CACHE_KEEP_ENTRIES = 3;
+/** A temporary directory older than this was left by a crashed transpile, not one in progress. */
+const STALE_TMP_MS = 10 * 60_000;
 
 /**
  * jco's generated bindings call `_debugLog` several times per host call, and each call reads
  * `process.env.JCO_DEBUG` (a slow native property lookup): measured at ~15% of a request's CPU on the
  * local host. Reading the switch once, at load, keeps JCO_DEBUG working and removes the cost.
- * Returns the code unchanged when the helper is not there (a jco version without it).
+ * Throws when the helper is not there in the expected form (a jco upgrade changed it): the gain must not
+ * vanish unnoticed.
+ * @param {string} code
  */
 export function readJcoDebugOnce(code) {
   const helper = /const _debugLog = \(\.\.\.args\) => \{\n\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\n\s*console\.debug\(\.\.\.args\);\n\};/;
+  if (!helper.test(code)) {
+    throw new Error(
+      "transpile-cache: jco's generated `_debugLog` helper is not in the expected form (a jco upgrade?); update readJcoDebugOnce in host/transpile-cache.mjs",
+    );
+  }
   return code.replace(
     helper,
     'const _jcoDebug = !!globalThis?.process?.env?.JCO_DEBUG;\nconst _debugLog = _jcoDebug ? (...args) => console.debug(...args) : () => {};',
   );
 }
 
-/** Returns the path of the transpiled ES module for `componentPath`, transpiling it only when not cached. */
+/**
+ * Removes all but the `CACHE_KEEP_ENTRIES` most recently used entries, and temporary directories a crash left.
+ * @param {string} cacheDir
+ */
+export async function pruneCache(cacheDir = CACHE_DIR) {
+  const names = await readdir(cacheDir).catch(() => /** @type {string[]} */ ([]));
+  const entries = await Promise.all(names.map(async (name) => ({ name, mtimeMs: (await stat(join(cacheDir, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  const done = entries.filter((e) => !e.name.includes('.tmp-')).sort((a, b) => b.mtimeMs - a.mtimeMs);
+  const stale = entries.filter((e) => e.name.includes('.tmp-') && Date.now() - e.mtimeMs > STALE_TMP_MS);
+  for (const { name } of [...done.slice(CACHE_KEEP_ENTRIES), ...stale]) await rm(join(cacheDir, name), { recursive: true, force: true });
+}
+
+/**
+ * Returns the path of the transpiled ES module for `componentPath`, transpiling it only when not cached.
+ * @param {string} componentPath
+ * @param {string} [cacheDir]
+ * @returns {Promise<{ entry: string, hash: string, cached: boolean }>}
+ */
 export async function transpiled(componentPath, cacheDir = CACHE_DIR) {
   const bytes = await readFile(componentPath);
   const hash = createHash('sha256').update(bytes).update(JSON.stringify({ OPTIONS, CACHE_VERSION })).digest('hex').slice(0, 32);
   const dir = join(cacheDir, hash);
   const entry = join(dir, `${NAME}.js`);
-  if (existsSync(entry)) return { entry, hash, cached: true };
+  if (existsSync(entry)) {
+    // Marks the entry as recently used, so pruning keeps it.
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => {});
+    return { entry, hash, cached: true };
+  }
   const { transpile } = await import('@bytecodealliance/jco');
   const { files } = await transpile(bytes, OPTIONS);
+  // Patched before anything is written, so a failed patch leaves nothing behind.
+  const outputs = Object.entries(files).map(([file, content]) =>
+    /** @type {const} */ ([file, file === `${NAME}.js` ? readJcoDebugOnce(Buffer.from(content).toString('utf8')) : content]),
+  );
   // Write into a temporary directory and rename it, so a crash never leaves half a cache entry.
   const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  for (const [file, content] of Object.entries(files)) {
+  for (const [file, data] of outputs) {
     await mkdir(dirname(join(tmp, file)), { recursive: true });
-    const data = file === `${NAME}.js` ? readJcoDebugOnce(Buffer.from(content).toString('utf8')) : content;
     await writeFile(join(tmp, file), data);
   }
   try {
@@ -55,8 +91,10 @@ export async function transpiled(componentPath, cacheDir = CACHE_DIR) {
   } catch (error) {
     // Another host starting at the same time finished first: its entry is the same, use it.
     await rm(tmp, { recursive: true, force: true });
-    if (!['ENOTEMPTY', 'EEXIST'].includes(error.code) || !existsSync(entry)) throw error;
+    const code = /** @type {{ code?: string }} */ (error).code ?? '';
+    if (!['ENOTEMPTY', 'EEXIST'].includes(code) || !existsSync(entry)) throw error;
     return { entry, hash, cached: true };
   }
+  await pruneCache(cacheDir);
   return { entry, hash, cached: false };
 }

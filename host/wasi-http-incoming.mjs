@@ -8,27 +8,35 @@ import { streams } from '@bytecodealliance/preview2-shim/io';
 
 export { outgoingHandler };
 
+/** @typedef {InstanceType<typeof shim.Fields>} HeaderFields */
+
 const { Fields } = shim;
 const symbolDispose = Symbol.dispose ?? Symbol.for('dispose');
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 
-/** An input stream over the request body the dispatcher collected (all of it, or the first bytes past its cap). */
+/**
+ * An input stream over the request body the dispatcher collected (all of it, or the first bytes past its cap).
+ * @param {Uint8Array} bytes
+ */
 function bytesInputStream(bytes) {
   const stream = Object.create(streams.InputStream.prototype);
   let at = 0;
+  /** @param {bigint} len */
   const read = (len) => {
     if (at >= bytes.length) throw { tag: 'closed' };
     const chunk = bytes.slice(at, at + Number(len));
     at += chunk.length;
     return chunk;
   };
-  const skip = (len) => read(len).length;
+  /** @param {bigint} len */
+  const skip = (len) => BigInt(read(len).length);
   return Object.assign(stream, { read, blockingRead: read, skip, blockingSkip: skip, [symbolDispose]() {} });
 }
 
 class IncomingBody {
   #streamTaken = false;
   #bytes;
+  /** @param {Uint8Array} bytes */
   constructor(bytes) {
     this.#bytes = bytes;
   }
@@ -51,6 +59,13 @@ export class IncomingRequest {
   #headers;
   #consumed = false;
   #body;
+  /**
+   * @param {string} method
+   * @param {string} pathWithQuery
+   * @param {string} authority
+   * @param {HeaderFields} headers
+   * @param {Uint8Array} [body]
+   */
   constructor(method, pathWithQuery, authority, headers, body = new Uint8Array(0)) {
     this.#body = body;
     const lower = method.toLowerCase();
@@ -84,6 +99,7 @@ export class IncomingRequest {
 
 /** Collects what the component writes to a response body. */
 class OutgoingBody {
+  /** @type {Uint8Array[]} */
   chunks = [];
   finished = false;
   #written = false;
@@ -92,7 +108,7 @@ class OutgoingBody {
     this.#written = true;
     const chunks = this.chunks;
     const stream = Object.create(streams.OutputStream.prototype);
-    const take = (buf) => void chunks.push(new Uint8Array(buf));
+    const take = (/** @type {Uint8Array} */ buf) => void chunks.push(new Uint8Array(buf));
     return Object.assign(stream, {
       checkWrite: () => 1_048_576n,
       write: take,
@@ -102,6 +118,7 @@ class OutgoingBody {
       [symbolDispose]() {},
     });
   }
+  /** @param {OutgoingBody} body */
   static finish(body) {
     body.finished = true;
   }
@@ -111,13 +128,16 @@ class OutgoingBody {
 export class OutgoingResponse {
   #statusCode = 200;
   #headers;
+  /** @type {OutgoingBody | undefined} */
   #body;
+  /** @param {HeaderFields} headers */
   constructor(headers) {
     this.#headers = headers;
   }
   statusCode() {
     return this.#statusCode;
   }
+  /** @param {number} statusCode */
   setStatusCode(statusCode) {
     if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999) throw undefined;
     this.#statusCode = statusCode;
@@ -130,7 +150,11 @@ export class OutgoingResponse {
     this.#body = new OutgoingBody();
     return this.#body;
   }
-  /** Status, headers and body bytes, once the component has finished the body. */
+  /**
+   * Status, headers and body bytes, once the component has finished the body.
+   * @param {OutgoingResponse} response
+   * @returns {{ status: number, headers: [string, string][], body: Uint8Array, finished: boolean }}
+   */
   static collect(response) {
     const body = response.#body;
     const size = body ? body.chunks.reduce((n, c) => n + c.length, 0) : 0;
@@ -141,17 +165,25 @@ export class OutgoingResponse {
       at += chunk.length;
     }
     const decoder = new TextDecoder();
+    /** @type {[string, string][]} */
     const headers = response.#headers.entries().map(([name, value]) => [name, decoder.decode(value)]);
     return { status: response.#statusCode, headers, body: bytes, finished: body?.finished ?? false };
   }
   [symbolDispose]() {}
 }
 
+/** @typedef {{ tag: 'ok', val: OutgoingResponse } | { tag: 'err', val: unknown }} ResponseResult */
+
 export class ResponseOutparam {
   #onSet;
+  /** @param {(response: ResponseResult) => void} onSet */
   constructor(onSet) {
     this.#onSet = onSet;
   }
+  /**
+   * @param {ResponseOutparam} param
+   * @param {ResponseResult} response
+   */
   static set(param, response) {
     param.#onSet(response);
   }
@@ -161,12 +193,16 @@ export class ResponseOutparam {
 /** Headers the dispatcher must not forward to a component (hop-by-hop), as preview2-shim's server does. */
 const FORBIDDEN = new Set(['connection', 'keep-alive', 'host', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
-/** Builds the `Fields` of an incoming request from Node's raw header list. */
+/**
+ * Builds the `Fields` of an incoming request from Node's raw header list.
+ * @param {string[]} rawHeaders
+ */
 export function requestFields(rawHeaders) {
   const encoder = new TextEncoder();
+  /** @type {[string, Uint8Array][]} */
   const entries = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i].toLowerCase();
+    const name = String(rawHeaders[i]).toLowerCase();
     if (!FORBIDDEN.has(name)) entries.push([name, encoder.encode(rawHeaders[i + 1])]);
   }
   try {

@@ -11,25 +11,26 @@ _setEnv(workerData.env);
 _setArgs([]);
 _setPreopens({});
 
+/** @type {{ incomingHandler: { handle(request: IncomingRequest, outparam: ResponseOutparam): void } }} */
 const { incomingHandler } = await import(workerData.entry);
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 
-parentPort.on('message', (message) => {
-  if (message === 'stop') process.exit(0);
+port.on('message', (/** @type {{ id: number } & import('./pool.mjs').WorkRequest} */ message) => {
   const { id, method, url, authority, rawHeaders, body: requestBody } = message;
+  /** @type {import('./wasi-http-incoming.mjs').ResponseResult | undefined} */
   let response;
   const outparam = new ResponseOutparam((set) => (response = set));
   try {
     incomingHandler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders), requestBody), outparam);
   } catch (error) {
-    parentPort.postMessage({ id, failed: String(error?.message ?? error) });
+    port.postMessage({ id, failed: String(/** @type {Error} */ (error)?.message ?? error) });
     // A trapped instance cannot be trusted again: end this worker; the pool starts a fresh one.
     process.exit(1);
   }
-  if (response?.tag !== 'ok') {
-    parentPort.postMessage({ id, failed: 'the component set no response' });
-    return;
-  }
+  // The pool replaces a worker that reports a failure, so nothing more is done here.
+  if (response === undefined) return port.postMessage({ id, failed: 'the component set no response' });
+  if (response.tag !== 'ok') return port.postMessage({ id, failed: `the component set an error response (${JSON.stringify(response.val)})` });
   const { status, headers, body } = OutgoingResponse.collect(response.val);
-  parentPort.postMessage({ id, status, headers, body }, [body.buffer]);
+  port.postMessage({ id, status, headers, body }, [/** @type {ArrayBuffer} */ (body.buffer)]);
 });
-parentPort.postMessage({ ready: true });
+port.postMessage({ ready: true });

@@ -21,9 +21,9 @@ const echo = net.createServer((socket) => {
 
 const line = net.createServer(lineProtocol('220 demo ready'));
 
-await new Promise((resolve) => web.listen(httpPort, '127.0.0.1', resolve));
-await new Promise((resolve) => line.listen(linePort, '127.0.0.1', resolve));
-await new Promise((resolve) => echo.listen(echoPort, '127.0.0.1', resolve));
-console.log(`http peer on 127.0.0.1:${web.address().port}`);
-console.log(`echo peer on 127.0.0.1:${echo.address().port}`);
-console.log(`line peer on 127.0.0.1:${line.address().port}`);
+/** @param {import('node:net').Server} server @param {number} port @returns {Promise<number>} the port it listens on */
+const listen = (server, port) =>
+  new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(/** @type {import('node:net').AddressInfo} */ (server.address()).port)));
+console.log(`http peer on 127.0.0.1:${await listen(web, httpPort)}`);
+console.log(`echo peer on 127.0.0.1:${await listen(echo, echoPort)}`);
+console.log(`line peer on 127.0.0.1:${await listen(line, linePort)}`);

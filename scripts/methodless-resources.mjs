@@ -8,15 +8,18 @@
  * Declares every resource class the generated bindings construct but never define. Each class gets
  * the same `[Symbol.dispose]` the generator writes for other resources (unregister, drop the handle).
  * Returns the patched bindings and the names of the classes it added.
+ * @param {string} bindings
+ * @returns {{ bindings: string, added: string[] }}
  */
 export function declareMissingResourceClasses(bindings) {
-  const referenced = new Set([...bindings.matchAll(/new\.target === (import_([A-Za-z0-9]+)_([0-9_]+)\$([A-Za-z0-9]+)) \?/g)].map((m) => m[1]));
+  const referenced = new Set([...bindings.matchAll(/new\.target === (import_([A-Za-z0-9]+)_([0-9_]+)\$([A-Za-z0-9]+)) \?/g)].map((m) => String(m[1])));
+  /** @type {string[]} */
   const added = [];
   let declarations = '';
   for (const className of referenced) {
     if (new RegExp(`class ${className.replace(/\$/g, '\\$')}\\b`).test(bindings)) continue;
-    const [, iface, version, resource] = /^import_([A-Za-z0-9]+)_([0-9_]+)\$([A-Za-z0-9]+)$/.exec(className);
-    const lower = resource[0].toLowerCase() + resource.slice(1);
+    const [, iface, version, resource = ''] = /** @type {RegExpExecArray} */ (/^import_([A-Za-z0-9]+)_([0-9_]+)\$([A-Za-z0-9]+)$/.exec(className));
+    const lower = resource.slice(0, 1).toLowerCase() + resource.slice(1);
     const registry = `finalizationRegistry_import$${iface}_${version}$${lower}`;
     const drop = `$resource_import$${iface}_${version}$drop$${lower}`;
     for (const name of [registry, drop]) {
@@ -47,15 +50,17 @@ class ${className} {
  * Wraps the splicer's spliceBindings in the very module instance componentize-js uses, so the
  * generated bindings are patched before they are snapshotted into the component.
  * Returns a report filled in as componentize runs.
+ * @returns {Promise<{ added: string[] }>}
  */
 export async function installMethodlessResourceWorkaround() {
   // componentize.js imports '../lib/spidermonkey-embedding-splicer.js': the same URL gives the same instance.
   const entry = import.meta.resolve('@bytecodealliance/componentize-js');
   const { splicer } = await import(new URL('../lib/spidermonkey-embedding-splicer.js', entry).href);
+  /** @type {{ added: string[] }} */
   const report = { added: [] };
   const original = splicer.spliceBindings;
   if (original.__methodlessResourcesPatched) return report;
-  splicer.spliceBindings = (...args) => {
+  splicer.spliceBindings = (/** @type {unknown[]} */ ...args) => {
     const result = original.apply(splicer, args);
     const patched = declareMissingResourceClasses(result.jsBindings);
     report.added.push(...patched.added);

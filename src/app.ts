@@ -4,6 +4,7 @@ import { requireBearer } from './auth.js';
 import { readBody } from './body.js';
 import type { Config } from './config.js';
 import { dial } from './dial.js';
+import { withDnsServers } from './dns-resolver.js';
 import { ServiceError, errorResponse } from './errors.js';
 import { exchangeBodyLimit, parseJson, runExchange } from './exchange.js';
 import { formatSocketAddress } from './ip.js';
@@ -38,6 +39,8 @@ export const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 
 /** Builds the request handler. It never throws: every failure becomes a JSON error response. */
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
+  // Names resolve as DNS_MODE says, over TCP to DNS_SERVERS where the host refuses lookups.
+  const resolving: AppDeps = { ...deps, network: withDnsServers(deps.network, () => deps.config().dns) };
   return async (request) => {
     try {
       const url = new URL(request.url);
@@ -52,7 +55,7 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
         const allowed = Object.keys(route).join(', ');
         throw new ServiceError('method-not-allowed', 405, `${url.pathname} accepts only ${allowed}`, { headers: { allow: allowed } });
       }
-      return await handler(request, parseQuery(url.search), deps);
+      return await handler(request, parseQuery(url.search), resolving);
     } catch (error) {
       return errorResponse(error);
     }

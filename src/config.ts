@@ -1,8 +1,9 @@
 // The one place that reads settings: environment variables → validated, bounded configuration.
 
-import { ServiceError } from './errors.js';
-import { type IpAddress, canonicalAddress, parsePlainIp } from './ip.js';
-import { Policy, parseEntries } from './policy.js';
+import { SettingError } from './errors.js';
+import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp } from './ip.js';
+import { Policy, commaList, parseEntries } from './policy.js';
+import { isPort, parseHost } from './target.js';
 
 /** Read-only view of the environment the host gave the component. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -22,6 +23,21 @@ export interface DefaultTarget {
   port: number;
   fallbackAddresses: IpAddress[];
 }
+
+/**
+ * How names are resolved: `system` asks the host only; `tcp` asks `servers` over TCP only; `auto` asks the
+ * host, and `servers` over TCP when the host refuses lookups (Spin, wasmtime without allow-ip-name-lookup).
+ */
+export type DnsMode = 'auto' | 'system' | 'tcp';
+
+/** DNS_MODE and DNS_SERVERS: the resolution route, and the servers to ask in order. */
+export interface DnsSettings {
+  mode: DnsMode;
+  servers: SocketAddress[];
+}
+
+/** The port of a DNS server given without one. */
+export const DNS_PORT = 53;
 
 /** A numeric setting: its variable, default and the hard bounds no configuration can pass. */
 interface NumericSetting {
@@ -56,6 +72,7 @@ export class Config {
   #defaultTarget?: DefaultTarget;
   #policy?: Policy;
   #authToken?: { value: string | undefined };
+  #dns?: DnsSettings;
   constructor(private readonly env: Environment) {}
 
   /** Where connections may go: ALLOWED_TARGETS (unset: anything not denied) and DENIED_TARGETS plus the built-in deny list. */
@@ -83,6 +100,41 @@ export class Config {
     return this.#limits;
   }
 
+  /** How names are resolved (DNS_MODE) and the DNS servers to ask over TCP (DNS_SERVERS). */
+  get dns(): DnsSettings {
+    this.#dns ??= readDns(this.env);
+    return this.#dns;
+  }
+
+  /**
+   * Every malformed setting, each checked on its own (a request fails on the first one its group needs;
+   * `/ready` reports them all). Empty when every setting is well-formed.
+   */
+  get problems(): SettingError[] {
+    const env = this.env;
+    const checks: (() => unknown)[] = [
+      ...Object.values(NUMERIC_SETTINGS).map((setting) => () => readNumber(env, setting)),
+      () => readAuthToken(env),
+      () => parseEntries('ALLOWED_TARGETS', env.ALLOWED_TARGETS?.trim() ?? ''),
+      () => parseEntries('DENIED_TARGETS', env.DENIED_TARGETS ?? ''),
+      () => readDefaultPort(env),
+      () => readFallbacks(env, (env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST).toLowerCase()),
+      () => readDefaultHost(env),
+      () => readDnsServers(env),
+      () => readDns(env),
+    ];
+    const found = new Map<string, SettingError>();
+    for (const check of checks) {
+      try {
+        check();
+      } catch (error) {
+        if (!(error instanceof SettingError)) throw error;
+        found.set(error.setting, error);
+      }
+    }
+    return [...found.values()];
+  }
+
   /** The default target of `GET /` and its fallback addresses. */
   get defaultTarget(): DefaultTarget {
     this.#defaultTarget ??= readDefaultTarget(this.env);
@@ -90,8 +142,8 @@ export class Config {
   }
 }
 
-function invalid(name: string, value: string, expected: string): ServiceError {
-  return new ServiceError('config-invalid', 503, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+function invalid(name: string, value: string, expected: string): SettingError {
+  return new SettingError(name, expected, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
 }
 
 function readNumber(env: Environment, setting: NumericSetting): number {
@@ -112,7 +164,7 @@ function readAuthToken(env: Environment): string | undefined {
   const raw = env.AUTH_TOKEN;
   if (raw === undefined || raw === '') return undefined;
   // Never echo the value of a secret in an error message.
-  const fail = (why: string) => new ServiceError('config-invalid', 503, `setting AUTH_TOKEN is invalid: ${why}`);
+  const fail = (why: string) => new SettingError('AUTH_TOKEN', why, `setting AUTH_TOKEN is invalid: ${why}`);
   if (raw.includes('{{')) throw fail('it looks like an unexpanded template ({{ ... }}); provide the secret itself');
   if (!/^[\x21-\x7e]+$/.test(raw)) throw fail('use printable ASCII without spaces');
   if (raw.length < MIN_TOKEN_LENGTH) throw fail(`use at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
@@ -120,26 +172,34 @@ function readAuthToken(env: Environment): string | undefined {
 }
 
 function readDefaultTarget(env: Environment): DefaultTarget {
+  const host = readDefaultHost(env);
+  return { host, port: readDefaultPort(env), fallbackAddresses: readFallbacks(env, host) };
+}
+
+/** Checked with the same host parser as a caller's `host`, so a bad setting is the operator's 503, never the caller's 400. */
+function readDefaultHost(env: Environment): string {
   const rawHost = env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST;
-  if (!/^[A-Za-z0-9_.:[\]-]{1,253}$/.test(rawHost)) {
+  try {
+    return parseHost(rawHost).host;
+  } catch {
     throw invalid('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
   }
-  const host = rawHost.toLowerCase();
+}
+
+function readDefaultPort(env: Environment): number {
   const rawPort = env.DEFAULT_TARGET_PORT?.trim() || String(DEFAULT_TARGET_PORT);
-  if (!/^[1-9][0-9]{0,4}$/.test(rawPort) || Number(rawPort) > 65535) {
-    throw invalid('DEFAULT_TARGET_PORT', rawPort, 'a port number from 1 to 65535');
-  }
+  if (!isPort(rawPort)) throw invalid('DEFAULT_TARGET_PORT', rawPort, 'a port number from 1 to 65535');
+  return Number(rawPort);
+}
+
+function readFallbacks(env: Environment, host: string): IpAddress[] {
   const rawFallbacks = env.DEFAULT_TARGET_FALLBACK_IPS ?? (host === DEFAULT_TARGET_HOST ? EXAMPLE_COM_FALLBACK_IPS : '');
-  return { host, port: Number(rawPort), fallbackAddresses: parseAddressList('DEFAULT_TARGET_FALLBACK_IPS', rawFallbacks) };
+  return parseAddressList('DEFAULT_TARGET_FALLBACK_IPS', rawFallbacks);
 }
 
 /** A comma-separated list of IP addresses in plain notation (dotted decimal or IPv6, brackets optional). */
 function parseAddressList(name: string, raw: string): IpAddress[] {
-  const entries = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  return entries.map((entry) => {
+  return commaList(raw).map((entry) => {
     const address = parsePlainAddress(entry);
     if (!address) throw invalid(name, raw, 'comma-separated IP addresses such as 93.184.215.14,2606:2800:21f:cb07:6820:80da:af6b:8b2c');
     return address;
@@ -149,4 +209,37 @@ function parseAddressList(name: string, raw: string): IpAddress[] {
 function parsePlainAddress(text: string): IpAddress | undefined {
   const address = parsePlainIp(text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text);
   return address && canonicalAddress(address);
+}
+
+const DNS_MODES: readonly DnsMode[] = ['auto', 'system', 'tcp'];
+
+function readDns(env: Environment): DnsSettings {
+  const rawMode = env.DNS_MODE?.trim() || 'auto';
+  const mode = DNS_MODES.find((m) => m === rawMode);
+  if (!mode) throw invalid('DNS_MODE', rawMode, 'auto, system or tcp');
+  const servers = readDnsServers(env);
+  if (mode === 'tcp' && servers.length === 0) throw invalid('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
+  return { mode, servers };
+}
+
+function readDnsServers(env: Environment): SocketAddress[] {
+  const rawServers = env.DNS_SERVERS ?? '';
+  return commaList(rawServers).map((entry) => {
+    const server = parseServer(entry);
+    if (!server) {
+      throw invalid('DNS_SERVERS', rawServers, 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53');
+    }
+    return server;
+  });
+}
+
+/** `IP`, `IP:PORT`, `[IPV6]` or `[IPV6]:PORT`: a bare IPv6 address is refused, as its last group could be read as a port. */
+function parseServer(entry: string): SocketAddress | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([^:]*))?$/.exec(entry);
+  if (!match) return undefined;
+  const [, bracketed, plain, port] = match;
+  const address = parsePlainIp(bracketed ?? plain ?? '');
+  if (!address || (bracketed !== undefined) !== (address.tag === 'ipv6')) return undefined;
+  if (port !== undefined && !isPort(port)) return undefined;
+  return { address: canonicalAddress(address), port: port === undefined ? DNS_PORT : Number(port) };
 }

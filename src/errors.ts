@@ -67,6 +67,20 @@ export class ServiceError extends Error {
   extra: Record<string, unknown>;
 }
 
+/**
+ * A malformed setting: which one and the form it must take. `/ready` lists these by name and form only, so
+ * a value (possibly a secret) reaches nobody who did not already hold it; request errors may show the value.
+ */
+export class SettingError extends ServiceError {
+  constructor(
+    readonly setting: string,
+    readonly expected: string,
+    message: string,
+  ) {
+    super('config-invalid', 503, message);
+  }
+}
+
 /** The error codes of `wasi:sockets/network.error-code` (WASI 0.2). */
 export type WasiSocketErrorCode =
   | 'unknown'
@@ -105,6 +119,22 @@ export class SocketFault extends Error {
   replies: Reply[] = [];
 }
 
+/** The timeout code of each stage, whether the deadline was ours or the host's. */
+const TIMEOUT_CODES: Record<Stage, ErrorCode> = {
+  resolve: 'resolve-timeout',
+  connect: 'connect-timeout',
+  write: 'write-timeout',
+  read: 'read-timeout',
+};
+
+/** Lookup failures that mean "this host does not do lookups" (Spin; wasmtime without allow-ip-name-lookup), not "no such name". */
+const LOOKUP_REFUSED: ReadonlySet<SocketFault['code']> = new Set(['permanent-resolver-failure', 'access-denied', 'not-supported']);
+
+/** Whether a lookup failed because the host refuses lookups: where DNS over TCP and fallback addresses apply. */
+export function isLookupRefused(fault: SocketFault): boolean {
+  return fault.stage === 'resolve' && LOOKUP_REFUSED.has(fault.code);
+}
+
 /**
  * Turns a socket fault into the service error a client sees. `target` is what the client asked for
  * (`example.com:80`), `address` the address that was being used, if any.
@@ -137,7 +167,7 @@ export function fromSocketFault(fault: SocketFault, target: string, address?: st
     case 'connection-aborted':
       return fail('connection-aborted', 502, `the connection to ${at} was aborted during ${fault.stage}`);
     case 'timeout':
-      return fail(fault.stage === 'connect' ? 'connect-timeout' : 'read-timeout', 504, `the host reported a timeout during ${fault.stage} with ${at}`);
+      return fail(TIMEOUT_CODES[fault.stage], 504, `the host reported a timeout during ${fault.stage} with ${at}`);
     case 'name-unresolvable':
       return fail('name-unresolvable', 502, `the name in ${target} does not resolve to any address`);
     case 'temporary-resolver-failure':
@@ -146,13 +176,13 @@ export function fromSocketFault(fault: SocketFault, target: string, address?: st
       return fail(
         'lookup-refused',
         502,
-        `this host refuses name lookups (Spin always does), so ${target} cannot be resolved: use an IP address, or set DEFAULT_TARGET_FALLBACK_IPS for the default target`,
+        `this host refuses name lookups (Spin always does), so ${target} cannot be resolved: set DNS_SERVERS to resolve names over TCP, use an IP address, or set DEFAULT_TARGET_FALLBACK_IPS for the default target`,
       );
     case 'access-denied':
       return fail(
         'network-denied-by-host',
         502,
-        `the host denied ${fault.stage} to ${at}: allow it in the host's sandbox (Spin: allowed_outbound_hosts; wasmtime: -S inherit-network${fault.stage === 'resolve' ? ' -S allow-ip-name-lookup' : ''})`,
+        `the host denied ${fault.stage} to ${at}: allow it in the host's sandbox (Spin: allowed_outbound_hosts; wasmtime: -S inherit-network${fault.stage === 'resolve' ? ' -S allow-ip-name-lookup, or set DNS_SERVERS to resolve names over TCP' : ''})`,
       );
     case 'not-supported':
       return fail('network-unsupported', 502, `the host does not support ${fault.stage} for ${at} (wasi:sockets missing or disabled)`);

@@ -48,9 +48,17 @@ const RAW_REPLY = {
   content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
 };
 
+/** A schema without its `$schema` member. */
+export function withoutDialect<T extends { $schema?: string }>(schema: T): Omit<T, '$schema'> {
+  const copy: Partial<T> = { ...schema };
+  delete copy.$schema;
+  return copy as Omit<T, '$schema'>;
+}
+
 /** The document: built on each request (cheap) so it always matches the code it is served by. */
 export function openApiDocument() {
-  const { $schema: _, ...exchangeRequest } = EXCHANGE_REQUEST_SCHEMA;
+  // OpenAPI names the dialect once for the document; the schema itself is the one the server validates with.
+  const exchangeRequest = withoutDialect(EXCHANGE_REQUEST_SCHEMA);
   return {
     openapi: '3.1.0',
     info: {

@@ -2,7 +2,7 @@
 
 import type { Limits } from './config.js';
 import type { Policy } from './policy.js';
-import { ServiceError, SocketFault, fromSocketFault } from './errors.js';
+import { ServiceError, SocketFault, fromSocketFault, isLookupRefused } from './errors.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, formatIp, formatSocketAddress } from './ip.js';
 import { formatTarget, type Target } from './target.js';
 import type { Reply, Step, TcpNetwork } from './tcp.js';
@@ -13,14 +13,14 @@ export interface Exchange {
   address: SocketAddress;
 }
 
-/** Lookup failures that mean "this host does not do lookups", where configured fallback addresses apply. */
-const LOOKUP_REFUSED = new Set(['permanent-resolver-failure', 'access-denied', 'not-supported']);
+/** Failures of DNS over TCP after which the default target's fallback addresses still apply (not NXDOMAIN). */
+const DNS_SERVERS_FAILED: ReadonlySet<string> = new Set(['resolver-failure', 'resolve-timeout']);
 
 /**
  * Connects to `target` and runs `steps` (send, then read) on that connection, if the policy allows every address.
- * Names are resolved through the network; when the host refuses lookups, `fallbackAddresses`
- * (configured for the default target) are used. Addresses are tried in order, IPv4 first, until one
- * connects; a failure after connecting is final.
+ * Names are resolved through the network; when no resolver answers (the host refuses lookups, and DNS
+ * over TCP, if configured, fails), `fallbackAddresses` (configured for the default target) are used.
+ * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
  */
 export function exchangeWith(
   network: TcpNetwork,
@@ -64,11 +64,12 @@ function addressesOf(network: TcpNetwork, target: Target, timeoutMs: number, fal
   try {
     resolved = network.resolve(target.host, timeoutMs);
   } catch (error) {
-    if (!(error instanceof SocketFault)) throw error;
-    if (fallbackAddresses.length > 0 && LOOKUP_REFUSED.has(error.code)) {
+    // The last resort, when no resolver could answer: the host refuses lookups and DNS_SERVERS, if set, failed.
+    const unanswered = error instanceof SocketFault ? isLookupRefused(error) : error instanceof ServiceError && DNS_SERVERS_FAILED.has(error.code);
+    if (fallbackAddresses.length > 0 && unanswered) {
       resolved = fallbackAddresses;
     } else {
-      throw fromSocketFault(error, formatTarget(target));
+      throw error instanceof SocketFault ? fromSocketFault(error, formatTarget(target)) : error;
     }
   }
   // Each address once; IPv4 first, each family in the resolver's order (a stable sort).

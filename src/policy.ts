@@ -1,6 +1,6 @@
 // Destination policy: which addresses and ports the service may connect to, checked on resolved addresses.
 
-import { ServiceError } from './errors.js';
+import { ServiceError, SettingError } from './errors.js';
 import { type IpAddress, addressValue, embeddedIpv4, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
 import { isHostName } from './target.js';
 
@@ -86,23 +86,24 @@ export function parseEntry(text: string): PolicyEntry | undefined {
   return { kind: 'name', name, port, text };
 }
 
-/** A comma-separated list of entries; throws config-invalid naming `variable` on the first malformed one. */
-export function parseEntries(variable: string, raw: string): PolicyEntry[] {
+/** The items of a comma-separated setting, trimmed, empty ones dropped: the one list syntax of every setting. */
+export function commaList(raw: string): string[] {
   return raw
     .split(',')
     .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((text) => {
-      const entry = parseEntry(text);
-      if (!entry) {
-        throw new ServiceError(
-          'config-invalid',
-          503,
-          `setting ${variable} has a malformed entry ${JSON.stringify(text)}: expected ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT 1-65535 or *`,
-        );
-      }
-      return entry;
-    });
+    .filter((s) => s !== '');
+}
+
+/** A comma-separated list of entries; throws config-invalid naming `variable` on the first malformed one. */
+export function parseEntries(variable: string, raw: string): PolicyEntry[] {
+  return commaList(raw).map((text) => {
+    const entry = parseEntry(text);
+    if (!entry) {
+      const expected = 'ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT 1-65535 or *';
+      throw new SettingError(variable, expected, `setting ${variable} has a malformed entry ${JSON.stringify(text)}: expected ${expected}`);
+    }
+    return entry;
+  });
 }
 
 function mostSpecific(entries: readonly PolicyEntry[], address: IpAddress, port: number): RangeEntry | undefined {

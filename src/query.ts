@@ -72,8 +72,8 @@ function decodeText(text: string, what: string): string {
 }
 
 function decodeBytes(raw: string): Uint8Array {
-  // The URL parser leaves only ASCII in a query; a direct caller may pass any string: its UTF-8 bytes count.
-  const text = /[^\x00-\x7f]/.test(raw) ? raw.replace(/[^\x00-\x7f]+/g, (s) => [...encoder.encode(s)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')) : raw;
+  // The URL parser leaves only printable ASCII in a query; a direct caller may pass any string: its UTF-8 bytes count.
+  const text = /[^ -~]/.test(raw) ? raw.replace(/[^ -~]+/g, (s) => [...encoder.encode(s)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')) : raw;
   const out = new Uint8Array(text.length);
   let n = 0;
   for (let i = 0; i < text.length; i++) {

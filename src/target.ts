@@ -49,9 +49,14 @@ export function parseHost(raw: string): { host: string; address?: IpAddress } {
   return { host: name };
 }
 
-/** Validates a port: decimal digits only, 1 to 65535 (no `0x50`, `1e3`, `+80` or leading zeros). */
+/** Whether `text` is a port: decimal digits only, 1 to 65535 (no `0x50`, `1e3`, `+80` or leading zeros). */
+export function isPort(text: string): boolean {
+  return /^[1-9][0-9]{0,4}$/.test(text) && Number(text) <= 65535;
+}
+
+/** Validates a port given by a caller; anything but a port is a 400. */
 export function parsePort(raw: string): number {
-  if (!/^[1-9][0-9]{0,4}$/.test(raw) || Number(raw) > 65535) {
+  if (!isPort(raw)) {
     const shown = JSON.stringify(raw.length > 20 ? `${raw.slice(0, 20)}…` : raw);
     throw new ServiceError('invalid-port', 400, `port ${shown} is not a port number: use a decimal number from 1 to 65535`);
   }

@@ -21,6 +21,11 @@ export type ReadEnd =
   | { until: Uint8Array }
   /** After exactly this many bytes. */
   | { bytes: number }
+  /**
+   * After one message behind a 2-byte big-endian length prefix (DNS over TCP, RFC 1035 §4.2.2), prefix
+   * included: reading ends as soon as it has fully arrived (`complete`).
+   */
+  | { lengthPrefixed: true }
   /** This long after the last data arrived. */
   | { idleMs: number };
 
@@ -31,7 +36,7 @@ export interface Step {
 }
 
 /** Why reading a reply stopped. */
-export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline' | 'until' | 'bytes';
+export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline' | 'until' | 'bytes' | 'complete';
 
 /** What the peer sent in one step, and how long the step took. */
 export interface Reply {

@@ -9,6 +9,7 @@ import {
   type IncomingRequest,
   type Method,
 } from 'wasi:http/types@0.2.10';
+import { ServiceError, errorResponse } from './errors.js';
 
 /** Largest write `blocking-write-and-flush` accepts in one call. */
 const WRITE_CHUNK_BYTES = 4096;
@@ -64,12 +65,24 @@ function bodyStream(incoming: IncomingRequest, held: Disposable[]): ReadableStre
   });
 }
 
-async function writeResponse(response: Response, outparam: ResponseOutparam): Promise<void> {
+/** A response ready to hand over: nothing that can fail is left once it exists. */
+interface PreparedResponse {
+  outgoing: OutgoingResponse;
+  body: Uint8Array;
+}
+
+/** Reads the body and builds the wasi:http response; throws (a body stream error, a header wasi:http refuses) before anything is sent. */
+async function prepareResponse(response: Response): Promise<PreparedResponse> {
   const body = new Uint8Array(await response.arrayBuffer());
   const fields: [string, Uint8Array][] = [];
   response.headers.forEach((value, name) => fields.push([name, encoder.encode(value)]));
   const outgoing = new OutgoingResponse(Fields.fromList(fields));
   outgoing.setStatusCode(response.status);
+  return { outgoing, body };
+}
+
+/** Hands the response to the host, then writes its body in chunks. */
+function sendResponse({ outgoing, body }: PreparedResponse, outparam: ResponseOutparam): void {
   const outgoingBody = outgoing.body();
   // The response is handed over first, so the host can stream the body while it is written.
   ResponseOutparam.set(outparam, { tag: 'ok', val: outgoing });
@@ -84,7 +97,10 @@ async function writeResponse(response: Response, outparam: ResponseOutparam): Pr
   OutgoingBody.finish(outgoingBody, undefined);
 }
 
-/** The `wasi:http/incoming-handler` export for an app. */
+/**
+ * The `wasi:http/incoming-handler` export for an app. Nothing a request or the app does makes it throw:
+ * a throw would trap the instance, and hosts that reuse instances would lose it.
+ */
 export function incomingHandlerFor(app: (request: Request) => Promise<Response>) {
   return {
     async handle(request: IncomingRequest, outparam: ResponseOutparam): Promise<void> {
@@ -93,15 +109,24 @@ export function incomingHandlerFor(app: (request: Request) => Promise<Response>)
       try {
         response = await app(toRequest(request, held));
       } catch (error) {
-        console.error('ai-agent-sockets: request could not be read:', error);
-        response = new Response(JSON.stringify({ error: { code: 'invalid-request', message: 'the request could not be read' } }), {
-          status: 400,
-          headers: { 'content-type': 'application/json' },
-        });
+        // The app answers its own errors, so what reaches here is a request the web Request class refuses.
+        response = errorResponse(new ServiceError('invalid-request', 400, 'the request could not be read', { cause: error }));
       }
-      // The body's stream is a child of the body: released first.
+      // The request body's stream is a child of the body: released first.
       for (const resource of held.reverse()) resource[Symbol.dispose]();
-      await writeResponse(response, outparam);
+      let prepared: PreparedResponse;
+      try {
+        prepared = await prepareResponse(response);
+      } catch (error) {
+        // An `internal` error: logged with its cause, answered as a generic 500.
+        prepared = await prepareResponse(errorResponse(error));
+      }
+      try {
+        sendResponse(prepared, outparam);
+      } catch (error) {
+        // The response is already the host's: all that is left is to say why its body stopped.
+        console.error('ai-agent-sockets: the response body could not be written:', error);
+      }
     },
   };
 }

@@ -233,7 +233,9 @@ class Reader {
   /** Reads one reply that ends as `spec` says, or at `capBytes` (one byte more means `limit`). */
   read(spec: ReadEnd, capBytes: number): { bytes: Uint8Array; end: ReplyEnd } {
     const until = 'until' in spec ? spec.until : undefined;
-    const exact = 'bytes' in spec ? spec.bytes : undefined;
+    // A length-prefixed reply is an exact count once its 2-byte prefix has arrived.
+    const framed = 'lengthPrefixed' in spec;
+    let exact = 'bytes' in spec ? spec.bytes : undefined;
     const idleMs = 'idleMs' in spec ? spec.idleMs : undefined;
     const idleNs = BigInt(idleMs ?? 0) * NS_PER_MS;
     const chunks: Uint8Array[] = [];
@@ -248,9 +250,15 @@ class Reader {
     const take = (data: Uint8Array): ReplyEnd | undefined => {
       let keep = data.length;
       let end: ReplyEnd | undefined;
+      if (framed && exact === undefined && received + data.length >= 2) {
+        // Fewer than 2 bytes came before: at most one, in the one chunk so far.
+        const first = received === 0 ? data[0]! : chunks[0]![0]!;
+        const second = received === 0 ? data[1]! : data[0]!;
+        exact = 2 + ((first << 8) | second);
+      }
       if (exact !== undefined && received + keep >= exact) {
         keep = exact - received;
-        end = 'bytes';
+        end = framed ? 'complete' : 'bytes';
       } else if (until !== undefined) {
         const window = tail.length > 0 ? concatBytes([tail, data], tail.length + data.length) : data;
         const at = endOf(until, window, 0);

@@ -1,21 +1,31 @@
-// The local host (npm start): concurrency without head-of-line blocking, trap recovery, a bounded queue,
-// graceful shutdown and the transpile cache — with the real component and a trapping fixture component.
+// The local host (npm start): concurrency without head-of-line blocking, replacement of failed workers, a
+// bounded queue with a wait limit, graceful shutdown, start-up errors and the transpile cache — with the
+// real component and a fixture component that traps or sets no response.
 
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type LocalHost } from '../../host/server.mjs';
-import { readJcoDebugOnce, transpiled } from '../../host/transpile-cache.mjs';
+import { CACHE_KEEP_ENTRIES, readJcoDebugOnce, transpiled } from '../../host/transpile-cache.mjs';
 import { COMPONENT, localHost } from '../support/hosts.js';
 import { echoAndClosePeer, silentPeer, type Peer } from '../support/peers.js';
 
 const ENV = { ALLOWED_TARGETS: '127.0.0.0/8:*', REQUEST_DEADLINE_MS: '8000' };
+/** A short deadline for tests that only need a request to hold its worker for a while. */
+const HOLD_ENV = { ...ENV, REQUEST_DEADLINE_MS: '2000' };
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+type ErrorBody = { error: { code: string; message: string } };
 
 describe('the local host', () => {
   let silent: Peer;
   let echo: Peer;
+  let scratch = '';
   const servers: LocalHost[] = [];
   const start = async (options: Partial<Parameters<typeof startServer>[0]>) => {
     const server = await startServer({ componentPath: COMPONENT, env: ENV, ...options });
@@ -23,14 +33,18 @@ describe('the local host', () => {
     await server.ready;
     return server;
   };
+  /** Resolves once `server` has no idle worker, i.e. a request took the last one. */
+  const allBusy = (server: LocalHost) => expect.poll(() => server.stats().idle, { timeout: 10_000 }).toBe(0);
 
   beforeAll(async () => {
     silent = await silentPeer();
     echo = await echoAndClosePeer();
+    scratch = mkdtempSync(join(tmpdir(), 'local-host-test-'));
   });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close(0)));
     await Promise.all([silent?.close(), echo?.close()]);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   test('a silent peer holds only its own request: others are answered while it waits', async () => {
@@ -49,22 +63,51 @@ describe('the local host', () => {
   });
 
   test('requests beyond the pool wait in the queue; beyond QUEUE_LIMIT they get 503 host-busy', async () => {
-    const server = await start({ poolSize: 1, queueLimit: 1 });
+    const server = await start({ poolSize: 1, queueLimit: 1, env: HOLD_ENV });
     const first = fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${silent.port}&msg=x`);
-    await new Promise((r) => setTimeout(r, 200));
+    await allBusy(server);
     const queued = fetch(`${server.url}/health`);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(server.stats().queued).toBe(1);
+    await expect.poll(() => server.stats().queued).toBe(1);
     const rejected = await fetch(`${server.url}/health`);
     expect(rejected.status).toBe(503);
     expect(rejected.headers.get('retry-after')).toBe('1');
-    expect(((await rejected.json()) as { error: { code: string } }).error.code).toBe('host-busy');
+    expect(((await rejected.json()) as ErrorBody).error.code).toBe('host-busy');
     expect((await first).status).toBe(504);
     expect(await (await queued).text()).toBe('ok');
   });
 
-  describe('with a component that traps', () => {
-    let trapping = '';
+  test('a request that waits longer than QUEUE_WAIT_MS for a worker gets 503 host-busy, not a hang', async () => {
+    const server = await start({ poolSize: 1, queueWaitMs: 200, env: HOLD_ENV });
+    const first = fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${silent.port}&msg=x`);
+    await allBusy(server);
+    const waited = await fetch(`${server.url}/health`);
+    expect(waited.status).toBe(503);
+    expect(waited.headers.get('retry-after')).toBe('1');
+    const body = (await waited.json()) as ErrorBody;
+    expect(body.error.code).toBe('host-busy');
+    expect(body.error.message).toContain('QUEUE_WAIT_MS');
+    expect(server.stats().queued).toBe(0);
+    expect((await first).status).toBe(504);
+  });
+
+  test('a worker that answers out of step is replaced and its request answered 502 at once', async () => {
+    const lines: string[] = [];
+    const server = await start({
+      poolSize: 1,
+      workerUrl: new URL('../fixtures/out-of-step-worker.mjs', import.meta.url),
+      log: (line) => lines.push(line),
+    });
+    const before = server.threadIds();
+    const r = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(20_000) });
+    expect(r.status).toBe(502);
+    expect(((await r.json()) as ErrorBody).error.code).toBe('component-failed');
+    await expect.poll(() => server.threadIds().some((id) => before.includes(id)), { timeout: 10_000 }).toBe(false);
+    expect(server.stats().workers).toBe(1);
+    expect(lines.join('\n')).toMatch(/a worker answered request \d+ while handling request \d+; replacing it/);
+  });
+
+  describe('with a component that traps or sets no response', () => {
+    let fixture = '';
     beforeAll(async () => {
       // Built here from test/fixtures/trap-component.js, in this process, like the real build.
       const { componentize } = await import('@bytecodealliance/componentize-js');
@@ -73,41 +116,69 @@ describe('the local host', () => {
         witPath: join(import.meta.dirname, '../../wit'),
         worldName: 'ai-agent-sockets',
       });
-      trapping = join(mkdtempSync(join(tmpdir(), 'trap-')), 'trap.wasm');
-      await writeFile(trapping, component);
+      fixture = join(scratch, 'trap.wasm');
+      await writeFile(fixture, component);
     });
 
-    test('the trapping request is answered with 502 component-failed, its worker replaced, and service goes on', async () => {
-      const original = console.error;
-      console.error = () => {};
-      try {
-        const server = await start({ componentPath: trapping, poolSize: 2 });
-        const before = server.threadIds();
-        const r = await fetch(`${server.url}/trap`);
+    test('the trapping request is answered with 502 component-failed, its worker replaced, the trap logged, and service goes on', async () => {
+      const lines: string[] = [];
+      const server = await start({ componentPath: fixture, poolSize: 2, log: (line) => lines.push(line) });
+      const before = server.threadIds();
+      const r = await fetch(`${server.url}/trap`);
+      expect(r.status).toBe(502);
+      expect(((await r.json()) as ErrorBody).error.code).toBe('component-failed');
+      for (let i = 0; i < 6; i++) expect(await (await fetch(`${server.url}/x`)).text()).toBe('ok');
+      await expect.poll(() => server.stats().workers).toBe(2);
+      expect(server.threadIds()).not.toEqual(before);
+      // The component's own report of the trap (from the worker's stderr) and the host's line both reach the log.
+      await expect.poll(() => lines.join('\n')).toContain('trap requested');
+      expect(lines.join('\n')).toContain('GET /trap failed in the component');
+    });
+
+    test('a worker whose component sets no response is replaced, so the pool keeps its size', async () => {
+      const lines: string[] = [];
+      const server = await start({ componentPath: fixture, poolSize: 2, log: (line) => lines.push(line) });
+      const before = server.threadIds();
+      for (let i = 0; i < 2; i++) {
+        const r = await fetch(`${server.url}/no-response`, { signal: AbortSignal.timeout(20_000) });
         expect(r.status).toBe(502);
-        expect(((await r.json()) as { error: { code: string } }).error.code).toBe('component-failed');
-        for (let i = 0; i < 6; i++) expect(await (await fetch(`${server.url}/x`)).text()).toBe('ok');
-        await expect.poll(() => server.stats().workers).toBe(2);
-        expect(server.threadIds()).not.toEqual(before);
-      } finally {
-        console.error = original;
+        expect(((await r.json()) as ErrorBody).error.code).toBe('component-failed');
       }
+      await expect.poll(() => server.threadIds().some((id) => before.includes(id)), { timeout: 10_000 }).toBe(false);
+      await expect.poll(() => server.stats()).toEqual({ workers: 2, idle: 2, queued: 0 });
+      for (let i = 0; i < 4; i++) expect(await (await fetch(`${server.url}/x`)).text()).toBe('ok');
+      expect(lines.join('\n')).toContain('the component set no response');
     });
 
     test('the transpile cache is keyed by the component hash, and a second start reuses it', async () => {
       const a = await transpiled(COMPONENT);
       const again = await transpiled(COMPONENT);
-      const b = await transpiled(trapping);
+      const b = await transpiled(fixture);
       expect(again).toEqual({ ...a, cached: true });
       expect(b.hash).not.toBe(a.hash);
     });
   });
 
   test('hosts starting at the same time on a cold cache share one transpiled entry', async () => {
-    const cold = mkdtempSync(join(tmpdir(), 'transpile-cache-'));
+    const cold = mkdtempSync(join(scratch, 'transpile-cache-'));
     const results = await Promise.all(Array.from({ length: 4 }, () => transpiled(COMPONENT, cold)));
     expect(new Set(results.map((r) => r.entry)).size).toBe(1);
     expect(results.filter((r) => !r.cached)).toHaveLength(1);
+  });
+
+  test('a new transpile prunes the cache to the CACHE_KEEP_ENTRIES most recently used entries', async () => {
+    const cache = mkdtempSync(join(scratch, 'transpile-prune-'));
+    expect(CACHE_KEEP_ENTRIES).toBeGreaterThanOrEqual(1);
+    expect(CACHE_KEEP_ENTRIES).toBeLessThan(6);
+    const old = Array.from({ length: 6 }, (_, i) => `old-${i}`);
+    old.forEach((name, i) => {
+      mkdirSync(join(cache, name));
+      const when = new Date(Date.now() - (i + 1) * 60_000); // old-0 is the most recent
+      utimesSync(join(cache, name), when, when);
+    });
+    const { hash } = await transpiled(COMPONENT, cache);
+    expect(readdirSync(cache).sort()).toEqual([hash, ...old.slice(0, CACHE_KEEP_ENTRIES - 1)].sort());
+    expect(readdirSync(cache)).not.toContain('old-5');
   });
 
   test('readJcoDebugOnce keeps JCO_DEBUG working but reads it once', () => {
@@ -115,19 +186,49 @@ describe('the local host', () => {
     const patched = readJcoDebugOnce(generated);
     expect(patched).toContain('const _jcoDebug = !!globalThis?.process?.env?.JCO_DEBUG;');
     expect(patched.match(/process\?\.env/g)).toHaveLength(1);
-    expect(readJcoDebugOnce('unrelated code')).toBe('unrelated code');
+  });
+
+  test('readJcoDebugOnce fails loudly when jco no longer generates the helper it patches', () => {
+    expect(() => readJcoDebugOnce('const _debugLog = (...args) => console.debug(...args);')).toThrow(/_debugLog.*readJcoDebugOnce/);
   });
 
   test('SIGTERM lets a request in flight finish, then the process exits 0', async () => {
-    const host = await localHost.start({ ...ENV, REQUEST_DEADLINE_MS: '1500' });
-    const inFlight = fetch(`${host.url}/tcp/send?host=127.0.0.1&port=${silent.port}&msg=x`);
-    await new Promise((r) => setTimeout(r, 300));
-    process.kill(host.pid, 'SIGTERM');
-    const r = await inFlight;
-    expect(r.status).toBe(504);
-    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('read-timeout');
-    expect(await host.exited).toBe(0);
-    expect(host.log()).toContain('SIGTERM: finishing requests in flight');
-    await expect(fetch(`${host.url}/health`)).rejects.toThrow();
+    const own = await silentPeer();
+    try {
+      const host = await localHost.start({ ...ENV, REQUEST_DEADLINE_MS: '1500', POOL_SIZE: '1' });
+      expect(host.log()).toContain('(1 worker)');
+      const inFlight = fetch(`${host.url}/tcp/send?host=127.0.0.1&port=${own.port}&msg=x`);
+      await expect.poll(() => own.openConnections()).toBe(1);
+      process.kill(host.pid, 'SIGTERM');
+      const r = await inFlight;
+      expect(r.status).toBe(504);
+      expect(((await r.json()) as ErrorBody).error.code).toBe('read-timeout');
+      expect(await host.exited).toBe(0);
+      expect(host.log()).toContain('SIGTERM: finishing requests in flight');
+      await expect(fetch(`${host.url}/health`)).rejects.toThrow();
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('npm start on a port already in use exits 1 with one line that says so, not a stack trace', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    try {
+      const child = spawn(process.execPath, ['host/start.mjs'], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(output.trim().split('\n')).toEqual([`ai-agent-sockets cannot listen on 127.0.0.1:${port}: the port is already in use: stop what holds it, or set PORT to another port (0: any free port)`]);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 });

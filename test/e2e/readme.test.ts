@@ -1,16 +1,20 @@
-// Runs the README's curl examples (each a shell line with `curl` and the `# expected` comment under it)
-// against `npm start` and the `npm run peers` demo peers, through a real shell and a real curl.
+// Runs the README's commands: every curl example (a shell line with `curl` and the `# expected` comment under
+// it), through a real shell and curl, against every host (the local host as `npm start` runs it, wasmtime with
+// the README's command line and settings) and the `npm run peers` demo peers; and checks that the README's
+// `wasmtime serve` lines are the ones the tests, the benchmark and CI launch (scripts/wasmtime.mjs).
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { localHost, type RunningHost } from '../support/hosts.js';
+import { README_DNS_SERVERS, WASMTIME_VERSIONS, wasmtimeServeCommand } from '../../scripts/wasmtime.mjs';
+import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const readme = readFileSync(`${root}README.md`, 'utf8');
 const run = promisify(execFile);
+const wasmtimeSection = readme.slice(readme.indexOf('## Running on wasmtime'), readme.indexOf('## Running on Spin'));
 
 /** Shell lines that call curl on the local server, and the `# expected` comment under each. */
 const examples = [...readme.matchAll(/^(.*\bcurl\b.*"(http:\/\/127\.0\.0\.1:8081[^"]*)".*)\n# (.*)$/gm)]
@@ -20,39 +24,9 @@ const examples = [...readme.matchAll(/^(.*\bcurl\b.*"(http:\/\/127\.0\.0\.1:8081
 
 /** The demo peers' default ports, as the README shows them. */
 const DEMO_PORTS = { http: 8082, echo: 9090, line: 2525 } as const;
+type DemoPeer = keyof typeof DEMO_PORTS;
 
-describe('README examples', () => {
-  let peers: ChildProcess;
-  let host: RunningHost;
-  const ports: Record<keyof typeof DEMO_PORTS, number> = { http: 0, echo: 0, line: 0 };
-  const localize = (text: string) =>
-    Object.entries(DEMO_PORTS).reduce(
-      (t, [name, port]) => t.replaceAll(`port=${port}`, `port=${ports[name as keyof typeof DEMO_PORTS]}`).replaceAll(`:${port}`, `:${ports[name as keyof typeof DEMO_PORTS]}`).replaceAll(`"port": ${port}`, `"port": ${ports[name as keyof typeof DEMO_PORTS]}`),
-      text.replaceAll('http://127.0.0.1:8081', host.url),
-    );
-
-  beforeAll(async () => {
-    peers = spawn(process.execPath, ['scripts/demo-peers.mjs'], { cwd: root, env: { ...process.env, PEER_HTTP_PORT: '0', PEER_ECHO_PORT: '0', PEER_LINE_PORT: '0' } });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      peers.stdout!.on('data', (d) => {
-        out += d;
-        for (const name of Object.keys(DEMO_PORTS) as (keyof typeof DEMO_PORTS)[]) {
-          const found = new RegExp(`${name} peer on 127\\.0\\.0\\.1:(\\d+)`).exec(out);
-          if (found) ports[name] = Number(found[1]);
-        }
-        if (Object.values(ports).every((p) => p !== 0)) resolve();
-      });
-      peers.once('exit', (code) => reject(new Error(`demo peers exited with ${code}`)));
-    });
-    host = await localHost.start({});
-  });
-
-  afterAll(async () => {
-    await host?.close();
-    peers?.kill();
-  });
-
+describe('README: curl examples', () => {
   test('the quick start shows the three examples of the original first', () => {
     expect(examples.slice(0, 3).map((e) => new URL(e.url).pathname)).toEqual(['/health', '/', '/tcp/send']);
   });
@@ -61,9 +35,75 @@ describe('README examples', () => {
     const shown = new Set(examples.map((e) => new URL(e.url).pathname));
     for (const path of ['/health', '/', '/tcp/send', '/tcp/exchange', '/openapi.json', '/mcp']) expect(shown).toContain(path);
   });
+});
 
-  test.each(examples)('$command prints "$expected"', async ({ command, expected }) => {
-    const { stdout } = await run('sh', ['-c', localize(command)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
-    for (const part of expected.split(' ... ')) expect(stdout).toContain(localize(part));
+/** The settings the README says to add on wasmtime to try the quick start (`--env NAME=VALUE`). */
+const wasmtimeQuickStartEnv = Object.fromEntries(
+  [...wasmtimeSection.matchAll(/`--env ([A-Z_]+)=([^`\s]+)`/g)].map((m) => [m[1]!, m[2]!]),
+);
+
+describe('README: wasmtime section', () => {
+  const commands = [...wasmtimeSection.matchAll(/^wasmtime serve .*$/gm)].map((m) => m[0]);
+
+  test('its `wasmtime serve` lines are the command the tests, the benchmark and CI run', () => {
+    expect(commands).toEqual([
+      wasmtimeServeCommand(),
+      wasmtimeServeCommand({ nameLookup: false }),
+      // Names without lookups: DNS over TCP (test/e2e/dns.test.ts runs this command line against dnsmasq).
+      wasmtimeServeCommand({ nameLookup: false, env: { DNS_SERVERS: README_DNS_SERVERS } }),
+    ]);
+  });
+
+  test('it puts the release CI tests on PATH', () => {
+    expect(wasmtimeSection).toContain(`.cache/wasmtime/${WASMTIME_VERSIONS.newest}/wasmtime_cli`);
+  });
+
+  test('it names the settings that open loopback for the quick start', () => {
+    expect(wasmtimeQuickStartEnv).toEqual({ ALLOWED_TARGETS: '127.0.0.0/8:*' });
   });
 });
+
+for (const kind of ALL_HOSTS) {
+  describe.skipIf(kind.unavailable !== undefined)(suiteName('README quick start, on ', kind), () => {
+    let peers: ChildProcess;
+    let host: RunningHost;
+    const ports: Record<DemoPeer, number> = { http: 0, echo: 0, line: 0 };
+    const localize = (text: string) =>
+      Object.entries(DEMO_PORTS).reduce(
+        (t, [name, port]) =>
+          t
+            .replaceAll(`port=${port}`, `port=${ports[name as DemoPeer]}`)
+            .replaceAll(`:${port}`, `:${ports[name as DemoPeer]}`)
+            .replaceAll(`"port": ${port}`, `"port": ${ports[name as DemoPeer]}`),
+        text.replaceAll('http://127.0.0.1:8081', host.url),
+      );
+
+    beforeAll(async () => {
+      peers = spawn(process.execPath, ['scripts/demo-peers.mjs'], { cwd: root, env: { ...process.env, PEER_HTTP_PORT: '0', PEER_ECHO_PORT: '0', PEER_LINE_PORT: '0' } });
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        peers.stdout!.on('data', (d) => {
+          out += d;
+          for (const name of Object.keys(DEMO_PORTS) as DemoPeer[]) {
+            const found = new RegExp(`${name} peer on 127\\.0\\.0\\.1:(\\d+)`).exec(out);
+            if (found) ports[name] = Number(found[1]);
+          }
+          if (Object.values(ports).every((p) => p !== 0)) resolve();
+        });
+        peers.once('exit', (code) => reject(new Error(`demo peers exited with ${code}`)));
+      });
+      // `npm start` opens loopback itself; elsewhere the README says which setting to add.
+      host = await kind.start(kind.name.startsWith('local') ? {} : wasmtimeQuickStartEnv);
+    });
+
+    afterAll(async () => {
+      await host?.close();
+      peers?.kill();
+    });
+
+    test.each(examples)('$command prints "$expected"', async ({ command, expected }) => {
+      const { stdout } = await run('sh', ['-c', localize(command)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+      for (const part of expected.split(' ... ')) expect(stdout).toContain(localize(part));
+    });
+  });
+}

@@ -4,6 +4,9 @@ import { SocketFault } from '../../src/errors.js';
 import { formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/ip.js';
 import type { ExchangeLimits, Reply, Step, TcpNetwork } from '../../src/tcp.js';
 
+/** A scripted reply; `ms` defaults to 1. */
+export type FakeReply = Omit<Reply, 'ms'> & { ms?: number };
+
 export interface FakeCall {
   to: string;
   /** What the first step sent, as text. */
@@ -18,7 +21,7 @@ export interface FakeCall {
  */
 export function fakeNetwork(options: {
   names?: Record<string, IpAddress[] | SocketFault>;
-  peers?: Record<string, Reply | SocketFault | ((message: string) => Reply)>;
+  peers?: Record<string, FakeReply | SocketFault | ((message: string, bytes: Uint8Array) => FakeReply)>;
 }) {
   const calls: FakeCall[] = [];
   const lookups: string[] = [];
@@ -37,7 +40,7 @@ export function fakeNetwork(options: {
       const peer = options.peers?.[key];
       if (peer === undefined) throw new SocketFault('connect', 'connection-refused');
       if (peer instanceof SocketFault) throw peer;
-      return texts.map((text) => (typeof peer === 'function' ? peer(text) : peer));
+      return steps.map((step, i) => ({ ms: 1, ...(typeof peer === 'function' ? peer(texts[i]!, step.send) : peer) }));
     },
   };
   return { network, calls, lookups };

@@ -1,12 +1,16 @@
-// Starts the built component on each host: the local jco host always, wasmtime and Spin when on PATH.
+// Starts the built component on each host: the local jco host always, wasmtime when installed (CI installs it),
+// Spin when on PATH. TEST_HOSTS=local,wasmtime,spin narrows the list (CI reruns the wasmtime suites that way
+// on the oldest supported release, with WASMTIME pointing at it).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
+import { COMPONENT_PATH, INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
+
 const root = fileURLToPath(new URL('../..', import.meta.url));
-export const COMPONENT = `${root}dist/ai-agent-sockets.wasm`;
+export const COMPONENT = `${root}${COMPONENT_PATH}`;
 
 export interface RunningHost {
   url: string;
@@ -31,7 +35,8 @@ function onPath(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago, for servers that cannot listen on port 0. */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -75,40 +80,87 @@ async function spawnHost(command: string, args: string[], env: Record<string, st
 }
 
 export const localHost: HostKind = {
-  name: 'local (npm start: jco + preview2-shim)',
+  name: 'local host (npm start: jco + preview2-shim)',
   resolvesNames: true,
   start: (env) =>
     spawnHost('node', ['host/start.mjs'], { PORT: '0', HOST: '127.0.0.1', ...env }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]),
 };
 
-export const wasmtimeHost: HostKind = {
-  name: 'wasmtime serve',
-  unavailable: onPath('wasmtime') ? undefined : 'wasmtime is not on PATH',
+const wasmtime = findWasmtime();
+const wasmtimeRelease = wasmtime ? wasmtimeVersion(wasmtime) : undefined;
+/** Why the wasmtime suites cannot run here, or undefined when they can. */
+const wasmtimeMissing = wasmtime
+  ? undefined
+  : 'wasmtime is not installed (`node scripts/wasmtime.mjs install` puts the tested release in .cache/wasmtime; or set WASMTIME)';
+const wasmtimeLabel = `wasmtime serve${wasmtimeRelease ? ` ${wasmtimeRelease}` : ''}`;
+/** wasmtime's instance-reuse options exist since release 39. */
+const reuseUnsupported = wasmtimeRelease && Number(wasmtimeRelease.split('.')[0]) < 39 ? `wasmtime ${wasmtimeRelease} has no instance reuse (39+)` : undefined;
+
+/** `wasmtime serve` with the README's flags (scripts/wasmtime.mjs), on a port of its own choosing. */
+function wasmtimeKind(variant: { nameLookup: boolean; reuse: boolean }): HostKind {
+  const label = [wasmtimeLabel, variant.nameLookup ? '' : 'without -S allow-ip-name-lookup', variant.reuse ? 'with instance reuse' : ''].filter(Boolean).join(' ');
+  return {
+    name: label,
+    unavailable: wasmtimeMissing ?? (variant.reuse ? reuseUnsupported : undefined),
+    resolvesNames: variant.nameLookup,
+    start: (env) =>
+      spawnHost(
+        wasmtime!,
+        wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup: variant.nameLookup, component: COMPONENT, tuning: variant.reuse ? INSTANCE_REUSE : [] }),
+        {},
+        (log) => SERVING_LINE.exec(log)?.[1],
+      ),
+  };
+}
+
+export const wasmtimeHost = wasmtimeKind({ nameLookup: true, reuse: false });
+/** The original's command line: no name lookups. */
+export const wasmtimeNoLookupHost = wasmtimeKind({ nameLookup: false, reuse: false });
+/** One instance serves many requests, one at a time: every suite runs here too, so state leaking between requests would show. */
+export const wasmtimeReuseHost = wasmtimeKind({ nameLookup: true, reuse: true });
+
+/**
+ * The container image's CMD (Dockerfile), run as the image would run it, with the component file and port
+ * swapped for local ones: settings reach it as the process environment, as with `docker run -e`.
+ */
+export const containerCommandHost: HostKind = {
+  name: `${wasmtimeLabel} as the Dockerfile's CMD`,
+  unavailable: wasmtimeMissing,
   resolvesNames: true,
-  async start(env) {
-    const port = await freePort();
-    const envArgs = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-    return spawnHost(
-      'wasmtime',
-      ['serve', '-S', 'cli', '-S', 'inherit-network', '-S', 'allow-ip-name-lookup', '--addr', `127.0.0.1:${port}`, ...envArgs, COMPONENT],
-      {},
-      () => `http://127.0.0.1:${port}`,
-    );
+  start(env) {
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(`${root}Dockerfile`, 'utf8'))![1]!) as string[];
+    const args = cmd.slice(1).map((arg) => (arg === '/app/ai-agent-sockets.wasm' ? COMPONENT : arg === '0.0.0.0:8081' ? '127.0.0.1:0' : arg));
+    return spawnHost(wasmtime!, args, env, (log) => SERVING_LINE.exec(log)?.[1]);
   },
 };
 
 export const spinHost: HostKind = {
   name: 'spin up',
-  unavailable: onPath('spin') ? undefined : 'spin is not on PATH',
+  unavailable: onPath('spin') ? undefined : 'spin is not on PATH (it has no registry package; docs/HOSTS.md)',
   resolvesNames: false,
   async start(env) {
     const port = await freePort();
-    const envArgs = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    // Tests talk only to loopback: the manifest's public DNS_SERVERS are dropped unless a test names its own.
+    const envArgs = Object.entries({ DNS_SERVERS: '', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
     return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...envArgs], {}, () => `http://127.0.0.1:${port}`);
   },
 };
 
-export const ALL_HOSTS = [localHost, wasmtimeHost, spinHost];
+/** A host suite's name; why a host is unavailable is said once per run, by the global setup. */
+export function suiteName(prefix: string, kind: HostKind): string {
+  return `${prefix}${kind.name}${kind.unavailable ? ' (skipped)' : ''}`;
+}
+
+const selected = process.env.TEST_HOSTS?.split(',').map((name) => name.trim());
+/** Keeps the hosts TEST_HOSTS names (all when unset), by the first word of their name: local, wasmtime, spin. */
+export function selectHosts(kinds: HostKind[]): HostKind[] {
+  return selected ? kinds.filter((kind) => selected.includes(kind.name.split(/[\s(]/)[0]!)) : kinds;
+}
+
+export const ALL_HOSTS = selectHosts([localHost, wasmtimeHost, wasmtimeReuseHost, spinHost]);
+
+/** Why each host the run wanted is skipped, each reason once. */
+export const skipReasons = [...new Set(selectHosts([...ALL_HOSTS, wasmtimeNoLookupHost]).flatMap((kind) => (kind.unavailable ? [kind.unavailable] : [])))];
 
 /** Sockets a process holds open (Linux /proc), for leak checks. */
 export function openSocketCount(pid: number): number {

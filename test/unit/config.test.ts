@@ -1,17 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { Config, NUMERIC_SETTINGS } from '../../src/config.js';
 import { ServiceError } from '../../src/errors.js';
-import { formatIp } from '../../src/ip.js';
-
-function failure(run: () => unknown): ServiceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a ServiceError');
-}
+import { formatIp, formatSocketAddress } from '../../src/ip.js';
+import { failure } from '../support/failure.js';
 
 describe('Config.limits', () => {
   test('defaults: connect 5 s, deadline 30 s, reply cap 1 MiB, message cap 64 KiB', () => {
@@ -84,5 +76,99 @@ describe('Config.policy', () => {
     const error = failure(() => new Config({ [name]: value }).policy);
     expect(error.code).toBe('config-invalid');
     expect(error.message).toContain(name);
+  });
+});
+
+describe('Config.dns', () => {
+  const servers = (env: Record<string, string>) => new Config(env).dns.servers.map((s) => formatSocketAddress(s));
+
+  test('defaults: auto, no servers', () => {
+    expect(new Config({}).dns).toEqual({ mode: 'auto', servers: [] });
+  });
+
+  test.each([
+    ['1.1.1.1', ['1.1.1.1:53']],
+    ['1.1.1.1:5353, 9.9.9.9', ['1.1.1.1:5353', '9.9.9.9:53']],
+    ['[2606:4700:4700::1111]', ['[2606:4700:4700::1111]:53']],
+    ['[2606:4700:4700::1111]:853', ['[2606:4700:4700::1111]:853']],
+    ['[::ffff:127.0.0.1]:5353', ['127.0.0.1:5353']],
+    [' , ', []],
+  ])('DNS_SERVERS=%j lists %j, in order, port 53 by default', (raw, expected) => {
+    expect(servers({ DNS_SERVERS: raw })).toEqual(expected);
+  });
+
+  test.each([
+    ['DNS_SERVERS', { DNS_SERVERS: 'dns.google' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:0' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:65536' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1:53:53' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '2606:4700:4700::1111' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '[1.1.1.1]:53' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '0x01.1.1.1' }],
+    ['DNS_SERVERS', { DNS_SERVERS: '1.1.1.1;8.8.8.8' }],
+    ['DNS_MODE', { DNS_MODE: 'doh' }],
+    ['DNS_MODE', { DNS_MODE: 'TCP', DNS_SERVERS: '1.1.1.1' }],
+    ['DNS_MODE', { DNS_MODE: 'tcp' }],
+  ])('%s in %j is config-invalid, naming the variable', (name, env) => {
+    const error = failure(() => new Config(env).dns);
+    expect([error.status, error.code]).toEqual([503, 'config-invalid']);
+    expect(error.message).toContain(name);
+  });
+
+  test('a malformed DNS setting does not affect the other settings', () => {
+    const config = new Config({ DNS_SERVERS: 'nonsense' });
+    expect(config.limits.connectTimeoutMs).toBe(5000);
+    expect(() => config.dns).toThrow(ServiceError);
+  });
+});
+
+describe('the development spin.toml', () => {
+  const manifest = readFileSync(new URL('../../spin.toml', import.meta.url), 'utf8');
+
+  test('allows each of its DNS_SERVERS in allowed_outbound_hosts, on its port', () => {
+    const servers = new Config({ DNS_SERVERS: /^DNS_SERVERS = "(.*)"$/m.exec(manifest)?.[1] ?? '' }).dns.servers;
+    expect(servers.length).toBeGreaterThan(0);
+    for (const server of servers) expect(manifest).toContain(`"tcp://${formatSocketAddress(server)}"`);
+  });
+});
+
+describe('Config.problems (what /ready reports)', () => {
+  test('is empty when every setting is well-formed, defaults included', () => {
+    expect(new Config({}).problems).toEqual([]);
+    expect(new Config({ AUTH_TOKEN: 'a'.repeat(16), ALLOWED_TARGETS: '127.0.0.1:*', DNS_SERVERS: '1.1.1.1', DNS_MODE: 'tcp' }).problems).toEqual([]);
+  });
+
+  test('lists each malformed setting once, by name and expected form, whatever group it belongs to', () => {
+    const problems = new Config({
+      CONNECT_TIMEOUT_MS: 'abc',
+      MAX_REPLY_BYTES: '0',
+      AUTH_TOKEN: 'short',
+      DENIED_TARGETS: 'nonsense',
+      DEFAULT_TARGET_PORT: '99999',
+      DNS_SERVERS: 'not-an-ip',
+      DNS_MODE: 'udp',
+    }).problems;
+    expect(problems.map((p) => p.setting).sort()).toEqual(
+      ['AUTH_TOKEN', 'CONNECT_TIMEOUT_MS', 'DEFAULT_TARGET_PORT', 'DENIED_TARGETS', 'DNS_MODE', 'DNS_SERVERS', 'MAX_REPLY_BYTES'].sort(),
+    );
+    for (const p of problems) expect(p.expected.length).toBeGreaterThan(5);
+  });
+
+  test('never carries the value of AUTH_TOKEN in what it reports', () => {
+    const secret = 'sec ret with spaces';
+    const [problem] = new Config({ AUTH_TOKEN: secret }).problems;
+    expect(problem?.setting).toBe('AUTH_TOKEN');
+    expect(`${problem?.expected} ${problem?.message}`).not.toContain('sec ret');
+  });
+});
+
+describe('Config.defaultTarget', () => {
+  test.each(['a:b', 'exa mple.com', '300.1.1.1', '[::1', 'host%0a'])('DEFAULT_TARGET_HOST=%s is the operator\'s config-invalid (503), not the caller\'s invalid-host', (host) => {
+    const error = failure(() => new Config({ DEFAULT_TARGET_HOST: host }).defaultTarget);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).code).toBe('config-invalid');
+    expect((error as ServiceError).status).toBe(503);
+    expect((error as ServiceError).message).toContain('DEFAULT_TARGET_HOST');
   });
 });

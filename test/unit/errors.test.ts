@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { ServiceError, SocketFault, errorResponse, fromSocketFault, type WasiSocketErrorCode } from '../../src/errors.js';
 
 // Every wasi:sockets error code and the status it must map to.
@@ -42,17 +42,22 @@ describe('fromSocketFault(fault, target, address)', () => {
     expect(error.cause).toBeInstanceOf(SocketFault);
   });
 
-  test.each([
+  const STAGE_TIMEOUTS = [
     ['resolve', 'resolve-timeout'],
     ['connect', 'connect-timeout'],
     ['write', 'write-timeout'],
     ['read', 'read-timeout'],
-  ] as const)('a deadline during %s → 504 %s', (stage, code) => {
-    const error = fromSocketFault(new SocketFault(stage, 'deadline'), 'example.com:80');
-    expect(error.status).toBe(504);
-    expect(error.code).toBe(code);
-    expect(error.message).toContain('example.com:80');
-  });
+  ] as const;
+  // Our own deadline and a timeout the host reports mean the same to a client: that stage took too long.
+  test.each((['deadline', 'timeout'] as const).flatMap((kind) => STAGE_TIMEOUTS.map(([stage, code]) => [kind, stage, code] as const)))(
+    'a %s during %s → 504 %s',
+    (kind, stage, code) => {
+      const error = fromSocketFault(new SocketFault(stage, kind), 'example.com:80');
+      expect(error.status).toBe(504);
+      expect(error.code).toBe(code);
+      expect(error.message).toContain('example.com:80');
+    },
+  );
 
   test('messages name the target and the address used', () => {
     const error = fromSocketFault(new SocketFault('connect', 'connection-refused'), 'example.com:80', '93.184.215.14:80');
@@ -68,17 +73,29 @@ describe('errorResponse(error)', () => {
     expect(await response.json()).toEqual({ error: { code: 'method-not-allowed', message: 'GET only' } });
   });
 
-  test('anything else is a generic 500 that does not leak its message', async () => {
-    const original = console.error;
-    console.error = () => {};
+  test('anything else is a generic 500 that does not leak its message, and is logged with its cause', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      const response = errorResponse(new Error('secret detail'));
+      const cause = new Error('secret detail');
+      const response = errorResponse(cause);
       expect(response.status).toBe(500);
       const body = (await response.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe('internal');
       expect(body.error.message).not.toContain('secret');
+      expect(logged).toHaveBeenCalledOnce();
+      expect(logged).toHaveBeenCalledWith('ai-agent-sockets internal error:', cause);
     } finally {
-      console.error = original;
+      logged.mockRestore();
+    }
+  });
+
+  test('a known error is not logged: it answers the client, it is no fault of the service', () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      errorResponse(new ServiceError('not-found', 404, 'no such path'));
+      expect(logged).not.toHaveBeenCalled();
+    } finally {
+      logged.mockRestore();
     }
   });
 });

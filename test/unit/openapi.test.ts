@@ -4,7 +4,7 @@ import { createApp, ROUTES } from '../../src/app.js';
 import { Config } from '../../src/config.js';
 import { ERROR_STATUS } from '../../src/errors.js';
 import { EXCHANGE_REQUEST_SCHEMA } from '../../src/exchange-schema.js';
-import { openApiDocument } from '../../src/openapi.js';
+import { openApiDocument, withoutDialect } from '../../src/openapi.js';
 import { fakeNetwork } from '../support/fake-network.js';
 
 describe('openApiDocument()', () => {
@@ -14,8 +14,8 @@ describe('openApiDocument()', () => {
   });
 
   test('its /tcp/exchange request schema is the schema that validates requests', () => {
-    const { $schema: _, ...schema } = EXCHANGE_REQUEST_SCHEMA;
-    expect(openApiDocument().components.schemas.ExchangeRequest).toEqual(schema);
+    expect(openApiDocument().components.schemas.ExchangeRequest).toEqual(withoutDialect(EXCHANGE_REQUEST_SCHEMA));
+    expect(EXCHANGE_REQUEST_SCHEMA.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
   });
 
   test('it lists every error code', () => {

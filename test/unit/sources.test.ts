@@ -1,12 +1,13 @@
 // Checks that keep generated and vendored files, and lists kept in two places, from drifting apart.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { POOL_SETTINGS } from '../../host/pool.mjs';
 import { COMPONENT_SETTINGS, componentEnvironment } from '../../host/settings.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,11 +23,15 @@ function filesUnder(dir: string): string[] {
 describe('generated and vendored files', () => {
   test('src/generated/wit is what `npm run wit-types` generates from wit/', () => {
     const out = mkdtempSync(join(tmpdir(), 'wit-types-'));
-    const result = spawnSync(process.execPath, [join(jcoDir, 'dist/jco.js'), 'guest-types', 'wit', '-o', out, '--world-name', 'ai-agent-sockets', '-q'], { cwd: root });
-    expect(result.status, String(result.stderr)).toBe(0);
-    const committed = join(root, 'src/generated/wit');
-    expect(filesUnder(out)).toEqual(filesUnder(committed));
-    for (const file of filesUnder(out)) expect(readFileSync(join(committed, file), 'utf8'), file).toBe(readFileSync(join(out, file), 'utf8'));
+    try {
+      const result = spawnSync(process.execPath, [join(jcoDir, 'dist/jco.js'), 'guest-types', 'wit', '-o', out, '--world-name', 'ai-agent-sockets', '-q'], { cwd: root });
+      expect(result.status, String(result.stderr)).toBe(0);
+      const committed = join(root, 'src/generated/wit');
+      expect(filesUnder(out)).toEqual(filesUnder(committed));
+      for (const file of filesUnder(out)) expect(readFileSync(join(committed, file), 'utf8'), file).toBe(readFileSync(join(out, file), 'utf8'));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   test('wit/deps holds canonical WASI 0.2.12 WIT (http re-versioned to 0.2.10 only in its own name)', () => {
@@ -57,6 +62,8 @@ describe('settings', () => {
 
   test('the README documents every setting', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    for (const name of [...COMPONENT_SETTINGS, 'POOL_SIZE', 'QUEUE_LIMIT', 'PORT', 'HOST']) expect(readme, name).toContain(`\`${name}\``);
+    const hostSettings = [...Object.values(POOL_SETTINGS).map((s) => s.name), 'PORT', 'HOST'];
+    expect(hostSettings).toContain('QUEUE_WAIT_MS');
+    for (const name of [...COMPONENT_SETTINGS, ...hostSettings]) expect(readme, name).toContain(`\`${name}\``);
   });
 });

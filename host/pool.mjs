@@ -1,0 +1,280 @@
+// The worker pool of the local host: worker threads that each hold one reused component instance, a bounded
+// queue with a wait limit, and replacement of any worker that failed. It knows nothing of HTTP.
+
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * @typedef {{ name: string, defaultValue: number, min: number, max: number }} Setting
+ * @typedef {{ method: string, url: string, authority: string, rawHeaders: string[], body: Uint8Array }} WorkRequest
+ * @typedef {{ status: number, headers: [string, string][], body: Uint8Array }} WorkReply
+ * @typedef {{ id?: number, failed?: string } & Partial<WorkReply>} WorkerMessage
+ * @typedef {{ request: WorkRequest, resolve: (reply: WorkReply) => void, reject: (error: Error) => void, timer?: NodeJS.Timeout }} Job
+ */
+
+/** Pool settings, their defaults and bounds (read from the host's own environment by start.mjs). */
+export const POOL_SETTINGS = {
+  /** @type {Setting} */
+  poolSize: { name: 'POOL_SIZE', defaultValue: Math.min(16, Math.max(4, availableParallelism() * 4)), min: 1, max: 64 },
+  /** @type {Setting} */
+  queueLimit: { name: 'QUEUE_LIMIT', defaultValue: 512, min: 0, max: 100_000 },
+  /** @type {Setting} */
+  queueWaitMs: { name: 'QUEUE_WAIT_MS', defaultValue: 30_000, min: 1, max: 600_000 },
+};
+
+/**
+ * A request longer than this is abandoned and its worker replaced: the component's own deadlines
+ * (120 s at most, plus connect) end every request well before, so this only catches a stuck worker.
+ */
+export const WORKER_GUARD_MS = 190_000;
+
+/** How long to wait before retrying a worker that never loaded the component, so a broken build cannot spin the CPU. */
+const FAILED_START_RETRY_MS = 1_000;
+
+/** Why the pool gave no reply: a stable code and the HTTP status the front end answers with. */
+export class PoolError extends Error {
+  /**
+   * @param {'host-busy' | 'host-timeout' | 'host-closing' | 'component-failed'} code
+   * @param {number} status
+   * @param {string} message
+   * @param {Record<string, string>} [headers]
+   */
+  constructor(code, status, message, headers = {}) {
+    super(message);
+    this.name = 'PoolError';
+    this.code = code;
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+class PoolWorker {
+  /**
+   * @param {URL} workerUrl
+   * @param {unknown} workerData
+   * @param {(line: string) => void} log
+   * @param {(worker: PoolWorker) => void} onExit
+   */
+  constructor(workerUrl, workerData, log, onExit) {
+    this.dead = false;
+    this.wasReady = false;
+    /** The request this worker is handling: at most one, since the component blocks while it works. */
+    /** @type {{ id: number, onReply: (message: WorkerMessage) => void } | undefined} */
+    this.job = undefined;
+    // The worker's stderr (the component's own output, a trap's stack) goes to the pool's log, not straight to the terminal.
+    this.thread = new Worker(workerUrl, { workerData, stderr: true });
+    createInterface({ input: this.thread.stderr }).on('line', log);
+    /** @type {Promise<PoolWorker>} */
+    this.ready = new Promise((resolve, reject) => {
+      this.thread.once('message', () => {
+        this.wasReady = true;
+        this.thread.on('message', (/** @type {WorkerMessage} */ message) => this.job?.onReply(message));
+        resolve(this);
+      });
+      this.thread.once('error', reject);
+    });
+    this.ready.catch(() => {});
+    this.thread.on('error', (error) => log(`ai-agent-sockets host: worker failed: ${error?.stack ?? error}`));
+    this.thread.once('exit', () => {
+      this.dead = true;
+      if (this.job) this.job.onReply({ id: this.job.id, failed: 'the worker ended while handling this request' });
+      onExit(this);
+    });
+  }
+
+  stop() {
+    this.dead = true;
+    return this.thread.terminate();
+  }
+}
+
+/** A pool of component instances, one per worker thread; `run` hands a request to an idle one or queues it. */
+export class WorkerPool {
+  /** @type {Set<PoolWorker>} */
+  #workers = new Set();
+  /** @type {PoolWorker[]} */
+  #idle = [];
+  /** @type {Job[]} */
+  #queue = [];
+  #closing = false;
+  #failedStarts = 0;
+  #nextId = 0;
+
+  /**
+   * @param {{
+   *   workerData: unknown,
+   *   size?: number,
+   *   queueLimit?: number,
+   *   queueWaitMs?: number,
+   *   guardMs?: number,
+   *   workerUrl?: URL,
+   *   log?: (line: string) => void,
+   * }} options `workerUrl` replaces host/worker.mjs (tests use it to stand in a misbehaving worker).
+   */
+  constructor({
+    workerData,
+    size = POOL_SETTINGS.poolSize.defaultValue,
+    queueLimit = POOL_SETTINGS.queueLimit.defaultValue,
+    queueWaitMs = POOL_SETTINGS.queueWaitMs.defaultValue,
+    guardMs = WORKER_GUARD_MS,
+    workerUrl = new URL('./worker.mjs', import.meta.url),
+    log = console.error,
+  }) {
+    this.size = size;
+    this.queueLimit = queueLimit;
+    this.queueWaitMs = queueWaitMs;
+    this.guardMs = guardMs;
+    this.workerUrl = workerUrl;
+    this.workerData = workerData;
+    this.log = log;
+    for (let i = 0; i < size; i++) this.#spawn();
+    /** Resolves when at least one worker can take requests. */
+    this.ready = Promise.any([...this.#workers].map((w) => w.ready)).then(() => {});
+  }
+
+  #spawn() {
+    const worker = new PoolWorker(this.workerUrl, this.workerData, this.log, (gone) => {
+      this.#workers.delete(gone);
+      this.#removeIdle(gone);
+      if (this.#closing) return;
+      // A worker that served and then died is replaced at once; one that never loaded the component is
+      // retried slowly and a few times only.
+      if (gone.wasReady) this.#spawn();
+      else if (++this.#failedStarts <= this.size * 2) setTimeout(() => this.#closing || this.#spawn(), FAILED_START_RETRY_MS).unref();
+    });
+    this.#workers.add(worker);
+    worker.ready.then((w) => this.#release(w), () => {});
+  }
+
+  /** @param {PoolWorker} worker */
+  #removeIdle(worker) {
+    const i = this.#idle.indexOf(worker);
+    if (i !== -1) this.#idle.splice(i, 1);
+  }
+
+  /** Ends a worker that cannot be trusted with another request; its exit starts a replacement. */
+  /** @param {PoolWorker} worker */
+  #retire(worker) {
+    this.#removeIdle(worker);
+    void worker.stop();
+  }
+
+  /** @param {PoolWorker} worker */
+  #release(worker) {
+    if (worker.dead || this.#closing) return;
+    const next = this.#queue.shift();
+    if (!next) {
+      this.#idle.push(worker);
+      return;
+    }
+    clearTimeout(next.timer);
+    this.#dispatch(worker, next);
+  }
+
+  /**
+   * @param {PoolWorker} worker
+   * @param {Job} job
+   */
+  #dispatch(worker, { request, resolve, reject }) {
+    const id = ++this.#nextId;
+    const guard = setTimeout(() => {
+      worker.job = undefined;
+      this.log(`ai-agent-sockets host: ${describe(request)} took longer than ${this.guardMs} ms; replacing its worker`);
+      reject(new PoolError('host-timeout', 504, 'the component did not answer in time; its worker was replaced'));
+      this.#retire(worker);
+    }, this.guardMs);
+    worker.job = {
+      id,
+      onReply: (message) => {
+        clearTimeout(guard);
+        worker.job = undefined;
+        if (message.id !== id) {
+          // A worker out of step with the dispatcher would answer the next request with this one's reply.
+          this.log(`ai-agent-sockets host: a worker answered request ${message.id} while handling request ${id}; replacing it`);
+          this.#retire(worker);
+          return reject(new PoolError('component-failed', 502, "the host's worker answered out of step; it was replaced"));
+        }
+        if (message.failed !== undefined || message.status === undefined) {
+          // A failed instance (trapped, or set no response) cannot be trusted with another request.
+          this.log(`ai-agent-sockets host: ${describe(request)} failed in the component: ${message.failed ?? 'no status in the reply'}`);
+          this.#retire(worker);
+          return reject(new PoolError('component-failed', 502, 'the component failed while handling this request; its worker was replaced'));
+        }
+        this.#release(worker);
+        resolve({ status: message.status, headers: message.headers ?? [], body: message.body ?? new Uint8Array() });
+      },
+    };
+    worker.thread.postMessage({ id, ...request });
+  }
+
+  /**
+   * Has a worker's component answer `request`. Rejects with a PoolError when the queue is full, the request
+   * waited longer than `queueWaitMs`, or the component failed; `signal` takes a request out of the queue.
+   * @param {WorkRequest} request
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<WorkReply>}
+   */
+  run(request, signal) {
+    return new Promise((resolve, reject) => {
+      if (this.#closing) return reject(new PoolError('host-closing', 503, 'the server is shutting down'));
+      const worker = this.#idle.pop();
+      if (worker) return this.#dispatch(worker, { request, resolve, reject });
+      const busy = `all ${this.size} ${plural(this.size, 'worker')} are busy`;
+      if (this.#queue.length >= this.queueLimit) {
+        return reject(new PoolError('host-busy', 503, `${busy} and ${this.queueLimit} requests are queued; retry shortly`, { 'retry-after': '1' }));
+      }
+      /** @type {Job} */
+      const job = { request, resolve, reject };
+      const leave = () => {
+        const i = this.#queue.indexOf(job);
+        if (i === -1) return false;
+        this.#queue.splice(i, 1);
+        clearTimeout(job.timer);
+        return true;
+      };
+      job.timer = setTimeout(() => {
+        if (leave()) reject(new PoolError('host-busy', 503, `${busy}: waited ${this.queueWaitMs} ms (QUEUE_WAIT_MS) for one; retry shortly`, { 'retry-after': '1' }));
+      }, this.queueWaitMs);
+      signal?.addEventListener('abort', () => leave() && reject(new PoolError('host-closing', 503, 'the client went away')), { once: true });
+      this.#queue.push(job);
+    });
+  }
+
+  /** Counts for tests and logs. */
+  stats() {
+    return { workers: this.#workers.size, idle: this.#idle.length, queued: this.#queue.length };
+  }
+
+  threadIds() {
+    return [...this.#workers].map((w) => w.thread.threadId);
+  }
+
+  /** Takes no more requests and answers every queued one `host-closing`; requests in flight still finish. */
+  refuse() {
+    this.#closing = true;
+    for (const job of this.#queue.splice(0)) {
+      clearTimeout(job.timer);
+      job.reject(new PoolError('host-closing', 503, 'the server is shutting down'));
+    }
+  }
+
+  /** Refuses new requests and stops every worker, ending any request in flight. */
+  async close() {
+    this.refuse();
+    await Promise.all([...this.#workers].map((w) => w.stop()));
+  }
+}
+
+/**
+ * @param {number} n
+ * @param {string} noun
+ */
+export function plural(n, noun) {
+  return n === 1 ? noun : `${noun}s`;
+}
+
+/** @param {WorkRequest} request */
+function describe(request) {
+  return `${request.method} ${request.url.slice(0, 200)}`;
+}

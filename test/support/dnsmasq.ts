@@ -1,0 +1,95 @@
+// A real DNS server for end-to-end tests: Debian's dnsmasq on 127.0.0.1, a free port, answering only from its own records.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { freePort } from './hosts.js';
+
+/** dnsmasq's Debian package without the system service (the `dnsmasq` package would start one on port 53). */
+const PACKAGE = 'dnsmasq-base';
+
+/** The dnsmasq binary: on PATH, or in /usr/sbin (not on a non-root PATH); installed with apt-get when missing and root. */
+function dnsmasqBinary(): string {
+  const found = ['dnsmasq', '/usr/sbin/dnsmasq'].find((command) => spawnSync(command, ['--version']).status === 0);
+  if (found) return found;
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
+    throw new Error(`dnsmasq is not installed: apt-get install -y ${PACKAGE}`);
+  }
+  const install = spawnSync('sh', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PACKAGE}`], { encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`installing ${PACKAGE} failed:\n${install.stdout}${install.stderr}`);
+  return '/usr/sbin/dnsmasq';
+}
+
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+export interface Dnsmasq {
+  port: number;
+  /** `127.0.0.1:PORT`, as DNS_SERVERS takes it. */
+  server: string;
+  log(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts dnsmasq answering for names under `.test` only: `hosts` maps a name to its addresses (A and AAAA),
+ * `cnames` an alias to its target. Any other name under `.test` is NXDOMAIN. No upstream, no hosts file,
+ * no configuration file, no daemon; stopped by `close()`.
+ */
+export async function startDnsmasq({ hosts, cnames = {} }: { hosts: Record<string, string[]>; cnames?: Record<string, string> }): Promise<Dnsmasq> {
+  const binary = dnsmasqBinary();
+  const records = [
+    ...Object.entries(hosts).map(([name, addresses]) => `--host-record=${[name, ...addresses].join(',')}`),
+    ...Object.entries(cnames).map(([alias, target]) => `--cname=${alias},${target}`),
+  ];
+  // dnsmasq also binds UDP on the port: if another process holds it, try another port.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      binary,
+      [
+        '--keep-in-foreground',
+        '--conf-file=/dev/null',
+        '--no-resolv',
+        '--no-hosts',
+        '--pid-file=',
+        '--listen-address=127.0.0.1',
+        '--bind-interfaces',
+        `--port=${port}`,
+        '--local=/test/',
+        '--log-facility=-',
+        ...records,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const until = Date.now() + 10_000;
+    while (child.exitCode === null && !(await accepts(port))) {
+      if (Date.now() > until) {
+        child.kill('SIGKILL');
+        throw new Error(`dnsmasq did not start listening on ${port}:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (child.exitCode !== null) {
+      if (attempt < 5 && output.includes('Address already in use')) continue;
+      throw new Error(`dnsmasq exited with ${child.exitCode}:\n${output}`);
+    }
+    return {
+      port,
+      server: `127.0.0.1:${port}`,
+      log: () => output,
+      close: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        await exited;
+      },
+    };
+  }
+}

@@ -1,0 +1,173 @@
+// DNS over TCP above the socket interface: server order, query ids, outcomes, and when DNS_MODE uses it.
+
+import { describe, expect, test } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { Config, type DnsSettings, type Environment } from '../../src/config.js';
+import { DNS_QUERY_TIMEOUT_MS, resolveOverTcp, withDnsServers } from '../../src/dns-resolver.js';
+import { SocketFault } from '../../src/errors.js';
+import { formatIp, type IpAddress, type SocketAddress } from '../../src/ip.js';
+import { type Zone, dnsPeer } from '../support/dns.js';
+import { failure } from '../support/failure.js';
+import { type FakeReply, fakeNetwork, reply, v4 } from '../support/fake-network.js';
+
+const ZONE: Zone = { 'peer.test': ['192.0.2.1', '2001:db8::1'], 'alias.test': { cname: 'peer.test' } };
+const server = (port: number): SocketAddress => ({ address: v4(127, 0, 0, 1), port });
+const S1 = server(5301);
+const S2 = server(5302);
+/** A complete length-prefixed message that is not DNS. */
+const GARBAGE: FakeReply = { bytes: new Uint8Array([0, 5, 1, 2, 3, 4, 5]), end: 'complete' };
+
+type Peer = FakeReply | SocketFault | ((message: string, bytes: Uint8Array) => FakeReply);
+
+describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
+  test('asks A then AAAA, each on its own length-prefixed exchange with a bounded reply, within the query timeout', () => {
+    const dns = dnsPeer(ZONE);
+    const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
+    const addresses = resolveOverTcp(network, 'peer.test', [S1], 10_000);
+    expect(addresses.map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(dns.queries.map((q) => `${q.name} ${q.type}`)).toEqual(['peer.test A', 'peer.test AAAA']);
+    for (const call of calls) {
+      expect(call.limits).toMatchObject({ maxReplyBytes: 65_537, deadlineMs: DNS_QUERY_TIMEOUT_MS });
+      expect(call.steps.map((step) => step.read)).toEqual([{ lengthPrefixed: true }]);
+    }
+  });
+
+  test('query ids are random, and a reply is used only when it echoes its query id', () => {
+    const dns = dnsPeer(ZONE);
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
+    for (let i = 0; i < 8; i++) resolveOverTcp(network, 'peer.test', [S1], 10_000);
+    expect(new Set(dns.queries.map((q) => q.id)).size).toBeGreaterThan(8);
+
+    const echoesWrongId = dnsPeer(ZONE, (q) => ({ id: (q.id + 1) & 0xffff }));
+    const wrong = fakeNetwork({ peers: { '127.0.0.1:5301': echoesWrongId.peer } });
+    const error = failure(() => resolveOverTcp(wrong.network, 'peer.test', [S1], 10_000));
+    expect(error.code).toBe('resolver-failure');
+    expect(error.message).toMatch(/127\.0\.0\.1:5301 .*id/);
+  });
+
+  test('follows a CNAME within the answer', () => {
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE).peer } });
+    expect(resolveOverTcp(network, 'alias.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+  });
+
+  test.each<[string, Peer]>([
+    ['refuses the connection', new SocketFault('connect', 'connection-refused')],
+    ['sends a message that is not DNS', GARBAGE],
+    ['sends garbage and closes', reply('garbage!')],
+    ['answers SERVFAIL', dnsPeer(ZONE, () => ({ rcode: 'SERVFAIL' })).peer],
+    ['closes in the middle of its reply', { bytes: new Uint8Array([0, 40, 1, 2]), end: 'closed' }],
+    ['stays silent', new SocketFault('read', 'deadline')],
+  ])('asks the next server when the first %s', (_, first) => {
+    const second = dnsPeer(ZONE);
+    const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': first, '127.0.0.1:5302': second.peer } });
+    expect(resolveOverTcp(network, 'peer.test', [S1, S2], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(calls[0]!.to).toBe('127.0.0.1:5301');
+    expect(second.queries).toHaveLength(2);
+  });
+
+  test('NXDOMAIN is final: 502 name-unresolvable, and no other server is asked', () => {
+    const second = dnsPeer(ZONE);
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE).peer, '127.0.0.1:5302': second.peer } });
+    const error = failure(() => resolveOverTcp(network, 'missing.test', [S1, S2], 10_000));
+    expect([error.status, error.code]).toEqual([502, 'name-unresolvable']);
+    expect(error.message).toContain('NXDOMAIN from DNS server 127.0.0.1:5301');
+    expect(second.queries).toHaveLength(0);
+  });
+
+  test('every server silent: 504 resolve-timeout', () => {
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': new SocketFault('read', 'deadline'), '127.0.0.1:5302': new SocketFault('connect', 'deadline') } });
+    const error = failure(() => resolveOverTcp(network, 'peer.test', [S1, S2], 10_000));
+    expect([error.status, error.code]).toEqual([504, 'resolve-timeout']);
+    expect(error.message).toMatch(/5301.*5302/);
+  });
+
+  test('a server that never finishes its reply counts as silent', () => {
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': { bytes: new Uint8Array([0, 40, 1]), end: 'deadline' } } });
+    expect(failure(() => resolveOverTcp(network, 'peer.test', [S1], 10_000)).code).toBe('resolve-timeout');
+  });
+
+  test('no server answers usably: 502 resolver-failure naming each server and what went wrong', () => {
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': GARBAGE, '127.0.0.1:5302': new SocketFault('connect', 'access-denied') } });
+    const error = failure(() => resolveOverTcp(network, 'peer.test', [S1, S2], 10_000));
+    expect([error.status, error.code]).toEqual([502, 'resolver-failure']);
+    expect(error.message).toMatch(/127\.0\.0\.1:5301 sent an unusable reply.*127\.0\.0\.1:5302 failed: the host denied connect/);
+  });
+
+  test('the whole resolution stays within its time budget: a short budget caps each query', () => {
+    const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE).peer } });
+    resolveOverTcp(network, 'peer.test', [S1], 300);
+    for (const call of calls) expect(call.limits.deadlineMs).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('withDnsServers(network, settings): DNS_MODE', () => {
+  const refused = new SocketFault('resolve', 'permanent-resolver-failure');
+  const hostAnswer: IpAddress[] = [v4(192, 0, 2, 50)];
+  const run = (settings: DnsSettings, hostLookup: IpAddress[] | SocketFault) => {
+    const dns = dnsPeer(ZONE);
+    const fake = fakeNetwork({ names: { 'peer.test': hostLookup }, peers: { '127.0.0.1:5301': dns.peer } });
+    const network = withDnsServers(fake.network, () => settings);
+    try {
+      return { result: network.resolve('peer.test', 5_000).map(formatIp), hostLookups: fake.lookups.length, dnsQueries: dns.queries.length };
+    } catch (error) {
+      return { result: error instanceof SocketFault ? error.code : String(error), hostLookups: fake.lookups.length, dnsQueries: dns.queries.length };
+    }
+  };
+
+  test.each<[string, DnsSettings, IpAddress[] | SocketFault, { result: string[] | string; hostLookups: number; dnsQueries: number }]>([
+    ['auto: the host answers, DNS servers are not asked', { mode: 'auto', servers: [S1] }, hostAnswer, { result: ['192.0.2.50'], hostLookups: 1, dnsQueries: 0 }],
+    ['auto: the host refuses, the DNS servers answer', { mode: 'auto', servers: [S1] }, refused, { result: ['192.0.2.1', '2001:db8::1'], hostLookups: 1, dnsQueries: 2 }],
+    ['auto: the host refuses and no servers are set: the refusal stands', { mode: 'auto', servers: [] }, refused, { result: 'permanent-resolver-failure', hostLookups: 1, dnsQueries: 0 }],
+    ['auto: a name the host cannot find is not asked again', { mode: 'auto', servers: [S1] }, new SocketFault('resolve', 'name-unresolvable'), { result: 'name-unresolvable', hostLookups: 1, dnsQueries: 0 }],
+    ['system: the servers are never asked', { mode: 'system', servers: [S1] }, refused, { result: 'permanent-resolver-failure', hostLookups: 1, dnsQueries: 0 }],
+    ['tcp: the host is never asked', { mode: 'tcp', servers: [S1] }, hostAnswer, { result: ['192.0.2.1', '2001:db8::1'], hostLookups: 0, dnsQueries: 2 }],
+  ])('%s', (_, settings, hostLookup, expected) => {
+    expect(run(settings, hostLookup)).toEqual(expected);
+  });
+});
+
+describe('DNS over TCP through the app', () => {
+  const LOCAL_PROFILE = '127.0.0.0/8:*,[::1]:*,0.0.0.0/0:*,[::/0]:*';
+  function appWith(env: Environment, peers: Record<string, Peer>, names: Record<string, IpAddress[] | SocketFault> = {}) {
+    const fake = fakeNetwork({ names, peers });
+    const config = new Config({ ALLOWED_TARGETS: LOCAL_PROFILE, DNS_MODE: 'tcp', DNS_SERVERS: '127.0.0.1:5301', ...env });
+    const app = createApp({ config: () => config, network: fake.network });
+    return { ...fake, call: async (path: string) => {
+      const response = await app(new Request(`http://component.local${path}`));
+      const text = await response.text();
+      return { status: response.status, text, code: response.status === 200 ? undefined : (JSON.parse(text) as { error: { code: string } }).error.code };
+    } };
+  }
+
+  test('a name resolved over TCP is connected to', async () => {
+    const { call, calls } = appWith({}, { '127.0.0.1:5301': dnsPeer({ 'peer.test': ['127.0.0.2'] }).peer, '127.0.0.2:7': reply('pong') });
+    expect(await call('/tcp/send?host=peer.test&port=7&msg=ping')).toMatchObject({ status: 200, text: 'pong' });
+    expect(calls.at(-1)!.to).toBe('127.0.0.2:7');
+  });
+
+  test('addresses found over TCP pass the destination policy: a name resolving to cloud metadata is 403', async () => {
+    const { call, calls } = appWith({}, { '127.0.0.1:5301': dnsPeer({ 'meta.test': ['169.254.169.254'] }).peer, '169.254.169.254:80': reply('secret') });
+    expect(await call('/tcp/send?host=meta.test&port=80')).toMatchObject({ status: 403, code: 'destination-denied' });
+    expect(calls.map((c) => c.to)).not.toContain('169.254.169.254:80');
+  });
+
+  test('the DNS servers themselves are not subject to ALLOWED_TARGETS', async () => {
+    const { call } = appWith({ ALLOWED_TARGETS: '192.0.2.7:80' }, { '127.0.0.1:5301': dnsPeer({ 'web.test': ['192.0.2.7'] }).peer, '192.0.2.7:80': reply('ok') });
+    expect(await call('/tcp/send?host=web.test&port=80')).toMatchObject({ status: 200, text: 'ok' });
+  });
+
+  test('the default target falls back to DEFAULT_TARGET_FALLBACK_IPS when the DNS servers fail, not when the name does not exist', async () => {
+    const env = { DEFAULT_TARGET_HOST: 'home.test', DEFAULT_TARGET_FALLBACK_IPS: '192.0.2.9' };
+    const failing = appWith(env, { '127.0.0.1:5301': GARBAGE, '192.0.2.9:80': reply('fallback') });
+    expect(await failing.call('/')).toMatchObject({ status: 200, text: 'fallback' });
+    const missing = appWith(env, { '127.0.0.1:5301': dnsPeer({}).peer, '192.0.2.9:80': reply('fallback') });
+    expect(await missing.call('/')).toMatchObject({ status: 502, code: 'name-unresolvable' });
+  });
+
+  test('IP literals never ask the DNS servers', async () => {
+    const dns = dnsPeer(ZONE);
+    const { call } = appWith({}, { '127.0.0.1:5301': dns.peer, '127.0.0.1:7': reply('pong') });
+    expect((await call('/tcp/send?host=127.0.0.1&port=7')).status).toBe(200);
+    expect(dns.queries).toHaveLength(0);
+  });
+});

@@ -1,0 +1,58 @@
+// incomingHandlerFor(app): the wasi:http adapter never lets a failure escape (an escape traps the instance),
+// and answers every failure in the service's JSON error shape. Runs on the local host's in-memory wasi:http.
+
+import { describe, expect, test, vi } from 'vitest';
+import { IncomingRequest, OutgoingResponse, ResponseOutparam, requestFields, type ResponseResult } from '../../host/wasi-http-incoming.mjs';
+import { incomingHandlerFor } from '../../src/wasi-http.js';
+
+type Handle = ReturnType<typeof incomingHandlerFor>['handle'];
+
+/** Runs `app` behind the adapter for one request and returns what the host would send. */
+async function serve(app: (request: Request) => Promise<Response>, method = 'GET', path = '/') {
+  let set: ResponseResult | undefined;
+  const outparam = new ResponseOutparam((result) => (set = result));
+  const request = new IncomingRequest(method, path, 'component.test', requestFields(['accept', '*/*']));
+  await incomingHandlerFor(app).handle(request as unknown as Parameters<Handle>[0], outparam as unknown as Parameters<Handle>[1]);
+  if (set?.tag !== 'ok') throw new Error(`no response was set: ${JSON.stringify(set)}`);
+  const { status, headers, body, finished } = OutgoingResponse.collect(set.val);
+  return { status, headers: new Map(headers), text: new TextDecoder().decode(body), finished };
+}
+
+describe('incomingHandlerFor(app)', () => {
+  test('passes the app response through: status, headers and the whole body, finished', async () => {
+    const big = 'x'.repeat(10_000); // more than one 4096-byte write
+    const r = await serve(async (request) => new Response(`${request.method} ${new URL(request.url).pathname} ${big}`, { status: 201, headers: { 'x-a': '1' } }), 'GET', '/p?q=1');
+    expect(r.status).toBe(201);
+    expect(r.headers.get('x-a')).toBe('1');
+    expect(r.text).toBe(`GET /p ${big}`);
+    expect(r.finished).toBe(true);
+  });
+
+  test('a response whose body fails while it is read becomes a logged 500 internal error, not a trap', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const failing = new ReadableStream({
+        pull(controller) {
+          controller.error(new Error('body stream broke'));
+        },
+      });
+      const r = await serve(async () => new Response(failing, { status: 200 }));
+      expect(r.status).toBe(500);
+      expect(r.headers.get('content-type')).toBe('application/json');
+      expect(JSON.parse(r.text)).toEqual({ error: { code: 'internal', message: 'internal error; see the host log' } });
+      expect(logged).toHaveBeenCalledWith('ai-agent-sockets internal error:', expect.objectContaining({ message: 'body stream broke' }));
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  test('a request the web Request class refuses gets 400 invalid-request in the service error shape', async () => {
+    const app = vi.fn(async () => new Response('unreachable'));
+    const r = await serve(app, 'BAD METHOD');
+    expect(app).not.toHaveBeenCalled();
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    expect(JSON.parse(r.text)).toEqual({ error: { code: 'invalid-request', message: 'the request could not be read' } });
+  });
+});
