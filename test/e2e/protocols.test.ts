@@ -1,6 +1,7 @@
 // Real protocols through the built component on every host: binary sends, reads that end on cue, and
 // dialogues on one connection, against a Redis-style peer, a greeting line protocol and a binary mirror.
 
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ALL_HOSTS, type RunningHost } from '../support/hosts.js';
 import { get } from '../support/http.js';
@@ -17,6 +18,17 @@ const LIMITS = {
   ALLOWED_TARGETS: '127.0.0.0/8:*',
 };
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+/** POSTs `body`; the response status, or `cut` when the server closed the connection before a response arrived. */
+function uploadOutcome(url: string, body: Buffer): Promise<number | 'cut'> {
+  return new Promise((resolve) => {
+    const request = http.request(url, { method: 'POST', headers: { 'content-length': String(body.length) } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', () => resolve('cut'));
+    request.end(body);
+  });
+}
 const percentEncoded = (bytes: Buffer) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 
 for (const kind of ALL_HOSTS) {
@@ -109,9 +121,15 @@ for (const kind of ALL_HOSTS) {
         expect(mirror.received.length).toBe(before);
       });
 
-      test('POST with a body of many megabytes is 413 as well', async () => {
-        const r = await post(`/tcp/send?host=127.0.0.1&port=${mirror.port}`, Buffer.alloc(8 * MAX_MESSAGE_BYTES * 16));
-        expect([r.status, r.code]).toEqual([413, 'message-too-large']);
+      test('POST with a body of many megabytes is refused without being read: 413, or the upload cut short', async () => {
+        const before = mirror.received.length;
+        const outcome = await uploadOutcome(`${host.url}/tcp/send?host=127.0.0.1&port=${mirror.port}`, Buffer.alloc(128 * MAX_MESSAGE_BYTES));
+        // The local host answers before it closes; wasmtime may close while the client still writes (EPIPE), which
+        // a client that reads the response before it finishes writing would see as the 413.
+        if (kind.name.startsWith('local')) expect(outcome).toBe(413);
+        else expect([413, 'cut']).toContain(outcome);
+        expect(mirror.received.length).toBe(before);
+        expect((await get(host.url, '/health')).text).toBe('ok');
       });
 
       test('msg and a body together are a 400', async () => {
