@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * @typedef {{ name: string, defaultValue: number, min: number, max: number }} Setting
- * @typedef {{ method: string, url: string, authority: string, rawHeaders: string[] }} WorkRequest
+ * @typedef {{ method: string, url: string, authority: string, rawHeaders: string[], body: Uint8Array }} WorkRequest
  * @typedef {{ status: number, headers: [string, string][], body: Uint8Array }} WorkReply
  * @typedef {{ id?: number, failed?: string } & Partial<WorkReply>} WorkerMessage
  * @typedef {{ request: WorkRequest, resolve: (reply: WorkReply) => void, reject: (error: Error) => void, timer?: NodeJS.Timeout }} Job

@@ -3,6 +3,7 @@
 
 import http from 'node:http';
 import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
+import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment } from './settings.mjs';
 import { transpiled } from './transpile-cache.mjs';
 
@@ -33,8 +34,9 @@ function jsonError(res, status, code, message, headers = {}) {
 /**
  * @param {http.ServerResponse} res
  * @param {import('./pool.mjs').WorkReply} reply
+ * @param {boolean} close whether the connection must close after the reply (its request body was not read to the end)
  */
-function writeReply(res, reply) {
+function writeReply(res, reply, close) {
   if (res.destroyed) return;
   /** @type {Record<string, string | string[]>} */
   const headers = {};
@@ -45,6 +47,7 @@ function writeReply(res, reply) {
     headers[name] = previous === undefined ? value : [previous, value].flat();
   }
   headers['content-length'] = String(reply.body.length);
+  if (close) headers.connection = 'close';
   try {
     res.writeHead(reply.status, headers);
   } catch (error) {
@@ -88,8 +91,11 @@ function writeReply(res, reply) {
  */
 export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData }) {
   const { entry } = await transpiled(componentPath, undefined, imports);
+  const componentEnv = componentEnvironment(env);
+  const headLimit = maxHeadBytes(componentEnv);
+  const bodyLimit = maxBodyBytes(componentEnv);
   const pool = new WorkerPool({
-    workerData: { entry: new URL(`file://${entry}`).href, env: componentEnvironment(env), importsData },
+    workerData: { entry: new URL(`file://${entry}`).href, env: componentEnv, importsData },
     size: poolSize,
     queueLimit,
     queueWaitMs,
@@ -98,21 +104,23 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   });
   let closing = false;
 
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer({ maxHeaderSize: headLimit }, async (req, res) => {
     if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
-    // The API is GET-only: the request body is not forwarded, only drained.
-    req.resume();
     const gone = new AbortController();
     res.once('close', () => gone.abort());
-    const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders };
+    // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
+    const { body, overflow } = await collectBody(req, bodyLimit);
+    if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body };
     try {
-      writeReply(res, await pool.run(request, gone.signal));
+      writeReply(res, await pool.run(request, gone.signal), overflow);
     } catch (error) {
       if (!(error instanceof PoolError)) throw error;
       jsonError(res, error.status, error.code, error.message, error.headers);
     }
   });
   server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.on('clientError', (error, socket) => answerClientError(error, socket, headLimit));
 
   try {
     await new Promise((resolve, reject) => {

@@ -14,42 +14,60 @@ const { Fields } = shim;
 const symbolDispose = Symbol.dispose ?? Symbol.for('dispose');
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 
-/** An input stream that is already at its end: the body of a request the dispatcher did not forward. */
-function endedInputStream() {
+/**
+ * An input stream over the request body the dispatcher collected (all of it, or the first bytes past its cap).
+ * @param {Uint8Array} bytes
+ */
+function bytesInputStream(bytes) {
   const stream = Object.create(streams.InputStream.prototype);
-  const closed = () => {
-    throw { tag: 'closed' };
+  let at = 0;
+  /** @param {bigint} len */
+  const read = (len) => {
+    if (at >= bytes.length) throw { tag: 'closed' };
+    const chunk = bytes.slice(at, at + Number(len));
+    at += chunk.length;
+    return chunk;
   };
-  return Object.assign(stream, { read: closed, blockingRead: closed, skip: closed, blockingSkip: closed, [symbolDispose]() {} });
+  /** @param {bigint} len */
+  const skip = (len) => BigInt(read(len).length);
+  return Object.assign(stream, { read, blockingRead: read, skip, blockingSkip: skip, [symbolDispose]() {} });
 }
 
 class IncomingBody {
   #streamTaken = false;
+  #bytes;
+  /** @param {Uint8Array} bytes */
+  constructor(bytes) {
+    this.#bytes = bytes;
+  }
   stream() {
     if (this.#streamTaken) throw undefined;
     this.#streamTaken = true;
-    return endedInputStream();
+    return bytesInputStream(this.#bytes);
   }
   static finish() {
-    throw new Error('incoming-body.finish: requests reach the component without a body on this host');
+    throw new Error('incoming-body.finish: request trailers are not forwarded on this host');
   }
   [symbolDispose]() {}
 }
 
-/** A request as the dispatcher forwarded it: method, path and headers (the body is not forwarded: GET API). */
+/** A request as the dispatcher forwarded it: method, path, headers and the collected body. */
 export class IncomingRequest {
   #method;
   #pathWithQuery;
   #authority;
   #headers;
   #consumed = false;
+  #body;
   /**
    * @param {string} method
    * @param {string} pathWithQuery
    * @param {string} authority
    * @param {HeaderFields} headers
+   * @param {Uint8Array} [body]
    */
-  constructor(method, pathWithQuery, authority, headers) {
+  constructor(method, pathWithQuery, authority, headers, body = new Uint8Array(0)) {
+    this.#body = body;
     const lower = method.toLowerCase();
     this.#method = METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: method };
     this.#pathWithQuery = pathWithQuery;
@@ -74,7 +92,7 @@ export class IncomingRequest {
   consume() {
     if (this.#consumed) throw undefined;
     this.#consumed = true;
-    return new IncomingBody();
+    return new IncomingBody(this.#body);
   }
   [symbolDispose]() {}
 }

@@ -16,12 +16,12 @@ const { incomingHandler } = await import(workerData.entry);
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 
 port.on('message', (/** @type {{ id: number } & import('./pool.mjs').WorkRequest} */ message) => {
-  const { id, method, url, authority, rawHeaders } = message;
+  const { id, method, url, authority, rawHeaders, body: requestBody } = message;
   /** @type {import('./wasi-http-incoming.mjs').ResponseResult | undefined} */
   let response;
   const outparam = new ResponseOutparam((set) => (response = set));
   try {
-    incomingHandler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders)), outparam);
+    incomingHandler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders), requestBody), outparam);
   } catch (error) {
     port.postMessage({ id, failed: String(/** @type {Error} */ (error)?.message ?? error) });
     // A trapped instance cannot be trusted again: end this worker; the pool starts a fresh one.

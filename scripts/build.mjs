@@ -101,7 +101,13 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
     const componentStarted = Date.now();
     log(`making ${spec.name}.wasm with componentize-js…`);
     const workaround = await installMethodlessResourceWorkaround();
-    const { component } = await componentize({ sourcePath: outputPath(spec, 'js'), witPath: join(root, 'wit'), worldName: spec.world });
+    const { component } = await componentize({
+      sourcePath: outputPath(spec, 'js'),
+      witPath: join(root, 'wit'),
+      worldName: spec.world,
+      // @cfworker/json-schema reads `location` when it loads, which runs at build time (the engine is snapshotted).
+      runtimeArgs: '--init-location http://component.local/',
+    });
     await writeFile(outputPath(spec), component);
     await writeFile(outputPath(spec, 'inputs'), `${hash} ${spec.world}`);
     log(`built ${relative(root, outputPath(spec))} (${(component.length / 1048576).toFixed(2)} MiB) in ${((Date.now() - componentStarted) / 1000).toFixed(1)} s`);

@@ -1,14 +1,23 @@
 // The HTTP API as a plain Request → Response function: routing, input validation, and response shapes.
 
 import { requireBearer } from './auth.js';
+import { readBody } from './body.js';
 import type { Config } from './config.js';
+import { dial } from './dial.js';
 import { withDnsServers } from './dns-resolver.js';
 import { ServiceError, errorResponse } from './errors.js';
+import { exchangeBodyLimit, parseJson, runExchange } from './exchange.js';
 import { formatSocketAddress } from './ip.js';
-import { type Exchange, exchangeWith } from './outbound.js';
-import { parseQuery } from './query.js';
+import { handleMcp } from './mcp.js';
+import { openApiDocument } from './openapi.js';
+import type { Exchange } from './outbound.js';
+import { parseQuery, type Query } from './query.js';
+import { limitsWithTimeout, readEndOf, wholeNumber } from './reads.js';
 import { formatTarget, makeTarget, parsePort, type Target } from './target.js';
 import type { TcpNetwork } from './tcp.js';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 /** What the app needs from its surroundings; tests pass fakes, the component passes WASI. */
 export interface AppDeps {
@@ -16,14 +25,16 @@ export interface AppDeps {
   network: TcpNetwork;
 }
 
-export const VERSION = '0.1.0';
+type Handler = (request: Request, query: Query, deps: AppDeps) => Response | Promise<Response>;
 
-type Handler = (query: Map<string, string>, deps: AppDeps) => Response;
-
-const routes: Record<string, Handler> = {
-  '/health': () => new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } }),
-  '/': httpGet,
-  '/tcp/send': tcpSend,
+/** Every endpoint and the methods it answers: /openapi.json documents the same table. */
+export const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
+  '/health': { GET: () => new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } }) },
+  '/': { GET: httpGet },
+  '/tcp/send': { GET: tcpSend, POST: tcpSend },
+  '/tcp/exchange': { POST: tcpExchange },
+  '/openapi.json': { GET: () => json(openApiDocument()) },
+  '/mcp': { POST: (request, _, deps) => handleMcp(request, deps.network, deps.config()) },
 };
 
 /** Builds the request handler. It never throws: every failure becomes a JSON error response. */
@@ -33,23 +44,29 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
   return async (request) => {
     try {
       const url = new URL(request.url);
-      const handler = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+      const route = Object.hasOwn(ROUTES, url.pathname) ? ROUTES[url.pathname] : undefined;
       if (url.pathname !== '/health') {
         const token = deps.config().authToken;
         if (token !== undefined) requireBearer(request, token);
       }
-      if (!handler) throw new ServiceError('not-found', 404, `no endpoint at ${url.pathname}; try /health, / or /tcp/send`);
-      if (request.method !== 'GET') {
-        throw new ServiceError('method-not-allowed', 405, `${url.pathname} accepts only GET`, { headers: { allow: 'GET' } });
+      if (!route) throw new ServiceError('not-found', 404, `no endpoint at ${url.pathname}; try /health, /tcp/send, /tcp/exchange, /openapi.json or /mcp`);
+      const handler = Object.hasOwn(route, request.method) ? route[request.method] : undefined;
+      if (!handler) {
+        const allowed = Object.keys(route).join(', ');
+        throw new ServiceError('method-not-allowed', 405, `${url.pathname} accepts only ${allowed}`, { headers: { allow: allowed } });
       }
-      return handler(parseQuery(url.search), resolving);
+      return await handler(request, parseQuery(url.search), resolving);
     } catch (error) {
       return errorResponse(error);
     }
   };
 }
 
-function required(query: Map<string, string>, name: string, example: string): string {
+function json(value: unknown, status = 200): Response {
+  return new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+}
+
+function required(query: Query, name: string, example: string): string {
   const value = query.get(name);
   if (value === undefined || value === '') {
     throw new ServiceError('missing-parameter', 400, `parameter "${name}" is required (for example ${name}=${example})`);
@@ -58,7 +75,7 @@ function required(query: Map<string, string>, name: string, example: string): st
 }
 
 /** GET / — an HTTP/1.1 GET to the default target, or to `?host=&port=`; returns the raw reply. */
-function httpGet(query: Map<string, string>, deps: AppDeps): Response {
+function httpGet(_: Request, query: Query, deps: AppDeps): Response {
   const host = query.get('host');
   const port = query.get('port');
   let target: Target;
@@ -70,45 +87,53 @@ function httpGet(query: Map<string, string>, deps: AppDeps): Response {
   }
   const authority = target.port === 80 ? formatTarget(target).replace(/:80$/, '') : formatTarget(target);
   const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
-  return send(deps, target, new TextEncoder().encode(request));
-}
-
-/** GET /tcp/send — connect to host:port, send `msg` (UTF-8), return the raw reply. */
-function tcpSend(query: Map<string, string>, deps: AppDeps): Response {
-  const target = makeTarget(required(query, 'host', '127.0.0.1'), parsePort(required(query, 'port', '6379')));
-  const limits = deps.config().limits;
-  const message = new TextEncoder().encode(query.get('msg') ?? '');
-  if (message.length > limits.maxMessageBytes) {
-    throw new ServiceError(
-      'message-too-large',
-      413,
-      `msg is ${message.length} bytes; the limit is ${limits.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`,
-    );
-  }
-  return send(deps, target, message);
-}
-
-function send(deps: AppDeps, target: Target, message: Uint8Array): Response {
   const config = deps.config();
-  return replyResponse(
-    exchangeWith(deps.network, { target, message, limits: config.limits, policy: config.policy, fallbackAddresses: fallbacksFor(target, deps) }),
-  );
+  const read = { idleMs: config.limits.replyIdleMs };
+  return replyResponse(dial(deps.network, config, target, [{ send: new TextEncoder().encode(request), read }]));
 }
 
-/** Fallback addresses apply to the default target's name only, whichever endpoint names it. */
-function fallbacksFor(target: Target, deps: AppDeps) {
-  if (target.kind !== 'name') return [];
-  const defaults = deps.config().defaultTarget;
-  return target.host === defaults.host ? defaults.fallbackAddresses : [];
+/**
+ * GET and POST /tcp/send — connect to host:port, send `msg` (percent-decoded bytes) or the POST body,
+ * read a reply that ends as `until` / `bytes` / `idle_ms` say, within `timeout_ms`; return its raw bytes.
+ */
+async function tcpSend(request: Request, query: Query, deps: AppDeps): Promise<Response> {
+  const target = makeTarget(required(query, 'host', '127.0.0.1'), parsePort(required(query, 'port', '6379')));
+  const config = deps.config();
+  const limits = limitsWithTimeout(config.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
+  const read = readEndOf(
+    { until: query.bytes('until'), bytes: wholeNumber(query.get('bytes'), 'bytes'), idleMs: wholeNumber(query.get('idle_ms'), 'idle_ms') },
+    limits,
+  );
+  let message = query.bytes('msg') ?? new Uint8Array(0);
+  const tooLarge = (size: string) =>
+    new ServiceError('message-too-large', 413, `the message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`);
+  if (message.length > limits.maxMessageBytes) throw tooLarge(String(message.length));
+  if (request.method === 'POST') {
+    const body = await readBody(request, limits.maxMessageBytes, { code: 'message-too-large', name: 'the body', setting: 'MAX_MESSAGE_BYTES' });
+    if (body.length > 0 && query.has('msg')) {
+      throw new ServiceError('invalid-parameter', 400, 'give the message either as msg or as the request body, not both');
+    }
+    if (body.length > 0) message = body;
+  }
+  return replyResponse(dial(deps.network, config, target, [{ send: message, read }], limits));
+}
+
+/** POST /tcp/exchange — a JSON dialogue on one connection (schema: src/exchange-schema.ts). */
+async function tcpExchange(request: Request, _: Query, deps: AppDeps): Promise<Response> {
+  const config = deps.config();
+  const limit = exchangeBodyLimit(config.limits.maxMessageBytes);
+  const body = await readBody(request, limit, { code: 'body-too-large', name: 'the body', setting: 'twice MAX_MESSAGE_BYTES plus 64 KiB' });
+  return json(runExchange(parseJson(body), deps.network, config));
 }
 
 function replyResponse(exchange: Exchange): Response {
+  const reply = exchange.replies[0]!;
   const headers: Record<string, string> = {
     'content-type': 'application/octet-stream',
     'cache-control': 'no-store',
-    'x-reply-end': exchange.end,
+    'x-reply-end': reply.end,
     'x-peer-address': formatSocketAddress(exchange.address),
   };
-  if (exchange.end === 'limit') headers['x-truncated'] = 'true';
-  return new Response(exchange.bytes, { status: 200, headers });
+  if (reply.end === 'limit') headers['x-truncated'] = 'true';
+  return new Response(reply.bytes, { status: 200, headers });
 }

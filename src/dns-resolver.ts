@@ -24,7 +24,7 @@ function randomQueryId(): number {
  */
 export function withDnsServers(network: TcpNetwork, settings: () => DnsSettings): TcpNetwork {
   return {
-    exchange: (to, message, limits) => network.exchange(to, message, limits),
+    exchange: (to, steps, limits) => network.exchange(to, steps, limits),
     resolve(name, timeoutMs) {
       const { mode, servers } = settings();
       if (mode === 'tcp') return resolveOverTcp(network, name, servers, timeoutMs);
@@ -93,14 +93,13 @@ function query(network: TcpNetwork, server: SocketAddress, question: { id: numbe
   const fail = (timeout: boolean, reason: string) => new ServerFailure(shown, timeout, reason);
   let reply;
   try {
-    reply = network.exchange(server, encodeQuery(question), {
+    // A length-prefixed read ends when the message is complete: a server that pauses inside a reply is
+    // waited for until the query's deadline, never cut by a quiet gap.
+    reply = network.exchange(server, [{ send: encodeQuery(question), read: { lengthPrefixed: true } }], {
       connectTimeoutMs: timeoutMs,
       deadlineMs: timeoutMs,
-      // A server may pause inside a reply; only the query's deadline ends the wait.
-      replyIdleMs: timeoutMs,
       maxReplyBytes: LENGTH_PREFIX_BYTES + MAX_DNS_MESSAGE_BYTES,
-      lengthPrefixed: true,
-    });
+    })[0]!;
   } catch (error) {
     if (!(error instanceof SocketFault)) throw error;
     if (error.code === 'deadline') throw fail(true, `did not answer the ${question.type} query within ${timeoutMs} ms`);

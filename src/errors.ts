@@ -1,36 +1,50 @@
 // The one error type of the service, the mapping of WASI socket error codes to it, and its HTTP form.
 
-/** Stable, documented error codes: clients may switch on these. */
-export type ErrorCode =
-  | 'invalid-request'
-  | 'not-found'
-  | 'method-not-allowed'
-  | 'missing-parameter'
-  | 'duplicate-parameter'
-  | 'invalid-encoding'
-  | 'invalid-host'
-  | 'invalid-port'
-  | 'invalid-target'
-  | 'message-too-large'
-  | 'unauthorized'
-  | 'destination-denied'
-  | 'name-unresolvable'
-  | 'lookup-refused'
-  | 'resolver-failure'
-  | 'connection-refused'
-  | 'host-unreachable'
-  | 'connection-reset'
-  | 'connection-aborted'
-  | 'network-denied-by-host'
-  | 'network-unsupported'
-  | 'network-error'
-  | 'socket-limit'
-  | 'connect-timeout'
-  | 'read-timeout'
-  | 'write-timeout'
-  | 'resolve-timeout'
-  | 'config-invalid'
-  | 'internal';
+import type { Reply } from './tcp.js';
+
+/**
+ * Stable, documented error codes and the HTTP status each comes with: clients may switch on these, and
+ * /openapi.json lists them. `uri-too-long` comes from the local host, before the component sees a request.
+ */
+export const ERROR_STATUS = {
+  'invalid-request': 400,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'missing-parameter': 400,
+  'invalid-parameter': 400,
+  'invalid-json': 400,
+  'invalid-body': 400,
+  'body-too-large': 413,
+  'uri-too-long': 414,
+  'duplicate-parameter': 400,
+  'invalid-encoding': 400,
+  'invalid-host': 400,
+  'invalid-port': 400,
+  'invalid-target': 400,
+  'message-too-large': 413,
+  'unauthorized': 401,
+  'origin-denied': 403,
+  'destination-denied': 403,
+  'name-unresolvable': 502,
+  'lookup-refused': 502,
+  'resolver-failure': 502,
+  'connection-refused': 502,
+  'host-unreachable': 502,
+  'connection-reset': 502,
+  'connection-aborted': 502,
+  'network-denied-by-host': 502,
+  'network-unsupported': 502,
+  'network-error': 502,
+  'socket-limit': 503,
+  'connect-timeout': 504,
+  'read-timeout': 504,
+  'write-timeout': 504,
+  'resolve-timeout': 504,
+  'config-invalid': 503,
+  'internal': 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Where in an outbound exchange something failed: named in every network error message. */
 export type Stage = 'resolve' | 'connect' | 'write' | 'read';
@@ -42,12 +56,15 @@ export class ServiceError extends Error {
     readonly code: ErrorCode,
     readonly status: number,
     message: string,
-    options?: { cause?: unknown; headers?: Record<string, string> },
+    options?: { cause?: unknown; headers?: Record<string, string>; extra?: Record<string, unknown> },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.headers = options?.headers ?? {};
+    this.extra = options?.extra ?? {};
   }
   readonly headers: Record<string, string>;
+  /** Members added to the JSON error body beside `error` (the steps of a dialogue completed before a fault). */
+  extra: Record<string, unknown>;
 }
 
 /**
@@ -98,6 +115,8 @@ export class SocketFault extends Error {
   ) {
     super(detail ? `${stage}: ${code} (${detail})` : `${stage}: ${code}`);
   }
+  /** Replies of the steps that completed on the connection before the fault. */
+  replies: Reply[] = [];
 }
 
 /** The timeout code of each stage, whether the deadline was ours or the host's. */
@@ -198,7 +217,7 @@ export function errorResponse(error: unknown): Response {
   const known =
     error instanceof ServiceError ? error : new ServiceError('internal', 500, 'internal error; see the host log', { cause: error });
   if (known.code === 'internal') console.error('ai-agent-sockets internal error:', error);
-  const body = JSON.stringify({ error: { code: known.code, message: known.message } });
+  const body = JSON.stringify({ error: { code: known.code, message: known.message }, ...known.extra });
   return new Response(body, {
     status: known.status,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...known.headers },

@@ -5,10 +5,11 @@ import type { Policy } from './policy.js';
 import { ServiceError, SocketFault, fromSocketFault, isLookupRefused } from './errors.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, formatIp, formatSocketAddress } from './ip.js';
 import { formatTarget, type Target } from './target.js';
-import type { Reply, TcpNetwork } from './tcp.js';
+import type { Reply, Step, TcpNetwork } from './tcp.js';
 
-/** A reply and the address it came from. */
-export interface Exchange extends Reply {
+/** The replies of every step and the address they came from. */
+export interface Exchange {
+  replies: Reply[];
   address: SocketAddress;
 }
 
@@ -16,14 +17,14 @@ export interface Exchange extends Reply {
 const DNS_SERVERS_FAILED: ReadonlySet<string> = new Set(['resolver-failure', 'resolve-timeout']);
 
 /**
- * Connects to `target`, sends `message` and returns the reply, if the policy allows every address.
+ * Connects to `target` and runs `steps` (send, then read) on that connection, if the policy allows every address.
  * Names are resolved through the network; when no resolver answers (the host refuses lookups, and DNS
  * over TCP, if configured, fails), `fallbackAddresses` (configured for the default target) are used.
  * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
  */
 export function exchangeWith(
   network: TcpNetwork,
-  { target, message, limits, policy, fallbackAddresses = [] }: { target: Target; message: Uint8Array; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[] },
+  { target, steps, limits, policy, fallbackAddresses = [] }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[] },
 ): Exchange {
   const startedAt = Date.now();
   const timeLeft = () => limits.requestDeadlineMs - (Date.now() - startedAt);
@@ -41,7 +42,8 @@ export function exchangeWith(
     const deadlineMs = timeLeft();
     if (deadlineMs <= 0) break;
     try {
-      return { ...network.exchange(to, message, { ...limits, deadlineMs }), address: to };
+      const { connectTimeoutMs, maxReplyBytes } = limits;
+      return { replies: network.exchange(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs }), address: to };
     } catch (error) {
       if (!(error instanceof SocketFault)) throw error;
       lastFault = { fault: error, address: formatSocketAddress(to) };

@@ -2,36 +2,57 @@
 
 import type { IpAddress, SocketAddress } from './ip.js';
 
-/** Deadlines and caps for one connect → write → read exchange with one address. */
+/** Deadlines and caps for one connection: connect, then every step. */
 export interface ExchangeLimits {
   /** How long the TCP handshake may take. */
   connectTimeoutMs: number;
-  /** Time left for the whole exchange (connect, write and read). */
+  /** Time left for the whole exchange (connect, every write and read). */
   deadlineMs: number;
-  /** Reading ends this long after the last data arrived. */
-  replyIdleMs: number;
-  /** Reading ends once this many bytes have arrived; more are not read. */
+  /** Reading ends once this many bytes have arrived, counted across all steps; more are not read. */
   maxReplyBytes: number;
-  /**
-   * The reply is one message behind a 2-byte big-endian length prefix (DNS over TCP, RFC 1035 §4.2.2):
-   * reading ends as soon as it has fully arrived, and nothing past it is read.
-   */
-  lengthPrefixed?: boolean;
 }
 
-/** Why reading the reply stopped. */
-export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline' | 'complete';
+/**
+ * Where one read ends, besides the peer closing, the byte cap and the deadline. With `until` or `bytes`
+ * the quiet gap does not end the read: a protocol that says where its reply ends is waited for.
+ */
+export type ReadEnd =
+  /** Right after the first occurrence of these bytes (1 or more). */
+  | { until: Uint8Array }
+  /** After exactly this many bytes. */
+  | { bytes: number }
+  /**
+   * After one message behind a 2-byte big-endian length prefix (DNS over TCP, RFC 1035 §4.2.2), prefix
+   * included: reading ends as soon as it has fully arrived (`complete`).
+   */
+  | { lengthPrefixed: true }
+  /** This long after the last data arrived. */
+  | { idleMs: number };
 
-/** What the peer sent. */
+/** One turn of a dialogue: send (possibly nothing), then read. */
+export interface Step {
+  send: Uint8Array;
+  read: ReadEnd;
+}
+
+/** Why reading a reply stopped. */
+export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline' | 'until' | 'bytes' | 'complete';
+
+/** What the peer sent in one step, and how long the step took. */
 export interface Reply {
   bytes: Uint8Array;
   end: ReplyEnd;
+  ms: number;
 }
 
 /** Outbound TCP, as the service uses it. Failures are thrown as `SocketFault`. */
 export interface TcpNetwork {
   /** Resolves a DNS name to its addresses, in the resolver's order. */
   resolve(name: string, timeoutMs: number): IpAddress[];
-  /** Connects to `to`, writes `message`, reads the reply; every resource is released before it returns or throws. */
-  exchange(to: SocketAddress, message: Uint8Array, limits: ExchangeLimits): Reply;
+  /**
+   * Connects to `to` and runs the steps on that one connection; every resource is released before it
+   * returns or throws. Steps after one that ended on the byte cap or the deadline are not run. A fault
+   * after connecting carries the replies of the steps completed before it (`SocketFault.replies`).
+   */
+  exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[];
 }

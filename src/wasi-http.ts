@@ -2,6 +2,7 @@
 
 import {
   Fields,
+  IncomingBody,
   OutgoingBody,
   OutgoingResponse,
   ResponseOutparam,
@@ -12,6 +13,8 @@ import { ServiceError, errorResponse } from './errors.js';
 
 /** Largest write `blocking-write-and-flush` accepts in one call. */
 const WRITE_CHUNK_BYTES = 4096;
+/** Largest read of a request body per call: a reader over its cap stops after at most one of these. */
+const READ_CHUNK_BYTES = 65_536;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -23,7 +26,8 @@ function methodName(method: Method): string {
  * Builds a web Request. The URL's authority is fixed: the inbound Host header never reaches routing,
  * and a path such as `//evil.example/x` stays a path.
  */
-function toRequest(incoming: IncomingRequest): Request {
+function toRequest(incoming: IncomingRequest, held: Disposable[]): Request {
+  const method = methodName(incoming.method());
   const pathWithQuery = incoming.pathWithQuery() ?? '/';
   const path = pathWithQuery.startsWith('/') ? pathWithQuery : `/${pathWithQuery}`;
   const headers = new Headers();
@@ -34,7 +38,31 @@ function toRequest(incoming: IncomingRequest): Request {
       // A header the web Headers class refuses is one the app has no use for.
     }
   }
-  return new Request(`http://component.local${path}`, { method: methodName(incoming.method()), headers });
+  const body = method === 'GET' || method === 'HEAD' ? undefined : bodyStream(incoming, held);
+  return new Request(`http://component.local${path}`, { method, headers, body, duplex: 'half' } as RequestInit);
+}
+
+/**
+ * The request body as a web stream that reads from wasi:http only when the app pulls: an app that stops
+ * at its cap leaves the rest unread. The body and its stream go into `held`, released after the response.
+ */
+function bodyStream(incoming: IncomingRequest, held: Disposable[]): ReadableStream<Uint8Array> {
+  const body: IncomingBody = incoming.consume();
+  held.push(body);
+  const stream = body.stream();
+  held.push(stream);
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      try {
+        const chunk = stream.blockingRead(BigInt(READ_CHUNK_BYTES));
+        if (chunk.length > 0) controller.enqueue(chunk);
+      } catch (error) {
+        const payload = (error as { payload?: { tag?: string } }).payload;
+        if (payload?.tag === 'closed') controller.close();
+        else controller.error(error);
+      }
+    },
+  });
 }
 
 /** A response ready to hand over: nothing that can fail is left once it exists. */
@@ -77,12 +105,15 @@ export function incomingHandlerFor(app: (request: Request) => Promise<Response>)
   return {
     async handle(request: IncomingRequest, outparam: ResponseOutparam): Promise<void> {
       let response: Response;
+      const held: Disposable[] = [];
       try {
-        response = await app(toRequest(request));
+        response = await app(toRequest(request, held));
       } catch (error) {
         // The app answers its own errors, so what reaches here is a request the web Request class refuses.
         response = errorResponse(new ServiceError('invalid-request', 400, 'the request could not be read', { cause: error }));
       }
+      // The request body's stream is a child of the body: released first.
+      for (const resource of held.reverse()) resource[Symbol.dispose]();
       let prepared: PreparedResponse;
       try {
         prepared = await prepareResponse(response);

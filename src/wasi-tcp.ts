@@ -6,9 +6,10 @@ import { resolveAddresses } from 'wasi:sockets/ip-name-lookup@0.2.12';
 import { poll, type Pollable } from 'wasi:io/poll@0.2.12';
 import { now, subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
 import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
+import { concatBytes } from './bytes.js';
 import { SocketFault, type Stage, type WasiSocketErrorCode } from './errors.js';
 import type { IpAddress, SocketAddress } from './ip.js';
-import type { ExchangeLimits, Reply, ReplyEnd, TcpNetwork } from './tcp.js';
+import type { ExchangeLimits, ReadEnd, Reply, ReplyEnd, Step, TcpNetwork } from './tcp.js';
 
 /** Largest read per call; also bounds memory per call. */
 const READ_CHUNK_BYTES = 65_536;
@@ -86,21 +87,37 @@ function resolveWith(resources: Resources, name: string, timeoutMs: number): IpA
   }
 }
 
-function exchange(to: SocketAddress, message: Uint8Array, limits: ExchangeLimits): Reply {
+function exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[] {
   const resources = new Resources();
   try {
-    return exchangeWith(resources, to, message, limits);
+    return exchangeWith(resources, to, steps, limits);
   } finally {
     resources[Symbol.dispose]();
   }
 }
 
-function exchangeWith(resources: Resources, to: SocketAddress, message: Uint8Array, limits: ExchangeLimits): Reply {
+function exchangeWith(resources: Resources, to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[] {
   const deadline = resources.hold(timer(limits.deadlineMs));
   const network = resources.hold(instanceNetwork());
   const [input, output] = connect(resources, network, to, limits, deadline);
-  if (message.length > 0) write(resources, output, message, deadline);
-  return read(resources, input, limits, deadline);
+  const reader = new Reader(resources, input, deadline);
+  const replies: Reply[] = [];
+  let received = 0;
+  for (const step of steps) {
+    const startedAt = now();
+    try {
+      if (step.send.length > 0) write(resources, output, step.send, deadline);
+      const { bytes, end } = reader.read(step.read, limits.maxReplyBytes - received);
+      received += bytes.length;
+      replies.push({ bytes, end, ms: Number(now() - startedAt) / 1e6 });
+      // The byte cap and the deadline are for the whole connection: nothing is left for further steps.
+      if (end === 'limit' || end === 'deadline') break;
+    } catch (error) {
+      if (error instanceof SocketFault) error.replies = replies;
+      throw error;
+    }
+  }
+  return replies;
 }
 
 function connect(
@@ -187,80 +204,125 @@ function write(resources: Resources, output: OutputStream, message: Uint8Array, 
   resources.release(ready);
 }
 
-function read(resources: Resources, input: InputStream, limits: ExchangeLimits, deadline: Pollable): Reply {
-  const ready = resources.hold(input.subscribe());
-  const chunks: Uint8Array[] = [];
-  const idleNs = BigInt(limits.replyIdleMs) * NS_PER_MS;
-  let received = 0;
-  // One quiet-gap timer at a time: when it fires early (data came since it was set), it is set again
-  // for the rest of the gap, instead of being replaced on every chunk.
-  let idle: Pollable | undefined;
-  let lastDataAt = 0n;
-  // Size of a length-prefixed reply, prefix included, once its prefix has arrived.
-  let framedBytes: number | undefined;
-  let end: ReplyEnd;
-  for (;;) {
-    const fired = poll(idle ? [ready, deadline, idle] : [ready, deadline]);
-    if (fired.includes(0)) {
-      let data: Uint8Array;
-      try {
-        // One byte past the cap tells a reply that is exactly at the cap from one that is longer.
-        const wanted = framedBytes === undefined ? Math.min(READ_CHUNK_BYTES, limits.maxReplyBytes + 1 - received) : framedBytes - received;
-        data = input.read(BigInt(wanted));
-      } catch (error) {
-        const f = streamFault('read', error);
-        if (f !== 'closed') throw f;
-        end = 'closed';
-        break;
-      }
-      if (data.length === 0) continue;
-      if (received + data.length > limits.maxReplyBytes) {
-        chunks.push(data.subarray(0, limits.maxReplyBytes - received));
-        received = limits.maxReplyBytes;
-        end = 'limit';
-        break;
-      }
-      chunks.push(data);
-      received += data.length;
-      if (limits.lengthPrefixed) {
-        framedBytes ??= received >= 2 ? 2 + lengthPrefix(chunks) : undefined;
-        if (framedBytes !== undefined && received >= framedBytes) {
-          // The first read may bring bytes past the message: they are not part of the reply.
-          chunks.push(chunks.pop()!.subarray(0, data.length - (received - framedBytes)));
-          received = framedBytes;
-          end = 'complete';
-          break;
-        }
-      }
-      lastDataAt = now();
-      idle ??= resources.hold(timer(limits.replyIdleMs));
-    } else if (fired.includes(1)) {
-      if (received === 0) throw new SocketFault('read', 'deadline');
-      end = 'deadline';
-      break;
-    } else {
-      const quietNs = now() - lastDataAt;
-      if (quietNs >= idleNs) {
-        end = 'idle';
-        break;
-      }
-      resources.release(idle!);
-      idle = resources.hold(subscribeDuration(idleNs - quietNs));
-    }
+/** Index just past the first occurrence of `needle` in `haystack` at or after `from`, or -1. */
+function endOf(needle: Uint8Array, haystack: Uint8Array, from: number): number {
+  const first = needle[0]!;
+  for (let i = haystack.indexOf(first, from); i !== -1 && i + needle.length <= haystack.length; i = haystack.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i + needle.length;
   }
-  const bytes = new Uint8Array(received);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return { bytes, end };
+  return -1;
 }
 
-/** The big-endian 2-byte length at the start of the chunks (which hold at least 2 bytes). */
-function lengthPrefix(chunks: Uint8Array[]): number {
-  const [first, second] = chunks.flatMap((chunk) => [...chunk.subarray(0, 2)]);
-  return (first! << 8) | second!;
+/**
+ * Reads replies from one connection, step after step. Bytes that arrive after where a step's reply ends
+ * (past `until`) are kept for the next step, as the peer sent them in one stream.
+ */
+class Reader {
+  #pending: Uint8Array = new Uint8Array(0);
+  readonly #ready: Pollable;
+  constructor(
+    private readonly resources: Resources,
+    private readonly input: InputStream,
+    private readonly deadline: Pollable,
+  ) {
+    this.#ready = resources.hold(input.subscribe());
+  }
+
+  /** Reads one reply that ends as `spec` says, or at `capBytes` (one byte more means `limit`). */
+  read(spec: ReadEnd, capBytes: number): { bytes: Uint8Array; end: ReplyEnd } {
+    const until = 'until' in spec ? spec.until : undefined;
+    // A length-prefixed reply is an exact count once its 2-byte prefix has arrived.
+    const framed = 'lengthPrefixed' in spec;
+    let exact = 'bytes' in spec ? spec.bytes : undefined;
+    const idleMs = 'idleMs' in spec ? spec.idleMs : undefined;
+    const idleNs = BigInt(idleMs ?? 0) * NS_PER_MS;
+    const chunks: Uint8Array[] = [];
+    let received = 0;
+    // The last bytes received (fewer than `until`), where an occurrence split across chunks begins.
+    let tail = new Uint8Array(0);
+    // One quiet-gap timer at a time: when it fires early (data came since it was set), it is set again
+    // for the rest of the gap, instead of being replaced on every chunk.
+    let idle: Pollable | undefined;
+    let lastDataAt = 0n;
+    /** Takes `data` in; returns how the reply ends, or undefined to read on. Bytes past the end wait in #pending. */
+    const take = (data: Uint8Array): ReplyEnd | undefined => {
+      let keep = data.length;
+      let end: ReplyEnd | undefined;
+      if (framed && exact === undefined && received + data.length >= 2) {
+        // Fewer than 2 bytes came before: at most one, in the one chunk so far.
+        const first = received === 0 ? data[0]! : chunks[0]![0]!;
+        const second = received === 0 ? data[1]! : data[0]!;
+        exact = 2 + ((first << 8) | second);
+      }
+      if (exact !== undefined && received + keep >= exact) {
+        keep = exact - received;
+        end = framed ? 'complete' : 'bytes';
+      } else if (until !== undefined) {
+        const window = tail.length > 0 ? concatBytes([tail, data], tail.length + data.length) : data;
+        const at = endOf(until, window, 0);
+        if (at !== -1) {
+          keep = at - tail.length;
+          end = 'until';
+        } else {
+          tail = window.slice(Math.max(0, window.length - (until.length - 1)));
+        }
+      }
+      if (received + keep > capBytes) {
+        keep = capBytes - received;
+        end = 'limit';
+      }
+      if (keep < data.length) this.#pending = data.subarray(keep);
+      if (keep > 0) {
+        chunks.push(keep === data.length ? data : data.subarray(0, keep));
+        received += keep;
+      }
+      return end;
+    };
+
+    let end: ReplyEnd | undefined;
+    if (this.#pending.length > 0) {
+      const pending = this.#pending;
+      this.#pending = new Uint8Array(0);
+      end = take(pending);
+      if (received > 0) lastDataAt = now();
+    }
+    while (end === undefined) {
+      if (received > 0 && idleMs !== undefined) idle ??= this.resources.hold(timer(idleMs));
+      const fired = poll(idle ? [this.#ready, this.deadline, idle] : [this.#ready, this.deadline]);
+      if (fired.includes(0)) {
+        let data: Uint8Array;
+        try {
+          // Never more than the reply can still hold (plus one byte, to tell "exactly at the cap" from
+          // "longer"), nor more than `bytes` still wants: what is not read stays with the peer.
+          const wanted = Math.min(READ_CHUNK_BYTES, capBytes + 1 - received, exact === undefined ? Infinity : exact - received);
+          data = this.input.read(BigInt(wanted));
+        } catch (error) {
+          const f = streamFault('read', error);
+          if (f !== 'closed') throw f;
+          end = 'closed';
+          break;
+        }
+        if (data.length === 0) continue;
+        end = take(data);
+        lastDataAt = now();
+      } else if (fired.includes(1)) {
+        if (received === 0) throw new SocketFault('read', 'deadline');
+        end = 'deadline';
+      } else {
+        const quietNs = now() - lastDataAt;
+        if (quietNs >= idleNs) {
+          end = 'idle';
+          break;
+        }
+        this.resources.release(idle!);
+        idle = this.resources.hold(subscribeDuration(idleNs - quietNs));
+      }
+    }
+    if (idle) this.resources.release(idle);
+    return { bytes: concatBytes(chunks, received), end };
+  }
 }
 
 /** Outbound TCP over `wasi:sockets`. */

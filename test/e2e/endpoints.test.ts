@@ -194,11 +194,16 @@ for (const kind of ALL_HOSTS) {
       expect(r.headers.get('content-type')).toBe('application/json');
     });
 
-    test('wrong method → 405 with Allow: GET', async () => {
-      const r = await get(base, '/tcp/send?host=127.0.0.1&port=1', { method: 'POST', body: 'x' });
+    test.each([
+      ['DELETE', '/tcp/send?host=127.0.0.1&port=1', 'GET, POST'],
+      ['POST', '/health', 'GET'],
+      ['GET', '/tcp/exchange', 'POST'],
+      ['GET', '/mcp', 'POST'],
+    ])('%s %s → 405 with an Allow header naming the methods it takes', async (method, path, allow) => {
+      const r = await get(base, path, { method, body: method === 'GET' ? undefined : 'x' });
       expect(r.status).toBe(405);
       expect(r.code).toBe('method-not-allowed');
-      expect(r.headers.get('allow')).toBe('GET');
+      expect(r.headers.get('allow')).toBe(allow);
     });
 
     test('the service stays healthy through faults at once, and no peer is left holding a connection', async () => {

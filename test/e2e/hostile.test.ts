@@ -100,8 +100,15 @@ for (const kind of ALL_HOSTS) {
           ['repeated port', `/tcp/send?host=127.0.0.1&port=${p}&port=${p}`, 400, 'duplicate-parameter'],
           ['invalid percent-encoding', `/tcp/send?host=127.0.0.1&port=${p}&msg=%zz`, 400, 'invalid-encoding'],
           ['truncated percent-encoding', `/tcp/send?host=127.0.0.1&port=${p}&msg=abc%`, 400, 'invalid-encoding'],
-          ['non-UTF-8 bytes', `/tcp/send?host=127.0.0.1&port=${p}&msg=%FF%FE`, 400, 'invalid-encoding'],
-          ['overlong UTF-8', `/tcp/send?host=127.0.0.1&port=${p}&msg=%C0%AF`, 400, 'invalid-encoding'],
+          ['non-UTF-8 bytes in a text parameter', `/tcp/send?host=127.0.0.1%FF%FE&port=${p}&msg=x`, 400, 'invalid-encoding'],
+          ['overlong UTF-8 in a text parameter', `/tcp/send?host=%C0%AE&port=${p}&msg=x`, 400, 'invalid-encoding'],
+          ['invalid percent-encoding in until', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=%0`, 400, 'invalid-encoding'],
+          ['until over 256 bytes', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=${'%0A'.repeat(257)}`, 400, 'invalid-parameter'],
+          ['bytes over MAX_REPLY_BYTES', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&bytes=65537`, 400, 'invalid-parameter'],
+          ['timeout_ms over REQUEST_DEADLINE_MS', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&timeout_ms=2001`, 400, 'invalid-parameter'],
+          ['idle_ms over REPLY_IDLE_MS', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&idle_ms=100000`, 400, 'invalid-parameter'],
+          ['negative bytes', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&bytes=-1`, 400, 'invalid-parameter'],
+          ['until and bytes together', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=x&bytes=1`, 400, 'invalid-parameter'],
           ['GET / with a denied host', `/?host=127.0.0.1&port=${p}`, 403, 'destination-denied'],
           ['GET / default target on loopback', '/', 403, 'destination-denied'],
         ];
@@ -145,6 +152,113 @@ for (const kind of ALL_HOSTS) {
         }
         const absolute = await get(lenient.url, `//127.0.0.1:${peers.echo.port}/tcp/send`);
         expect(absolute.status).toBe(404);
+      });
+
+      // POST /tcp/exchange bodies: each aims at the echo peer on loopback (denied here): a body that got past
+      // validation would be a 403, and the peer would see nothing either way.
+      const jsonCases = (): [string, string | Uint8Array, number, string][] => {
+        const p = peers.echo.port;
+        const body = (fields: Record<string, unknown>, step: Record<string, unknown> = { send: { text: 'x' } }) =>
+          JSON.stringify({ host: '127.0.0.1', port: p, steps: [step], ...fields });
+        return [
+          ['a valid body to a denied address', body({}), 403, 'destination-denied'],
+          ['malformed JSON', '{"host": "127.0.0.1",', 400, 'invalid-json'],
+          ['an empty body', '', 400, 'invalid-json'],
+          ['not UTF-8', new Uint8Array([0x7b, 0xff, 0x7d]), 400, 'invalid-json'],
+          ['deeply nested arrays', '['.repeat(60_000), 400, 'invalid-json'],
+          ['an array', '[]', 400, 'invalid-body'],
+          ['null', 'null', 400, 'invalid-body'],
+          ['a string', '"127.0.0.1"', 400, 'invalid-body'],
+          ['an unknown field', body({ extra: 1 }), 400, 'invalid-body'],
+          ['__proto__ at the top', `{"__proto__": {"admin": true}, ${body({}).slice(1)}`, 400, 'invalid-body'],
+          ['__proto__ in a step', body({}, { __proto__: null, send: { text: 'x' } }).replace('"send"', '"__proto__": {"x": 1}, "send"'), 400, 'invalid-body'],
+          ['constructor in a byte value', body({}, { send: { text: 'x', constructor: 'y' } }), 400, 'invalid-body'],
+          ['two encodings in one value', body({}, { send: { text: 'x', hex: '78' } }), 400, 'invalid-body'],
+          ['no encoding', body({}, { send: {} }), 400, 'invalid-body'],
+          ['bad base64', body({}, { send: { base64: 'a$==' } }), 400, 'invalid-body'],
+          ['base64 without padding', body({}, { send: { base64: 'YQ' } }), 400, 'invalid-body'],
+          ['odd hex', body({}, { send: { hex: 'abc' } }), 400, 'invalid-body'],
+          ['non-hex digits', body({}, { send: { hex: 'zz' } }), 400, 'invalid-body'],
+          ['33 steps', body({ steps: Array.from({ length: 33 }, () => ({ send: { text: 'x' } })) }), 400, 'invalid-body'],
+          ['no steps', body({ steps: [] }), 400, 'invalid-body'],
+          ['steps not an array', body({ steps: { 0: {} } }), 400, 'invalid-body'],
+          ['port as a string', body({ port: String(p) }), 400, 'invalid-body'],
+          ['port 0', body({ port: 0 }), 400, 'invalid-body'],
+          ['port 65536', body({ port: 65536 }), 400, 'invalid-body'],
+          ['port 1.5', body({ port: 1.5 }), 400, 'invalid-body'],
+          ['missing host', JSON.stringify({ port: p, steps: [{}] }), 400, 'invalid-body'],
+          ['CR/LF in host', body({ host: '127.0.0.1\r\nHost: evil' }), 400, 'invalid-host'],
+          ['loopback in decimal', body({ host: '2130706433' }), 403, 'destination-denied'],
+          ['IPv4-mapped loopback', body({ host: '[::ffff:127.0.0.1]' }), 403, 'destination-denied'],
+          ['cloud metadata', body({ host: '169.254.169.254', port: 80 }), 403, 'destination-denied'],
+          ['until and bytes together', body({}, { until: { text: 'x' }, bytes: 1 }), 400, 'invalid-body'],
+          ['empty until', body({}, { until: { text: '' } }), 400, 'invalid-parameter'],
+          ['until of 257 bytes', body({}, { until: { hex: '0a'.repeat(257) } }), 400, 'invalid-parameter'],
+          ['bytes 0', body({}, { bytes: 0 }), 400, 'invalid-body'],
+          ['bytes over MAX_REPLY_BYTES', body({}, { bytes: 65537 }), 400, 'invalid-parameter'],
+          ['timeout_ms over REQUEST_DEADLINE_MS', body({ timeout_ms: DEADLINE_MS + 1 }), 400, 'invalid-parameter'],
+          ['sends over MAX_MESSAGE_BYTES in total', body({ steps: [{ send: { text: 'x'.repeat(600) } }, { send: { text: 'y'.repeat(600) } }] }), 413, 'message-too-large'],
+          ['a body over its cap', body({ host: 'x'.repeat(70_000) }), 413, 'body-too-large'],
+        ];
+      };
+
+      test('each hostile /tcp/exchange body gets its exact status and code, and no connection reaches the peer', async () => {
+        const before = peers.echo.received.length;
+        for (const [name, body, status, code] of jsonCases()) {
+          const r = await getWith(strict.url, '/tcp/exchange', { method: 'POST', body, headers: { ...auth, 'content-type': 'application/json' } });
+          expect({ name, status: r.status, code: r.code }).toEqual({ name, status, code });
+        }
+        expect(peers.echo.received.length).toBe(before);
+      });
+
+      // POST /mcp: hostile JSON-RPC. The last column is the JSON-RPC error code, or the service error code.
+      const mcpCases = (): [string, string, Record<string, string>, number, number | string][] => {
+        const call = (args: unknown) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'tcp_exchange', arguments: args } });
+        return [
+          ['malformed JSON', '{"jsonrpc": "2.0", "id": 1,', {}, 400, -32700],
+          ['an empty body', '', {}, 400, -32700],
+          ['not UTF-8', '\xff', {}, 400, -32700],
+          ['deeply nested', '['.repeat(60_000), {}, 400, -32700],
+          ['an empty batch', '[]', {}, 400, -32600],
+          ['not JSON-RPC 2.0', '{"jsonrpc": "1.0", "id": 1, "method": "ping"}', {}, 400, -32600],
+          ['a string', '"ping"', {}, 400, -32600],
+          ['an object id', '{"jsonrpc": "2.0", "id": {}, "method": "ping"}', {}, 400, -32600],
+          ['params as an array', '{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": []}', {}, 400, -32600],
+          ['an unknown method', '{"jsonrpc": "2.0", "id": 1, "method": "__proto__"}', {}, 200, -32601],
+          ['an unknown tool', '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "constructor"}}', {}, 200, -32602],
+          ['an unsupported MCP-Protocol-Version', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { 'mcp-protocol-version': '1999-01-01' }, 400, -32600],
+          ['a browser Origin', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { origin: 'http://evil.example' }, 403, 'origin-denied'],
+          ['Origin null', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { origin: 'null' }, 403, 'origin-denied'],
+          ['stateless _meta without capabilities', '{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}', {}, 200, -32602],
+          ['a body over its cap', call({ host: 'x'.repeat(70_000) }), {}, 413, 'body-too-large'],
+        ];
+      };
+
+      test('each hostile /mcp request gets its exact status and error, and no connection reaches the peer', async () => {
+        const before = peers.echo.received.length;
+        for (const [name, body, headers, status, expected] of mcpCases()) {
+          const r = await getWith(strict.url, '/mcp', { method: 'POST', body: body === '\xff' ? new Uint8Array([0xff]) : body, headers: { ...auth, 'content-type': 'application/json', ...headers } });
+          const parsed = JSON.parse(r.text) as { error: { code: number | string } };
+          expect({ name, status: r.status, error: parsed.error.code }).toEqual({ name, status, error: expected });
+        }
+        expect(peers.echo.received.length).toBe(before);
+      });
+
+      test('hostile tcp_exchange arguments are tool errors with the same codes as /tcp/exchange', async () => {
+        const before = peers.echo.received.length;
+        for (const [name, body, status, code] of jsonCases()) {
+          if (status === 413 || typeof body !== 'string' || code === 'invalid-json') continue;
+          const message = `{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "tcp_exchange", "arguments": ${body}}}`;
+          const r = await getWith(strict.url, '/mcp', { method: 'POST', body: message, headers: { ...auth, 'content-type': 'application/json' } });
+          const result = (JSON.parse(r.text) as { result: { isError: boolean; content: { text: string }[] } }).result;
+          expect({ name, isError: result.isError, code: JSON.parse(result.content[0]!.text).error.code }).toEqual({ name, isError: true, code });
+        }
+        expect(peers.echo.received.length).toBe(before);
+      });
+
+      test('/tcp/exchange without the token is 401', async () => {
+        const r = await getWith(strict.url, '/tcp/exchange', { method: 'POST', body: '{}' });
+        expect([r.status, r.code]).toEqual([401, 'unauthorized']);
       });
     });
 

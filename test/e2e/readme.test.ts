@@ -1,22 +1,41 @@
-// Runs the README's commands: the quick-start curl commands against every host (the local host as `npm start`
-// runs it, wasmtime with the README's command line and settings), and checks that the README's `wasmtime serve`
-// lines are the ones the tests, the benchmark and CI launch (scripts/wasmtime.mjs).
+// Runs the README's commands: every curl example (a shell line with `curl` and the `# expected` comment under
+// it), through a real shell and curl, against every host (the local host as `npm start` runs it, wasmtime with
+// the README's command line and settings) and the `npm run peers` demo peers; and checks that the README's
+// `wasmtime serve` lines are the ones the tests, the benchmark and CI launch (scripts/wasmtime.mjs).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { README_DNS_SERVERS, WASMTIME_VERSIONS, wasmtimeServeCommand } from '../../scripts/wasmtime.mjs';
 import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const readme = readFileSync(`${root}README.md`, 'utf8');
+const run = promisify(execFile);
 const wasmtimeSection = readme.slice(readme.indexOf('## Running on wasmtime'), readme.indexOf('## Running on Spin'));
 
-/** `curl "URL"` lines and the `# expected` comment under each, from the README's quick start. */
-const examples = [...readme.matchAll(/^curl "(http:\/\/127\.0\.0\.1:8081[^"]*)"\n# (.*)$/gm)]
-  .map((m) => ({ url: m[1]!, expected: m[2]! }))
+/** Shell lines that call curl on the local server, and the `# expected` comment under each. */
+const examples = [...readme.matchAll(/^(.*\bcurl\b.*"(http:\/\/127\.0\.0\.1:8081[^"]*)".*)\n# (.*)$/gm)]
+  .map((m) => ({ command: m[1]!, url: m[2]!, expected: m[3]! }))
+  // Redis is not one of the demo peers.
   .filter((e) => !e.url.includes('port=6379'));
+
+/** The demo peers' default ports, as the README shows them. */
+const DEMO_PORTS = { http: 8082, echo: 9090, line: 2525 } as const;
+type DemoPeer = keyof typeof DEMO_PORTS;
+
+describe('README: curl examples', () => {
+  test('the quick start shows the three examples of the original first', () => {
+    expect(examples.slice(0, 3).map((e) => new URL(e.url).pathname)).toEqual(['/health', '/', '/tcp/send']);
+  });
+
+  test('every endpoint has an example', () => {
+    const shown = new Set(examples.map((e) => new URL(e.url).pathname));
+    for (const path of ['/health', '/', '/tcp/send', '/tcp/exchange', '/openapi.json', '/mcp']) expect(shown).toContain(path);
+  });
+});
 
 /** The settings the README says to add on wasmtime to try the quick start (`--env NAME=VALUE`). */
 const wasmtimeQuickStartEnv = Object.fromEntries(
@@ -48,21 +67,28 @@ for (const kind of ALL_HOSTS) {
   describe.skipIf(kind.unavailable !== undefined)(suiteName('README quick start, on ', kind), () => {
     let peers: ChildProcess;
     let host: RunningHost;
-    const ports = { http: 0, echo: 0 };
+    const ports: Record<DemoPeer, number> = { http: 0, echo: 0, line: 0 };
+    const localize = (text: string) =>
+      Object.entries(DEMO_PORTS).reduce(
+        (t, [name, port]) =>
+          t
+            .replaceAll(`port=${port}`, `port=${ports[name as DemoPeer]}`)
+            .replaceAll(`:${port}`, `:${ports[name as DemoPeer]}`)
+            .replaceAll(`"port": ${port}`, `"port": ${ports[name as DemoPeer]}`),
+        text.replaceAll('http://127.0.0.1:8081', host.url),
+      );
 
     beforeAll(async () => {
-      peers = spawn(process.execPath, ['scripts/demo-peers.mjs'], { cwd: root, env: { ...process.env, PEER_HTTP_PORT: '0', PEER_ECHO_PORT: '0' } });
+      peers = spawn(process.execPath, ['scripts/demo-peers.mjs'], { cwd: root, env: { ...process.env, PEER_HTTP_PORT: '0', PEER_ECHO_PORT: '0', PEER_LINE_PORT: '0' } });
       let out = '';
       await new Promise<void>((resolve, reject) => {
         peers.stdout!.on('data', (d) => {
           out += d;
-          const h = /http peer on 127\.0\.0\.1:(\d+)/.exec(out);
-          const e = /echo peer on 127\.0\.0\.1:(\d+)/.exec(out);
-          if (h && e) {
-            ports.http = Number(h[1]);
-            ports.echo = Number(e[1]);
-            resolve();
+          for (const name of Object.keys(DEMO_PORTS) as DemoPeer[]) {
+            const found = new RegExp(`${name} peer on 127\\.0\\.0\\.1:(\\d+)`).exec(out);
+            if (found) ports[name] = Number(found[1]);
           }
+          if (Object.values(ports).every((p) => p !== 0)) resolve();
         });
         peers.once('exit', (code) => reject(new Error(`demo peers exited with ${code}`)));
       });
@@ -75,18 +101,9 @@ for (const kind of ALL_HOSTS) {
       peers?.kill();
     });
 
-    test('the README shows the three examples of the original', () => {
-      expect(examples.map((e) => new URL(e.url).pathname)).toEqual(['/health', '/', '/tcp/send']);
-    });
-
-    test.each(examples)('curl "$url" prints "$expected"', async ({ url, expected }) => {
-      const actual = url.replace('http://127.0.0.1:8081', host.url).replace('port=8082', `port=${ports.http}`).replace('port=9090', `port=${ports.echo}`);
-      const response = await fetch(actual);
-      expect(response.status).toBe(200);
-      const text = await response.text();
-      for (const part of expected.split(' ... ')) {
-        expect(text).toContain(part.replace('8082', String(ports.http)));
-      }
+    test.each(examples)('$command prints "$expected"', async ({ command, expected }) => {
+      const { stdout } = await run('sh', ['-c', localize(command)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+      for (const part of expected.split(' ... ')) expect(stdout).toContain(localize(part));
     });
   });
 }

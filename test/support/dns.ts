@@ -1,7 +1,7 @@
 // DNS messages for tests, built with dns-packet (the reference implementation): queries read, replies written.
 
 import * as dnsPacket from 'dns-packet';
-import type { Reply } from '../../src/tcp.js';
+import type { FakeReply } from './fake-network.js';
 
 /** The query inside a length-prefixed message, as dns-packet reads it. */
 export function readQuery(framed: Uint8Array): { id: number; name: string; type: string; flags: number } {
@@ -54,7 +54,7 @@ export function answerFrom(zone: Zone, query: ReturnType<typeof readQuery>, over
 /** A fake-network peer that answers DNS queries from `zone`, as a complete length-prefixed reply. */
 export function dnsPeer(zone: Zone, override: (query: ReturnType<typeof readQuery>) => Partial<dnsPacket.Packet & { rcode: string }> = () => ({})) {
   const queries: ReturnType<typeof readQuery>[] = [];
-  const peer = (_text: string, bytes: Uint8Array): Reply => {
+  const peer = (_text: string, bytes: Uint8Array): FakeReply => {
     const query = readQuery(bytes);
     queries.push(query);
     return { bytes: answerFrom(zone, query, override(query)), end: 'complete' };

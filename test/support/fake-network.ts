@@ -2,21 +2,26 @@
 
 import { SocketFault } from '../../src/errors.js';
 import { formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/ip.js';
-import type { ExchangeLimits, Reply, TcpNetwork } from '../../src/tcp.js';
+import type { ExchangeLimits, Reply, Step, TcpNetwork } from '../../src/tcp.js';
+
+/** A scripted reply; `ms` defaults to 1. */
+export type FakeReply = Omit<Reply, 'ms'> & { ms?: number };
 
 export interface FakeCall {
   to: string;
+  /** What the first step sent, as text. */
   message: string;
+  steps: readonly Step[];
   limits: ExchangeLimits;
 }
 
 /**
  * `names` maps a name to its addresses or to the fault its lookup throws; `peers` maps `addr:port`
- * to a reply or a fault. Unknown addresses refuse the connection.
+ * to a reply or a fault (a function answers each step's message). Unknown addresses refuse the connection.
  */
 export function fakeNetwork(options: {
   names?: Record<string, IpAddress[] | SocketFault>;
-  peers?: Record<string, Reply | SocketFault | ((message: string, bytes: Uint8Array) => Reply)>;
+  peers?: Record<string, FakeReply | SocketFault | ((message: string, bytes: Uint8Array) => FakeReply)>;
 }) {
   const calls: FakeCall[] = [];
   const lookups: string[] = [];
@@ -28,18 +33,18 @@ export function fakeNetwork(options: {
       if (entry instanceof SocketFault) throw entry;
       return entry;
     },
-    exchange(to: SocketAddress, message: Uint8Array, limits: ExchangeLimits): Reply {
+    exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[] {
       const key = formatSocketAddress(to);
-      const text = new TextDecoder().decode(message);
-      calls.push({ to: key, message: text, limits });
+      const texts = steps.map((step) => new TextDecoder().decode(step.send));
+      calls.push({ to: key, message: texts[0] ?? '', steps, limits });
       const peer = options.peers?.[key];
       if (peer === undefined) throw new SocketFault('connect', 'connection-refused');
       if (peer instanceof SocketFault) throw peer;
-      return typeof peer === 'function' ? peer(text, message) : peer;
+      return steps.map((step, i) => ({ ms: 1, ...(typeof peer === 'function' ? peer(texts[i]!, step.send) : peer) }));
     },
   };
   return { network, calls, lookups };
 }
 
 export const v4 = (a: number, b: number, c: number, d: number): IpAddress => ({ tag: 'ipv4', val: [a, b, c, d] });
-export const reply = (text: string, end: Reply['end'] = 'closed'): Reply => ({ bytes: new TextEncoder().encode(text), end });
+export const reply = (text: string, end: Reply['end'] = 'closed'): Reply => ({ bytes: new TextEncoder().encode(text), end, ms: 1 });

@@ -2,6 +2,7 @@
 
 import http from 'node:http';
 import net from 'node:net';
+import { lineProtocol } from '../../scripts/line-protocol.mjs';
 
 export interface Peer {
   port: number;
@@ -56,6 +57,12 @@ export const echoAndClosePeer = () => tcpPeer((s) => s.once('data', (d) => s.end
 
 /** Answers `+PONG\r\n` to anything and keeps the connection open, as Redis does. */
 export const keepOpenPeer = () => tcpPeer((s) => s.on('data', () => s.write('+PONG\r\n')));
+
+/** A line protocol with a greeting, like SMTP: `220 ready` on connect, then `250 <line>` for each line; stays open. */
+export const greetingPeer = () => tcpPeer(lineProtocol('220 ready'));
+
+/** Sends back every byte it receives, unchanged, and keeps the connection open. */
+export const mirrorPeer = () => tcpPeer((s) => s.on('data', (d) => s.write(d)));
 
 /** Accepts and never sends anything. */
 export const silentPeer = () => tcpPeer(() => {});

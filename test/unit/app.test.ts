@@ -121,8 +121,56 @@ describe('GET /tcp/send', () => {
   test('passes the configured limits to the socket module', async () => {
     const { call, calls } = appWith({ CONNECT_TIMEOUT_MS: '111', REPLY_IDLE_MS: '22', MAX_REPLY_BYTES: '333' }, { peers: { '127.0.0.1:9': reply('') } });
     await call('/tcp/send?host=127.0.0.1&port=9');
-    expect(calls[0]!.limits).toMatchObject({ connectTimeoutMs: 111, replyIdleMs: 22, maxReplyBytes: 333 });
+    expect(calls[0]!.limits).toMatchObject({ connectTimeoutMs: 111, maxReplyBytes: 333 });
+    expect(calls[0]!.steps[0]!.read).toEqual({ idleMs: 22 });
     expect(calls[0]!.limits.deadlineMs).toBeLessThanOrEqual(30_000);
+  });
+
+  test.each([
+    ['until=%0D%0A', { until: new Uint8Array([13, 10]) }],
+    ['until=%00%FF', { until: new Uint8Array([0, 255]) }],
+    ['bytes=4', { bytes: 4 }],
+    ['bytes=1048576', { bytes: 1_048_576 }],
+    ['idle_ms=5', { idleMs: 5 }],
+    ['idle_ms=200', { idleMs: 200 }],
+    ['', { idleMs: 200 }],
+  ])('%s ends the read as asked', async (params, read) => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
+    expect((await call(`/tcp/send?host=127.0.0.1&port=9&${params}`)).status).toBe(200);
+    expect(calls[0]!.steps[0]!.read).toEqual(read);
+  });
+
+  test('timeout_ms shortens the deadline', async () => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
+    await call('/tcp/send?host=127.0.0.1&port=9&timeout_ms=50');
+    expect(calls[0]!.limits.deadlineMs).toBeLessThanOrEqual(50);
+  });
+
+  test.each([
+    ['until=', 'until is 0 bytes'],
+    [`until=${'x'.repeat(257)}`, 'until is 257 bytes'],
+    ['bytes=0', 'is not a whole number'],
+    ['bytes=1048577', "the server's MAX_REPLY_BYTES"],
+    ['bytes=-1', 'not a whole number'],
+    ['bytes=1e3', 'not a whole number'],
+    ['idle_ms=201', 'from 1 to 200'],
+    ['timeout_ms=30001', 'from 1 to 30000'],
+    ['until=x&bytes=1', 'at most one of until, bytes and idle_ms'],
+    ['until=x&idle_ms=1', 'at most one'],
+    ['bytes=1&idle_ms=1', 'at most one'],
+    ['until=%zz', 'invalid percent-encoding'],
+  ])('%s is a 400 naming the problem, and nothing is sent', async (params, message) => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
+    const r = await call(`/tcp/send?host=127.0.0.1&port=9&${params}`);
+    expect(r.status).toBe(400);
+    expect(r.text).toContain(message);
+    expect(calls).toEqual([]);
+  });
+
+  test('msg is bytes: any byte value is sent as is', async () => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
+    await call('/tcp/send?host=127.0.0.1&port=9&msg=%00%FF%C0%AF');
+    expect([...calls[0]!.steps[0]!.send]).toEqual([0, 0xff, 0xc0, 0xaf]);
   });
 
   test('a reply cut at the cap is marked X-Truncated: true', async () => {
@@ -182,10 +230,38 @@ describe('GET /tcp/send', () => {
     ['?host=127.0.0.1&port=1e3', 400, 'invalid-port'],
     ['?host=127.0.0.1&port=80&port=81', 400, 'duplicate-parameter'],
     ['?host=127.0.0.1&port=80&msg=%E0%A4%A', 400, 'invalid-encoding'],
+    ['?host=%FF&port=80', 400, 'invalid-encoding'],
   ])('%s → %i %s', async (query, status, code) => {
     const { call } = appWith({});
     const r = await call(`/tcp/send${query}`);
     expect(r.status).toBe(status);
     expect(r.code).toBe(code);
+  });
+});
+
+describe('POST /tcp/send', () => {
+  const post = (query: string, body: RequestInit['body']) => ({ path: `/tcp/send?host=127.0.0.1&port=9${query}`, init: { method: 'POST', body } });
+
+  test('sends the body as is', async () => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
+    const { path, init } = post('&bytes=1', new Uint8Array([0, 1, 0xfe, 0xff]));
+    expect((await call(path, init)).status).toBe(200);
+    expect([...calls[0]!.steps[0]!.send]).toEqual([0, 1, 0xfe, 0xff]);
+    expect(calls[0]!.steps[0]!.read).toEqual({ bytes: 1 });
+  });
+
+  test('a body of exactly MAX_MESSAGE_BYTES is sent; one byte more is 413', async () => {
+    const { call, calls } = appWith({ MAX_MESSAGE_BYTES: '8' }, { peers: { '127.0.0.1:9': reply('x') } });
+    expect((await call(post('', new Uint8Array(8)).path, post('', new Uint8Array(8)).init)).status).toBe(200);
+    const over = await call(post('', new Uint8Array(9)).path, post('', new Uint8Array(9)).init);
+    expect([over.status, over.code]).toEqual([413, 'message-too-large']);
+    expect(calls).toHaveLength(1);
+  });
+
+  test('msg and a body together are a 400', async () => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
+    const r = await call(post('&msg=a', 'b').path, post('&msg=a', 'b').init);
+    expect([r.status, r.code]).toEqual([400, 'invalid-parameter']);
+    expect(calls).toEqual([]);
   });
 });

@@ -6,19 +6,18 @@ import { Config, type DnsSettings, type Environment } from '../../src/config.js'
 import { DNS_QUERY_TIMEOUT_MS, resolveOverTcp, withDnsServers } from '../../src/dns-resolver.js';
 import { SocketFault } from '../../src/errors.js';
 import { formatIp, type IpAddress, type SocketAddress } from '../../src/ip.js';
-import type { Reply } from '../../src/tcp.js';
 import { type Zone, dnsPeer } from '../support/dns.js';
 import { failure } from '../support/failure.js';
-import { fakeNetwork, reply, v4 } from '../support/fake-network.js';
+import { type FakeReply, fakeNetwork, reply, v4 } from '../support/fake-network.js';
 
 const ZONE: Zone = { 'peer.test': ['192.0.2.1', '2001:db8::1'], 'alias.test': { cname: 'peer.test' } };
 const server = (port: number): SocketAddress => ({ address: v4(127, 0, 0, 1), port });
 const S1 = server(5301);
 const S2 = server(5302);
 /** A complete length-prefixed message that is not DNS. */
-const GARBAGE: Reply = { bytes: new Uint8Array([0, 5, 1, 2, 3, 4, 5]), end: 'complete' };
+const GARBAGE: FakeReply = { bytes: new Uint8Array([0, 5, 1, 2, 3, 4, 5]), end: 'complete' };
 
-type Peer = Reply | SocketFault | ((message: string, bytes: Uint8Array) => Reply);
+type Peer = FakeReply | SocketFault | ((message: string, bytes: Uint8Array) => FakeReply);
 
 describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
   test('asks A then AAAA, each on its own length-prefixed exchange with a bounded reply, within the query timeout', () => {
@@ -28,7 +27,8 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
     expect(addresses.map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
     expect(dns.queries.map((q) => `${q.name} ${q.type}`)).toEqual(['peer.test A', 'peer.test AAAA']);
     for (const call of calls) {
-      expect(call.limits).toMatchObject({ lengthPrefixed: true, maxReplyBytes: 65_537, deadlineMs: DNS_QUERY_TIMEOUT_MS });
+      expect(call.limits).toMatchObject({ maxReplyBytes: 65_537, deadlineMs: DNS_QUERY_TIMEOUT_MS });
+      expect(call.steps.map((step) => step.read)).toEqual([{ lengthPrefixed: true }]);
     }
   });
 

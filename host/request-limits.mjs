@@ -1,0 +1,101 @@
+// What the local host accepts of a request before the component sees it: a request line long enough for a
+// percent-encoded MAX_MESSAGE_BYTES message, a body long enough for the largest the component takes, and a
+// JSON error (never Node's bare 431) for anything longer.
+
+/** MAX_MESSAGE_BYTES: the component's default and upper bound (src/config.ts). */
+const MESSAGE_BYTES = { defaultValue: 65_536, max: 1_048_576 };
+/** Room for everything in the request head besides `msg`: the other parameters and the headers. */
+const HEAD_ROOM_BYTES = 16_384;
+
+/**
+ * The component's MAX_MESSAGE_BYTES as configured; a malformed value counts as the bound (the component reports it).
+ * @param {Record<string, string | undefined>} env
+ */
+function maxMessageBytes(env) {
+  const raw = env.MAX_MESSAGE_BYTES?.trim();
+  if (raw === undefined || raw === '') return MESSAGE_BYTES.defaultValue;
+  const value = Number(raw);
+  return /^[0-9]{1,10}$/.test(raw) && value <= MESSAGE_BYTES.max ? value : MESSAGE_BYTES.max;
+}
+
+/**
+ * Largest request head (request line and headers): `msg` percent-encoded is 3 characters a byte.
+ * @param {Record<string, string | undefined>} env
+ */
+export function maxHeadBytes(env) {
+  return 3 * maxMessageBytes(env) + HEAD_ROOM_BYTES;
+}
+
+/**
+ * Largest body forwarded: the component's largest cap (a /tcp/exchange body: twice MAX_MESSAGE_BYTES plus 64 KiB).
+ * @param {Record<string, string | undefined>} env
+ */
+export function maxBodyBytes(env) {
+  return 2 * maxMessageBytes(env) + 65_536;
+}
+
+/**
+ * @param {number} status
+ * @param {string} reason
+ * @param {string} code
+ * @param {string} message
+ */
+function rawJsonResponse(status, reason, code, message) {
+  const body = JSON.stringify({ error: { code, message } });
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/**
+ * Answers a request Node could not parse with a JSON error: 414 for an over-long head, 400 otherwise.
+ * @param {Error & { code?: string }} error
+ * @param {import('node:stream').Duplex} socket
+ * @param {number} headLimit
+ */
+export function answerClientError(error, socket, headLimit) {
+  if (socket.writable && error.code !== 'ECONNRESET') {
+    socket.end(
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? rawJsonResponse(414, 'URI Too Long', 'uri-too-long', `the request line and headers exceed ${headLimit} bytes (3 bytes per byte of MAX_MESSAGE_BYTES, plus ${HEAD_ROOM_BYTES}); send long messages as the body of POST /tcp/send`)
+        : rawJsonResponse(400, 'Bad Request', 'invalid-request', 'the request is not valid HTTP/1.1'),
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * Collects the request body, at most `limit` + 1 bytes: one byte more tells the component the body is too
+ * long, and the rest is never read (the connection is closed after the answer).
+ * @param {import('node:http').IncomingMessage} req
+ * @param {number} limit
+ * @returns {Promise<{ body: Uint8Array, overflow: boolean }>}
+ */
+export function collectBody(req, limit) {
+  return new Promise((resolve) => {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    let size = 0;
+    /** @param {boolean} overflow */
+    const done = (overflow) => {
+      req.removeAllListeners('data');
+      // A fresh buffer of its own, never Node's shared pool: it is transferred to a worker.
+      const body = new Uint8Array(Math.min(size, limit + 1));
+      let at = 0;
+      for (const chunk of chunks) {
+        if (at >= body.length) break;
+        body.set(chunk.subarray(0, body.length - at), at);
+        at += Math.min(chunk.length, body.length - at);
+      }
+      resolve({ body, overflow });
+    };
+    req.on('data', (/** @type {Buffer} */ chunk) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        done(true);
+      }
+    });
+    req.once('end', () => done(false));
+    req.once('error', () => done(false));
+  });
+}

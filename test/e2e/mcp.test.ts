@@ -1,0 +1,128 @@
+// The MCP server of the built component, driven by the official MCP TypeScript SDK client and by raw
+// JSON-RPC, on every host, against real peers on loopback.
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EXCHANGE_REQUEST_SCHEMA } from '../../src/exchange-schema.js';
+import { ALL_HOSTS, type RunningHost } from '../support/hosts.js';
+import { get } from '../support/http.js';
+import { greetingPeer, keepOpenPeer, type Peer } from '../support/peers.js';
+
+const TOKEN = 'mcp-e2e-token-0123456789abcdef';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+for (const kind of ALL_HOSTS) {
+  describe.skipIf(kind.unavailable !== undefined)(`MCP on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
+    let host: RunningHost;
+    let greeting: Peer;
+    let redis: Peer;
+    let client: Client;
+    const rpc = (body: unknown, headers: Record<string, string> = {}) =>
+      get(host.url, '/mcp', {
+        method: 'POST',
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+        headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      });
+    const statelessMeta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+
+    beforeAll(async () => {
+      [greeting, redis] = await Promise.all([greetingPeer(), keepOpenPeer()]);
+      host = await kind.start({ ALLOWED_TARGETS: '127.0.0.0/8:*', AUTH_TOKEN: TOKEN, REQUEST_DEADLINE_MS: '3000' });
+      client = new Client({ name: 'e2e', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${host.url}/mcp`), { requestInit: { headers: auth } }));
+    });
+    afterAll(async () => {
+      await client?.close();
+      await host?.close();
+      await Promise.all([greeting?.close(), redis?.close()]);
+    });
+
+    test('the SDK client connects and sees the server', () => {
+      expect(client.getServerVersion()?.name).toBe('ai-agent-sockets');
+      expect(client.getServerCapabilities()?.tools).toBeDefined();
+    });
+
+    test('tools/list offers one tool, tcp_exchange, whose input schema is the /tcp/exchange body schema', async () => {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['tcp_exchange']);
+      expect(tools[0]!.inputSchema).toEqual(JSON.parse(JSON.stringify(EXCHANGE_REQUEST_SCHEMA)));
+      expect(tools[0]!.description).toContain('until');
+    });
+
+    test('tools/call runs a dialogue against a real peer: the answer as text and as structuredContent', async () => {
+      const result = await client.callTool({
+        name: 'tcp_exchange',
+        arguments: { host: '127.0.0.1', port: greeting.port, steps: [{ until: { text: '\r\n' } }, { send: { text: 'HELO agent\r\n' }, until: { text: '\r\n' } }] },
+      });
+      expect(result.isError).toBe(false);
+      const structured = result.structuredContent as { peer: string; steps: { reply: { text: string }; end: string }[] };
+      expect(structured.peer).toBe(`127.0.0.1:${greeting.port}`);
+      expect(structured.steps.map((s) => s.reply.text)).toEqual(['220 ready\r\n', '250 HELO agent\r\n']);
+      expect(JSON.parse((result.content as { text: string }[])[0]!.text)).toEqual(structured);
+    });
+
+    test('a denied destination comes back as a tool error with its code, not a JSON-RPC error', async () => {
+      const result = await client.callTool({ name: 'tcp_exchange', arguments: { host: '169.254.169.254', port: 80, steps: [{ send: { text: 'x' } }] } });
+      expect(result.isError).toBe(true);
+      expect(JSON.parse((result.content as { text: string }[])[0]!.text).error.code).toBe('destination-denied');
+    });
+
+    test('invalid arguments come back as a tool error naming the field', async () => {
+      const result = await client.callTool({ name: 'tcp_exchange', arguments: { host: '127.0.0.1', port: greeting.port, steps: [{ send: { hex: 'zz' } }] } });
+      expect(result.isError).toBe(true);
+      const body = JSON.parse((result.content as { text: string }[])[0]!.text);
+      expect(body.error.code).toBe('invalid-body');
+      expect(body.error.message).toContain('steps/0/send/hex');
+    });
+
+    test('ping answers an empty result', async () => {
+      expect(await client.ping()).toEqual({});
+    });
+
+    test.each(['2025-03-26', '2025-06-18', '2025-11-25'])('initialize with protocol version %s is answered with that version', async (version) => {
+      const r = await rpc({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.text).result.protocolVersion).toBe(version);
+    });
+
+    test('2026-07-28: server/discover and a tools/call with per-request _meta, no initialize', async () => {
+      const headers = { 'mcp-protocol-version': '2026-07-28' };
+      const discover = JSON.parse((await rpc({ jsonrpc: '2.0', id: 'd', method: 'server/discover', params: { _meta: statelessMeta } }, headers)).text);
+      expect(discover.result.supportedVersions).toContain('2026-07-28');
+      expect(discover.result.resultType).toBe('complete');
+      const call = JSON.parse(
+        (
+          await rpc(
+            { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { _meta: statelessMeta, name: 'tcp_exchange', arguments: { host: '127.0.0.1', port: redis.port, steps: [{ send: { text: 'PING\r\n' }, until: { text: '\r\n' } }] } } },
+            headers,
+          )
+        ).text,
+      );
+      expect(call.result.resultType).toBe('complete');
+      expect(call.result.structuredContent.steps[0].reply.text).toBe('+PONG\r\n');
+    });
+
+    test('2026-07-28: an unsupported version in _meta is error -32022 listing the supported one', async () => {
+      const r = JSON.parse((await rpc({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { ...statelessMeta, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } })).text);
+      expect(r.error.code).toBe(-32022);
+      expect(r.error.data.supported).toEqual(['2026-07-28']);
+    });
+
+    test('a notification is accepted with 202 and no body', async () => {
+      const r = await rpc({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      expect(r.status).toBe(202);
+      expect(r.text).toBe('');
+    });
+
+    test('GET /mcp is 405: there is no server-sent stream', async () => {
+      const r = await get(host.url, '/mcp', { headers: { ...auth, accept: 'text/event-stream' } });
+      expect(r.status).toBe(405);
+    });
+
+    test('AUTH_TOKEN guards /mcp', async () => {
+      const r = await get(host.url, '/mcp', { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { 'content-type': 'application/json' } });
+      expect([r.status, r.code]).toEqual([401, 'unauthorized']);
+    });
+  });
+}
