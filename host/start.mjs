@@ -61,6 +61,15 @@ try {
   await server.close(0);
   process.exit(1);
 }
+// The component judges its own settings: a malformed one stops the start here, named, instead of failing
+// each request that needs it later.
+const readiness = await fetch(`${server.url}/ready`);
+if (readiness.status !== 200) {
+  const body = /** @type {{ error?: { message?: string } } | undefined} */ (await readiness.json().catch(() => undefined));
+  console.error(`ai-agent-sockets cannot start: ${body?.error?.message ?? `GET /ready answered ${readiness.status}`}`);
+  await server.close(0);
+  process.exit(2);
+}
 const { workers } = server.stats();
 console.error(`ai-agent-sockets listening on ${server.url} (${workers} ${plural(workers, 'worker')})`);
 console.error(`allowed targets: ${env.ALLOWED_TARGETS || '(component default: anything outside the built-in deny list)'}`);

@@ -30,12 +30,16 @@ type Handler = (request: Request, query: Query, deps: AppDeps) => Response | Pro
 /** Every endpoint and the methods it answers: /openapi.json documents the same table. */
 export const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/health': { GET: () => new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } }) },
+  '/ready': { GET: (_, __, deps) => readiness(deps) },
   '/': { GET: httpGet },
   '/tcp/send': { GET: tcpSend, POST: tcpSend },
   '/tcp/exchange': { POST: tcpExchange },
   '/openapi.json': { GET: () => json(openApiDocument()) },
   '/mcp': { POST: (request, _, deps) => handleMcp(request, deps.network, deps.config()) },
 };
+
+/** Probes answer without a token: liveness never reads settings; readiness names malformed ones, never their values. */
+const OPEN_PATHS = new Set(['/health', '/ready']);
 
 /** Builds the request handler. It never throws: every failure becomes a JSON error response. */
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
@@ -45,7 +49,7 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
     try {
       const url = new URL(request.url);
       const route = Object.hasOwn(ROUTES, url.pathname) ? ROUTES[url.pathname] : undefined;
-      if (url.pathname !== '/health') {
+      if (!OPEN_PATHS.has(url.pathname)) {
         const token = deps.config().authToken;
         if (token !== undefined) requireBearer(request, token);
       }
@@ -60,6 +64,16 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
       return errorResponse(error);
     }
   };
+}
+
+/** GET /ready — 200 when every setting is well-formed, else 503 config-invalid listing each malformed one. */
+function readiness(deps: AppDeps): Response {
+  const problems = deps.config().problems;
+  if (problems.length === 0) return json({ status: 'ready' });
+  const list = problems.map((p) => `${p.setting} (expected ${p.expected})`).join('; ');
+  throw new ServiceError('config-invalid', 503, `${problems.length} malformed setting${problems.length === 1 ? '' : 's'}: ${list}`, {
+    extra: { settings: problems.map((p) => ({ name: p.setting, expected: p.expected })) },
+  });
 }
 
 function json(value: unknown, status = 200): Response {

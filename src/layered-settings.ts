@@ -2,7 +2,7 @@
 // rule and its one security property (a source that fails never falls through) live here, away from WASI.
 
 import type { Environment } from './config.js';
-import { ServiceError } from './errors.js';
+import { SettingError } from './errors.js';
 
 /** What the first source says about one setting. */
 export type Lookup =
@@ -28,7 +28,7 @@ export function layeredSettings(names: readonly string[], first: (name: string) 
       get() {
         if (known) return known.value;
         const found = first(name);
-        if (found.kind === 'failed') throw new ServiceError('config-invalid', 503, `setting ${name} is unavailable: ${found.reason}`);
+        if (found.kind === 'failed') throw new SettingError(name, 'a value its provider can supply', `setting ${name} is unavailable: ${found.reason}`);
         known = { value: found.kind === 'value' && found.value !== '' ? found.value : environment[name] };
         return known.value;
       },

@@ -77,6 +77,17 @@ export function openApiDocument() {
           responses: { '200': { description: 'ok', content: { 'text/plain': { schema: { type: 'string', const: 'ok' } } } } },
         },
       },
+      '/ready': {
+        get: {
+          operationId: 'ready',
+          summary: 'Readiness: 200 when every setting is well-formed; 503 config-invalid naming each malformed setting and its expected form (never a value).',
+          security: [{}],
+          responses: {
+            '200': { description: 'ready', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ready' } }, required: ['status'] } } } },
+            ...errors([503]),
+          },
+        },
+      },
       '/': {
         get: {
           operationId: 'httpGet',

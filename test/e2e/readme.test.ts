@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ROUTES } from '../../src/app.js';
 import { README_DNS_SERVERS, WASMTIME_VERSIONS, wasmtimeServeCommand } from '../../scripts/wasmtime.mjs';
 import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 
@@ -33,7 +34,7 @@ describe('README: curl examples', () => {
 
   test('every endpoint has an example', () => {
     const shown = new Set(examples.map((e) => new URL(e.url).pathname));
-    for (const path of ['/health', '/', '/tcp/send', '/tcp/exchange', '/openapi.json', '/mcp']) expect(shown).toContain(path);
+    for (const path of Object.keys(ROUTES)) expect(shown).toContain(path);
   });
 });
 

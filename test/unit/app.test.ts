@@ -265,3 +265,34 @@ describe('POST /tcp/send', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('GET /ready', () => {
+  test('answers 200 when every setting is well-formed', async () => {
+    const { call } = appWith({});
+    const r = await call('/ready');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.text)).toEqual({ status: 'ready' });
+  });
+
+  test('answers 503 config-invalid listing each malformed setting and its form, never a value', async () => {
+    const { call } = appWith({ CONNECT_TIMEOUT_MS: 'soon', AUTH_TOKEN: 'tiny secret', DENIED_TARGETS: 'internal-db-password-like' });
+    const r = await call('/ready');
+    expect(r.status).toBe(503);
+    expect(r.code).toBe('config-invalid');
+    const body = JSON.parse(r.text) as { settings: { name: string; expected: string }[] };
+    expect(body.settings.map((s) => s.name).sort()).toEqual(['AUTH_TOKEN', 'CONNECT_TIMEOUT_MS', 'DENIED_TARGETS']);
+    for (const value of ['soon', 'tiny secret', 'internal-db-password-like']) expect(r.text).not.toContain(value);
+  });
+
+  test('needs no token, like /health, so probes can call it', async () => {
+    const { call } = appWith({ AUTH_TOKEN: 'a-very-long-token-0123456789' });
+    expect((await call('/ready')).status).toBe(200);
+    expect((await call('/tcp/send?host=127.0.0.1&port=7')).status).toBe(401);
+  });
+
+  test('/health stays 200 whatever the settings (liveness never depends on them)', async () => {
+    const { call } = appWith({ CONNECT_TIMEOUT_MS: 'soon', AUTH_TOKEN: 'x' });
+    expect((await call('/health')).status).toBe(200);
+    expect((await call('/ready')).status).toBe(503);
+  });
+});
