@@ -19,7 +19,7 @@ function appWith(
   const call = async (path: string, init?: RequestInit) => {
     const response = await app(new Request(`http://component.local${path}`, init));
     const text = await response.text();
-    const code = response.headers.get('content-type') === 'application/json' ? (JSON.parse(text) as { error: { code: string } }).error.code : undefined;
+    const code = response.headers.get('content-type') === 'application/json' ? (JSON.parse(text) as { error?: { code: string } }).error?.code : undefined;
     return { status: response.status, text, code, headers: response.headers };
   };
   return { ...fake, call };
