@@ -1,6 +1,8 @@
 // The JSON schema of a /tcp/exchange body: the one source of truth that validates requests, documents the
 // endpoint in /openapi.json, and is the input schema of the MCP tool `tcp_exchange`.
 
+import { MAX_PORT, MIN_PORT } from './target.js';
+
 /** Most steps in one dialogue: enough for a handshake and a few commands, small enough to bound the work. */
 export const MAX_STEPS = 32;
 
@@ -22,6 +24,9 @@ const byteValue = (what: string) => ({
   },
 });
 
+/** A TCP port, as every door takes one (a query's `port=` text is checked by `isPort`, to the same bounds). */
+export const PORT_SCHEMA = { type: 'integer', minimum: MIN_PORT, maximum: MAX_PORT } as const;
+
 /** A positive whole number (the server's settings bound it further; the message of a 400 names the bound). */
 const positive = (description: string) => ({ type: 'integer', minimum: 1, description });
 
@@ -35,7 +40,7 @@ export const EXCHANGE_REQUEST_SCHEMA = {
   required: ['host', 'port', 'steps'],
   properties: {
     host: { type: 'string', minLength: 1, maxLength: 300, description: 'Host name, IPv4 or IPv6 address (brackets optional), e.g. "127.0.0.1".' },
-    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port, e.g. 6379.' },
+    port: { ...PORT_SCHEMA, description: 'TCP port, e.g. 6379.' },
     timeout_ms: positive('Deadline of the whole dialogue (connect, every send and read), at most the server\'s REQUEST_DEADLINE_MS (its default).'),
     steps: {
       type: 'array',

@@ -106,10 +106,29 @@ function parseDottedDecimal(text: string): [number, number, number, number] | un
   return bytes as [number, number, number, number];
 }
 
-/** An address in plain notation only — strict dotted decimal or IPv6 without brackets — as settings use. */
-export function parsePlainIp(text: string): IpAddress | undefined {
+/**
+ * `[X]` is X in brackets. Brackets are how IPv6 is written where a `:PORT` may follow (its last group would
+ * read as one); they hold IPv6 only. The one place that takes them off.
+ */
+export function unbracket(text: string): { inner: string; bracketed: boolean } {
+  const bracketed = text.length >= 2 && text.startsWith('[') && text.endsWith(']');
+  return { inner: bracketed ? text.slice(1, -1) : text, bracketed };
+}
+
+/**
+ * An address in plain notation only — strict dotted decimal or IPv6 — as settings and DNS records write it
+ * (no hex, octal or short IPv4 forms). `bracketed`: the text stood in brackets, which hold IPv6 only.
+ */
+export function parsePlainIp(text: string, bracketed = false): IpAddress | undefined {
   const v4 = parseDottedDecimal(text);
-  return v4 ? { tag: 'ipv4', val: v4 } : parseIpv6(text);
+  if (v4) return bracketed ? undefined : { tag: 'ipv4', val: v4 };
+  return parseIpv6(text);
+}
+
+/** An address written alone in a setting, where no port can follow: `1.2.3.4`, `::1` or `[::1]` (not `[1.2.3.4]`). */
+export function parseSettingIp(text: string): IpAddress | undefined {
+  const { inner, bracketed } = unbracket(text);
+  return parsePlainIp(inner, bracketed);
 }
 
 /** An address as an unsigned integer of its family's width. */
@@ -118,7 +137,8 @@ export function addressValue(address: IpAddress): bigint {
   return (parts as number[]).reduce((acc, part) => (acc << width) | BigInt(part), 0n);
 }
 
-function fromValue(family: IpAddress['tag'], value: bigint): IpAddress {
+/** The address of a family whose unsigned integer value is `value`: the inverse of `addressValue`. */
+export function addressFromValue(family: IpAddress['tag'], value: bigint): IpAddress {
   if (family === 'ipv4') return { tag: 'ipv4', val: [24n, 16n, 8n, 0n].map((s) => Number((value >> s) & 0xffn)) as [number, number, number, number] };
   const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => Number((value >> s) & 0xffffn));
   return { tag: 'ipv6', val: groups as [number, number, number, number, number, number, number, number] };
@@ -131,11 +151,11 @@ function fromValue(family: IpAddress['tag'], value: bigint): IpAddress {
 export function embeddedIpv4(address: IpAddress): IpAddress | undefined {
   if (address.tag !== 'ipv6') return undefined;
   const value = addressValue(address);
-  const low32 = fromValue('ipv4', value & 0xffffffffn);
+  const low32 = addressFromValue('ipv4', value & 0xffffffffn);
   const top96 = value >> 32n;
   if (top96 === 0xffffn || top96 === 0x64ff9b0000000000000000n) return low32;
   if (top96 === 0n && value > 1n) return low32;
-  if (value >> 112n === 0x2002n) return fromValue('ipv4', (value >> 80n) & 0xffffffffn);
+  if (value >> 112n === 0x2002n) return addressFromValue('ipv4', (value >> 80n) & 0xffffffffn);
   return undefined;
 }
 

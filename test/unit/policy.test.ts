@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
 import { embeddedIpv4, parseIpv6 } from '../../src/ip.js';
-import { Policy, parseEntries, parseEntry } from '../../src/policy.js';
+import { parseEntries } from '../../src/config.js';
+import { Policy, parseEntry } from '../../src/policy.js';
 import { parseHost } from '../../src/target.js';
 
 function verdict(policy: Policy, host: string, port: number, resolved?: string[]): string {
@@ -94,7 +95,7 @@ describe('parseEntry(text)', () => {
   test.each(['127.0.0.1:*', '10.0.0.0/8:5432', '[::1]:80', '[fc00::/7]:*', 'example.com:443', 'my_host.internal:*', '0.0.0.0/0:*', '[::/0]:*'])('%s parses', (text) => {
     expect(parseEntry(text)).toBeDefined();
   });
-  test.each(['10.0.0.0/99:80', '10.0.0.0/8', '10.0.0.0/8:0', '10.0.0.0/8:65536', '::1:80', '[::1]', '[10.0.0.1]:80', 'a b:80', ':80', '1.2.3:80', '10.0.0.0/08:80', 'exa*mple.com:80', '[fe80::1%eth0]:80'])(
+  test.each(['10.0.0.0/99:80', '10.0.0.0/8', '10.0.0.0/8:0', '10.0.0.0/8:65536', '::1:80', '[::1]', '[10.0.0.1]:80', 'a b:80', ':80', '1.2.3:80', '10.0.0.0/08:80', 'exa*mple.com:80', '[fe80::1%eth0]:80', '0x7f.1:80', '127.1:80', '2130706433:80', '[1.2.3.4]:80', '1.2.3.4:'])(
     '%s is malformed',
     (text) => {
       expect(parseEntry(text)).toBeUndefined();

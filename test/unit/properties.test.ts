@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
 import { type IpAddress, addressValue, formatIp, parseIpv4, parseIpv6 } from '../../src/ip.js';
-import { BUILT_IN_DENIED, Policy, parseEntries } from '../../src/policy.js';
+import { parseEntries } from '../../src/config.js';
+import { BUILT_IN_DENIED, Policy } from '../../src/policy.js';
 import { parseQuery } from '../../src/query.js';
 import { parseHost, parsePort } from '../../src/target.js';
 
