@@ -1,5 +1,6 @@
 // The one error type of the service, the mapping of WASI socket error codes to it, and its HTTP form.
 
+import type { ErrorCode as NetworkErrorCode } from 'wasi:sockets/network@0.2.12';
 import type { Reply } from './tcp.js';
 
 /**
@@ -81,29 +82,8 @@ export class SettingError extends ServiceError {
   }
 }
 
-/** The error codes of `wasi:sockets/network.error-code` (WASI 0.2). */
-export type WasiSocketErrorCode =
-  | 'unknown'
-  | 'access-denied'
-  | 'not-supported'
-  | 'invalid-argument'
-  | 'out-of-memory'
-  | 'timeout'
-  | 'concurrency-conflict'
-  | 'not-in-progress'
-  | 'would-block'
-  | 'invalid-state'
-  | 'new-socket-limit'
-  | 'address-not-bindable'
-  | 'address-in-use'
-  | 'remote-unreachable'
-  | 'connection-refused'
-  | 'connection-reset'
-  | 'connection-aborted'
-  | 'datagram-too-large'
-  | 'name-unresolvable'
-  | 'temporary-resolver-failure'
-  | 'permanent-resolver-failure';
+/** The error codes of `wasi:sockets/network.error-code`: the WIT-generated type, so a code added to the WIT fails the switch below. */
+export type WasiSocketErrorCode = NetworkErrorCode;
 
 /** A failure reported by the socket module: the WASI code (or a timeout it measured itself) and the stage. */
 export class SocketFault extends Error {

@@ -1,9 +1,9 @@
 // IP address literals: parsing every notation a host string may use, and one canonical text form.
 
-/** An IP address in the same shape as `wasi:sockets/network.ip-address`, so it crosses to the socket module as is. */
-export type IpAddress =
-  | { tag: 'ipv4'; val: [number, number, number, number] }
-  | { tag: 'ipv6'; val: [number, number, number, number, number, number, number, number] };
+import type { IpAddress, Ipv4Address, Ipv6Address } from 'wasi:sockets/network@0.2.12';
+
+/** An IP address: `wasi:sockets/network.ip-address` itself (the WIT-generated type), so it crosses to the socket module as is. */
+export type { IpAddress };
 
 /** An address and a port: what a TCP connect goes to. */
 export interface SocketAddress {
@@ -76,7 +76,7 @@ export function parseIpv6(text: string): IpAddress | undefined {
   const missing = 8 - head.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
   const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  return { tag: 'ipv6', val: groups as [number, number, number, number, number, number, number, number] };
+  return { tag: 'ipv6', val: groups as Ipv6Address };
 }
 
 function parseIpv6Groups(text: string, mayEndInIpv4: boolean): number[] | undefined {
@@ -98,12 +98,12 @@ function parseIpv6Groups(text: string, mayEndInIpv4: boolean): number[] | undefi
 }
 
 /** Strict dotted-decimal IPv4, as inside an IPv6 literal or a setting (no hex, no octal, no short forms). */
-function parseDottedDecimal(text: string): [number, number, number, number] | undefined {
+function parseDottedDecimal(text: string): Ipv4Address | undefined {
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;
   const bytes = parts.map((p) => (/^(0|[1-9][0-9]{0,2})$/.test(p) ? Number(p) : 256));
   if (bytes.some((b) => b > 255)) return undefined;
-  return bytes as [number, number, number, number];
+  return bytes as Ipv4Address;
 }
 
 /**
@@ -139,9 +139,9 @@ export function addressValue(address: IpAddress): bigint {
 
 /** The address of a family whose unsigned integer value is `value`: the inverse of `addressValue`. */
 export function addressFromValue(family: IpAddress['tag'], value: bigint): IpAddress {
-  if (family === 'ipv4') return { tag: 'ipv4', val: [24n, 16n, 8n, 0n].map((s) => Number((value >> s) & 0xffn)) as [number, number, number, number] };
+  if (family === 'ipv4') return { tag: 'ipv4', val: [24n, 16n, 8n, 0n].map((s) => Number((value >> s) & 0xffn)) as Ipv4Address };
   const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => Number((value >> s) & 0xffffn));
-  return { tag: 'ipv6', val: groups as [number, number, number, number, number, number, number, number] };
+  return { tag: 'ipv6', val: groups as Ipv6Address };
 }
 
 /**

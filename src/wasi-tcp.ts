@@ -6,6 +6,7 @@ import { resolveAddresses } from 'wasi:sockets/ip-name-lookup@0.2.12';
 import { poll, type Pollable } from 'wasi:io/poll@0.2.12';
 import { now, subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
 import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
+import type { IpSocketAddress } from 'wasi:sockets/network@0.2.12';
 import { concatBytes } from './bytes.js';
 import { SocketFault, type Stage, type WasiSocketErrorCode } from './errors.js';
 import type { IpAddress, SocketAddress } from './ip.js';
@@ -83,7 +84,7 @@ function resolveWith(resources: Resources, name: string, timeoutMs: number): IpA
       continue;
     }
     if (next === undefined) return addresses;
-    addresses.push(next as IpAddress);
+    addresses.push(next);
   }
 }
 
@@ -136,10 +137,10 @@ function connect(
       }
     })(),
   );
-  const remoteAddress =
+  const remoteAddress: IpSocketAddress =
     to.address.tag === 'ipv4'
-      ? { tag: 'ipv4' as const, val: { port: to.port, address: to.address.val } }
-      : { tag: 'ipv6' as const, val: { port: to.port, flowInfo: 0, scopeId: 0, address: to.address.val } };
+      ? { tag: 'ipv4', val: { port: to.port, address: to.address.val } }
+      : { tag: 'ipv6', val: { port: to.port, flowInfo: 0, scopeId: 0, address: to.address.val } };
   try {
     socket.startConnect(network, remoteAddress);
   } catch (error) {
