@@ -142,7 +142,7 @@ export class Config {
   }
 }
 
-function invalid(name: string, value: string, expected: string): SettingError {
+function invalidSetting(name: string, value: string, expected: string): SettingError {
   return new SettingError(name, expected, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
 }
 
@@ -151,9 +151,9 @@ function readNumber(env: Environment, setting: NumericSetting): number {
   if (raw === undefined || raw.trim() === '') return setting.defaultValue;
   const text = raw.trim();
   const expected = `a whole number of ${setting.unit} from ${setting.min} to ${setting.max}`;
-  if (!/^[0-9]{1,10}$/.test(text)) throw invalid(setting.name, raw, expected);
+  if (!/^[0-9]{1,10}$/.test(text)) throw invalidSetting(setting.name, raw, expected);
   const value = Number(text);
-  if (value < setting.min || value > setting.max) throw invalid(setting.name, raw, expected);
+  if (value < setting.min || value > setting.max) throw invalidSetting(setting.name, raw, expected);
   return value;
 }
 
@@ -182,13 +182,13 @@ function readDefaultHost(env: Environment): string {
   try {
     return parseHost(rawHost).host;
   } catch {
-    throw invalid('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
+    throw invalidSetting('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
   }
 }
 
 function readDefaultPort(env: Environment): number {
   const rawPort = env.DEFAULT_TARGET_PORT?.trim() || String(DEFAULT_TARGET_PORT);
-  if (!isPort(rawPort)) throw invalid('DEFAULT_TARGET_PORT', rawPort, `a port number from ${MIN_PORT} to ${MAX_PORT}`);
+  if (!isPort(rawPort)) throw invalidSetting('DEFAULT_TARGET_PORT', rawPort, `a port number from ${MIN_PORT} to ${MAX_PORT}`);
   return Number(rawPort);
 }
 
@@ -233,9 +233,9 @@ const DNS_MODES: readonly DnsMode[] = ['auto', 'system', 'tcp'];
 function readDns(env: Environment): DnsSettings {
   const rawMode = env.DNS_MODE?.trim() || 'auto';
   const mode = DNS_MODES.find((m) => m === rawMode);
-  if (!mode) throw invalid('DNS_MODE', rawMode, 'auto, system or tcp');
+  if (!mode) throw invalidSetting('DNS_MODE', rawMode, 'auto, system or tcp');
   const servers = readDnsServers(env);
-  if (mode === 'tcp' && servers.length === 0) throw invalid('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
+  if (mode === 'tcp' && servers.length === 0) throw invalidSetting('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
   return { mode, servers };
 }
 

@@ -85,6 +85,14 @@ export class SettingError extends ServiceError {
 /** The error codes of `wasi:sockets/network.error-code`: the WIT-generated type, so a code added to the WIT fails the switch below. */
 export type WasiSocketErrorCode = NetworkErrorCode;
 
+/**
+ * What an imported WASI function threw: its `result` error arrives as an error whose `payload` is the WIT
+ * error value (`'would-block'`, `{ tag: 'closed' }`, a Spin variables error). undefined for any other throw.
+ */
+export function wasiPayload(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'payload' in error ? error.payload : undefined;
+}
+
 /** A failure reported by the socket module: the WASI code (or a timeout it measured itself) and the stage. */
 export class SocketFault extends Error {
   override readonly name = 'SocketFault';

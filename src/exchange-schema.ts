@@ -78,7 +78,7 @@ const replyValue = {
 /** Why a read ended. */
 export const REPLY_ENDS = ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] as const;
 
-const stepResult = {
+const STEP_RESULT_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['reply', 'end', 'bytes', 'ms'],
@@ -102,7 +102,7 @@ export const EXCHANGE_RESPONSE_SCHEMA = {
     peer: { type: 'string', description: 'The address connected to, e.g. "127.0.0.1:6379" or "[::1]:6379".' },
     steps: {
       type: 'array',
-      items: stepResult,
+      items: STEP_RESULT_SCHEMA,
       description: 'One result per step run; steps after one that ended on limit or deadline are not run.',
     },
     ms: { type: 'number', minimum: 0, description: 'Time the whole exchange took.' },
@@ -110,4 +110,4 @@ export const EXCHANGE_RESPONSE_SCHEMA = {
 } as const;
 
 /** The body of an error after the connection opened: the usual error, plus the steps completed before it. */
-export const EXCHANGE_STEP_RESULTS_SCHEMA = { type: 'array', items: stepResult } as const;
+export const EXCHANGE_STEP_RESULTS_SCHEMA = { type: 'array', items: STEP_RESULT_SCHEMA } as const;

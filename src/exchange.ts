@@ -75,18 +75,21 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config)
     const until = step.until ? decodeValue(step.until) : undefined;
     return { send, read: readEndOf({ until, bytes: step.bytes, idleMs: step.idle_ms }, limits, `steps/${i}/`) };
   });
-  const startedAt = Date.now();
+  const startedAt = network.nowMs();
   try {
     const { replies, address } = dial(network, config, target, steps, limits);
-    return { peer: formatSocketAddress(address), steps: replies.map(stepResult), ms: Date.now() - startedAt };
+    return { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(network.nowMs() - startedAt) };
   } catch (error) {
-    if (error instanceof ServiceError && error.cause instanceof SocketFault) error.extra = { steps: error.cause.replies.map(stepResult) };
+    if (error instanceof ServiceError && error.cause instanceof SocketFault) error.extra = { steps: error.cause.replies.map(toStepResult) };
     throw error;
   }
 }
 
-function stepResult(reply: Reply): StepResult {
-  return { reply: encodeValue(reply.bytes), end: reply.end, bytes: reply.bytes.length, ms: Math.round(reply.ms * 1000) / 1000 };
+/** A duration as answered: milliseconds to the microsecond. */
+const toMs = (ms: number) => Math.round(ms * 1000) / 1000;
+
+function toStepResult(reply: Reply): StepResult {
+  return { reply: encodeValue(reply.bytes), end: reply.end, bytes: reply.bytes.length, ms: toMs(reply.ms) };
 }
 
 function validated(input: unknown): ExchangeRequest {

@@ -2,7 +2,7 @@
 
 import { ServiceError } from './errors.js';
 import { type IpAddress, addressValue, canonicalAddress, embeddedIpv4, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
-import { MAX_PORT, MIN_PORT, isPort, parseHostName, splitHostPort } from './target.js';
+import { MAX_PORT, MIN_PORT, type Target, isPort, parseHostName, splitHostPort } from './target.js';
 
 /** A port, or every port. */
 type PortSpec = number | '*';
@@ -108,12 +108,14 @@ export class Policy {
     private readonly denied: PolicyEntry[],
   ) {}
 
-  /** Throws 403 destination-denied unless every address may be connected to for the named host and port. */
-  check(host: string, isName: boolean, addresses: IpAddress[], port: number): void {
-    for (const address of addresses) this.checkOne(host, isName, address, port);
+  /** Throws 403 destination-denied unless every address `target` resolved to may be connected to on its port. */
+  check(target: Target, addresses: readonly IpAddress[]): void {
+    for (const address of addresses) this.checkOne(target, address);
   }
 
-  private checkOne(host: string, isName: boolean, address: IpAddress, port: number): void {
+  private checkOne(target: Target, address: IpAddress): void {
+    const { host, port } = target;
+    const isName = target.kind === 'name';
     const where = formatSocketAddress({ address, port });
     const asked = isName ? `${host}:${port} (resolved to ${formatIp(address)})` : where;
     const deny = (message: string) => {

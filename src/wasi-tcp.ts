@@ -7,39 +7,19 @@ import { poll, type Pollable } from 'wasi:io/poll@0.2.12';
 import { now, subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
 import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
 import type { IpSocketAddress } from 'wasi:sockets/network@0.2.12';
-import { concatBytes } from './bytes.js';
-import { SocketFault, type Stage, type WasiSocketErrorCode } from './errors.js';
+import type { StreamError } from 'wasi:io/streams@0.2.12';
+import { BLOCKING_WRITE_MAX_BYTES, concatBytes } from './bytes.js';
+import { SocketFault, type Stage, type WasiSocketErrorCode, wasiPayload } from './errors.js';
 import type { IpAddress, SocketAddress } from './ip.js';
+import { Resources } from './resources.js';
 import type { ExchangeLimits, ReadEnd, Reply, ReplyEnd, Step, TcpNetwork } from './tcp.js';
 
 /** Largest read per call; also bounds memory per call. */
 const READ_CHUNK_BYTES = 65_536;
 const NS_PER_MS = 1_000_000n;
 
-/** Releases resources in reverse order of acquisition, on every path. */
-class Resources implements Disposable {
-  #held: Disposable[] = [];
-  hold<T extends Disposable>(resource: T): T {
-    this.#held.push(resource);
-    return resource;
-  }
-  release(resource: Disposable): void {
-    const i = this.#held.lastIndexOf(resource);
-    if (i !== -1) this.#held.splice(i, 1);
-    resource[Symbol.dispose]();
-  }
-  [Symbol.dispose](): void {
-    while (this.#held.length > 0) this.#held.pop()?.[Symbol.dispose]();
-  }
-}
-
-/** The WASI error code carried by an error thrown from an imported function, if any. */
-function wasiCode(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && 'payload' in error ? (error as { payload: unknown }).payload : undefined;
-}
-
 function fault(stage: Stage, error: unknown): SocketFault {
-  const code = wasiCode(error);
+  const code = wasiPayload(error);
   if (typeof code === 'string') return new SocketFault(stage, code as WasiSocketErrorCode);
   return new SocketFault(stage, 'unknown', String(error));
 }
@@ -55,15 +35,7 @@ function waitFor(ready: Pollable, deadline: Pollable): boolean {
 }
 
 function resolve(name: string, timeoutMs: number): IpAddress[] {
-  const resources = new Resources();
-  try {
-    return resolveWith(resources, name, timeoutMs);
-  } finally {
-    resources[Symbol.dispose]();
-  }
-}
-
-function resolveWith(resources: Resources, name: string, timeoutMs: number): IpAddress[] {
+  using resources = new Resources();
   const network = resources.hold(instanceNetwork());
   let stream;
   try {
@@ -79,7 +51,7 @@ function resolveWith(resources: Resources, name: string, timeoutMs: number): IpA
     try {
       next = stream.resolveNextAddress();
     } catch (error) {
-      if (wasiCode(error) !== 'would-block') throw fault('resolve', error);
+      if (wasiPayload(error) !== 'would-block') throw fault('resolve', error);
       if (!waitFor(ready, deadline)) throw new SocketFault('resolve', 'deadline');
       continue;
     }
@@ -89,15 +61,7 @@ function resolveWith(resources: Resources, name: string, timeoutMs: number): IpA
 }
 
 function exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[] {
-  const resources = new Resources();
-  try {
-    return exchangeWith(resources, to, steps, limits);
-  } finally {
-    resources[Symbol.dispose]();
-  }
-}
-
-function exchangeWith(resources: Resources, to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[] {
+  using resources = new Resources();
   const deadline = resources.hold(timer(limits.deadlineMs));
   const network = resources.hold(instanceNetwork());
   const [input, output] = connect(resources, network, to, limits, deadline);
@@ -159,20 +123,18 @@ function connect(
       resources.release(ready);
       return [input, output];
     } catch (error) {
-      if (wasiCode(error) !== 'would-block') throw fault('connect', error);
+      if (wasiPayload(error) !== 'would-block') throw fault('connect', error);
     }
   }
 }
 
 function streamFault(stage: Stage, error: unknown): SocketFault | 'closed' {
-  const payload = wasiCode(error) as { tag?: string; val?: { toDebugString?: () => string } } | undefined;
+  const payload = wasiPayload(error) as StreamError | undefined;
   if (payload?.tag === 'closed') return 'closed';
+  // Optional calls: a detail for the message, never worth a second fault if a host's error value lacks them.
   const detail = payload?.tag === 'last-operation-failed' ? payload.val?.toDebugString?.() : String(error);
   return new SocketFault(stage, 'stream-failed', detail);
 }
-
-/** Largest write `blocking-write-and-flush` accepts; on a fresh connection it fits the empty send buffer at once. */
-const SINGLE_WRITE_BYTES = 4096;
 
 function write(resources: Resources, output: OutputStream, message: Uint8Array, deadline: Pollable): void {
   const attempt = <T>(call: () => T): T => {
@@ -184,7 +146,7 @@ function write(resources: Resources, output: OutputStream, message: Uint8Array, 
     }
   };
   // The common case, one host call: a short message into the empty send buffer of a new connection.
-  if (message.length <= SINGLE_WRITE_BYTES) return attempt(() => output.blockingWriteAndFlush(message));
+  if (message.length <= BLOCKING_WRITE_MAX_BYTES) return attempt(() => output.blockingWriteAndFlush(message));
   const ready = resources.hold(output.subscribe());
   // Wait for room, write what fits, repeat; then flush and wait until the flush is done.
   let offset = 0;
@@ -326,5 +288,5 @@ class Reader {
   }
 }
 
-/** Outbound TCP over `wasi:sockets`. */
-export const wasiTcp: TcpNetwork = { resolve, exchange };
+/** Outbound TCP over `wasi:sockets`, with deadlines on `wasi:clocks/monotonic-clock`. */
+export const wasiTcp: TcpNetwork = { nowMs: () => Number(now()) / 1e6, resolve, exchange };

@@ -6,7 +6,7 @@ import { createApp } from '../../src/app.js';
 import { Config, type Environment, parseEntries } from '../../src/config.js';
 import { ServiceError } from '../../src/errors.js';
 import { addressFromValue, formatIp } from '../../src/ip.js';
-import { parseHost } from '../../src/target.js';
+import { makeTarget, parseHost } from '../../src/target.js';
 import { fakeNetwork } from '../support/fake-network.js';
 
 /** What a door made of the text: the name it looked up, the address it used, or `invalid`. */
@@ -52,10 +52,9 @@ function fromSetting<T>(name: string, read: () => T): T | 'invalid' {
 /** Whether a policy made of ALLOWED_TARGETS=`entry` lets `host` (a canonical IP or name) through on `port`. */
 function allowedBy(entry: string, host: string, port: number, resolvedTo = '192.0.2.200'): boolean {
   const policy = new Config({ ALLOWED_TARGETS: entry }).policy;
-  const parsed = parseHost(host);
-  const target = parsed.address ? { kind: 'ip' as const, host: parsed.host, address: parsed.address, port } : { kind: 'name' as const, host: parsed.host, port };
+  const target = makeTarget(host, port);
   try {
-    policy.check(target.host, target.kind === 'name', parsed.address ? [parsed.address] : [parseHost(resolvedTo).address!], port);
+    policy.check(target, target.kind === 'ip' ? [target.address] : [parseHost(resolvedTo).address!]);
     return true;
   } catch (error) {
     if (error instanceof ServiceError && error.code === 'destination-denied') return false;
@@ -168,8 +167,7 @@ describe('a host, as every door reads it', () => {
 
   test('a DENIED_TARGETS entry written IPv4-mapped denies the IPv4 address it maps', () => {
     const policy = new Config({ DENIED_TARGETS: '[::ffff:192.0.2.7]:*' }).policy;
-    const target = { kind: 'ip' as const, host: '192.0.2.7', address: parseHost('192.0.2.7').address!, port: 80 };
-    expect(() => policy.check(target.host, false, [target.address], 80)).toThrow(/DENIED_TARGETS entry "\[::ffff:192.0.2.7\]:\*"/);
+    expect(() => policy.check(makeTarget('192.0.2.7', 80), [parseHost('192.0.2.7').address!])).toThrow(/DENIED_TARGETS entry "\[::ffff:192.0.2.7\]:\*"/);
   });
 });
 

@@ -3,13 +3,13 @@ import { ServiceError } from '../../src/errors.js';
 import { embeddedIpv4, parseIpv6 } from '../../src/ip.js';
 import { parseEntries } from '../../src/config.js';
 import { Policy, parseEntry } from '../../src/policy.js';
-import { parseHost } from '../../src/target.js';
+import { makeTarget, parseHost } from '../../src/target.js';
 
 function verdict(policy: Policy, host: string, port: number, resolved?: string[]): string {
   const parsed = parseHost(host);
   const addresses = resolved ? resolved.map((r) => parseHost(r).address!) : [parsed.address!];
   try {
-    policy.check(parsed.host, parsed.address === undefined, addresses, port);
+    policy.check(makeTarget(host, port), addresses);
     return 'allowed';
   } catch (error) {
     if (error instanceof ServiceError && error.code === 'destination-denied') return `denied: ${error.message}`;
