@@ -1,5 +1,6 @@
 // The one error type of the service, the mapping of WASI socket error codes to it, and its HTTP form.
 
+import type { StreamError } from 'wasi:io/streams@0.2.12';
 import type { ErrorCode as NetworkErrorCode } from 'wasi:sockets/network@0.2.12';
 import type { Reply } from './tcp.js';
 
@@ -91,6 +92,15 @@ export type WasiSocketErrorCode = NetworkErrorCode;
  */
 export function wasiPayload(error: unknown): unknown {
   return typeof error === 'object' && error !== null && 'payload' in error ? error.payload : undefined;
+}
+
+/** What a `wasi:io/streams` error means: the peer closed the stream (`closed`), or a `stream-failed` fault. */
+export function streamFault(stage: Stage, error: unknown): SocketFault | 'closed' {
+  const payload = wasiPayload(error) as StreamError | undefined;
+  if (payload?.tag === 'closed') return 'closed';
+  // Optional calls: a detail for the message, never worth a second fault if a host's error value lacks them.
+  const detail = payload?.tag === 'last-operation-failed' ? payload.val?.toDebugString?.() : String(error);
+  return new SocketFault(stage, 'stream-failed', detail);
 }
 
 /** A failure reported by the socket module: the WASI code (or a timeout it measured itself) and the stage. */

@@ -7,16 +7,15 @@ import { poll, type Pollable } from 'wasi:io/poll@0.2.12';
 import { now, subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
 import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
 import type { IpSocketAddress } from 'wasi:sockets/network@0.2.12';
-import type { StreamError } from 'wasi:io/streams@0.2.12';
-import { BLOCKING_WRITE_MAX_BYTES, concatBytes } from './bytes.js';
-import { SocketFault, type Stage, type WasiSocketErrorCode, wasiPayload } from './errors.js';
+import { BLOCKING_WRITE_MAX_BYTES } from './bytes.js';
+import { SocketFault, type Stage, type WasiSocketErrorCode, streamFault, wasiPayload } from './errors.js';
 import type { IpAddress, SocketAddress } from './ip.js';
+import { NS_PER_MS, type PollHost, Reader } from './reader.js';
 import { Resources } from './resources.js';
-import type { ExchangeLimits, ReadEnd, Reply, ReplyEnd, Step, TcpNetwork } from './tcp.js';
+import type { ExchangeLimits, Reply, Step, TcpNetwork } from './tcp.js';
 
-/** Largest read per call; also bounds memory per call. */
-const READ_CHUNK_BYTES = 65_536;
-const NS_PER_MS = 1_000_000n;
+/** The read loop's poll and clock: the host's own. */
+const WASI_POLL: PollHost<Pollable> = { poll, now, subscribeDuration };
 
 function fault(stage: Stage, error: unknown): SocketFault {
   const code = wasiPayload(error);
@@ -65,7 +64,7 @@ function exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLim
   const deadline = resources.hold(timer(limits.deadlineMs));
   const network = resources.hold(instanceNetwork());
   const [input, output] = connect(resources, network, to, limits, deadline);
-  const reader = new Reader(resources, input, deadline);
+  const reader = new Reader(WASI_POLL, resources, input, deadline);
   const replies: Reply[] = [];
   let received = 0;
   for (const step of steps) {
@@ -128,14 +127,6 @@ function connect(
   }
 }
 
-function streamFault(stage: Stage, error: unknown): SocketFault | 'closed' {
-  const payload = wasiPayload(error) as StreamError | undefined;
-  if (payload?.tag === 'closed') return 'closed';
-  // Optional calls: a detail for the message, never worth a second fault if a host's error value lacks them.
-  const detail = payload?.tag === 'last-operation-failed' ? payload.val?.toDebugString?.() : String(error);
-  return new SocketFault(stage, 'stream-failed', detail);
-}
-
 function write(resources: Resources, output: OutputStream, message: Uint8Array, deadline: Pollable): void {
   const attempt = <T>(call: () => T): T => {
     try {
@@ -165,127 +156,6 @@ function write(resources: Resources, output: OutputStream, message: Uint8Array, 
     if (!waitFor(ready, deadline)) throw new SocketFault('write', 'deadline');
   }
   resources.release(ready);
-}
-
-/** Index just past the first occurrence of `needle` in `haystack` at or after `from`, or -1. */
-function endOf(needle: Uint8Array, haystack: Uint8Array, from: number): number {
-  const first = needle[0]!;
-  for (let i = haystack.indexOf(first, from); i !== -1 && i + needle.length <= haystack.length; i = haystack.indexOf(first, i + 1)) {
-    let j = 1;
-    while (j < needle.length && haystack[i + j] === needle[j]) j++;
-    if (j === needle.length) return i + needle.length;
-  }
-  return -1;
-}
-
-/**
- * Reads replies from one connection, step after step. Bytes that arrive after where a step's reply ends
- * (past `until`) are kept for the next step, as the peer sent them in one stream.
- */
-class Reader {
-  #pending: Uint8Array = new Uint8Array(0);
-  readonly #ready: Pollable;
-  constructor(
-    private readonly resources: Resources,
-    private readonly input: InputStream,
-    private readonly deadline: Pollable,
-  ) {
-    this.#ready = resources.hold(input.subscribe());
-  }
-
-  /** Reads one reply that ends as `spec` says, or at `capBytes` (one byte more means `limit`). */
-  read(spec: ReadEnd, capBytes: number): { bytes: Uint8Array; end: ReplyEnd } {
-    const until = 'until' in spec ? spec.until : undefined;
-    // A length-prefixed reply is an exact count once its 2-byte prefix has arrived.
-    const framed = 'lengthPrefixed' in spec;
-    let exact = 'bytes' in spec ? spec.bytes : undefined;
-    const idleMs = 'idleMs' in spec ? spec.idleMs : undefined;
-    const idleNs = BigInt(idleMs ?? 0) * NS_PER_MS;
-    const chunks: Uint8Array[] = [];
-    let received = 0;
-    // The last bytes received (fewer than `until`), where an occurrence split across chunks begins.
-    let tail = new Uint8Array(0);
-    // One quiet-gap timer at a time: when it fires early (data came since it was set), it is set again
-    // for the rest of the gap, instead of being replaced on every chunk.
-    let idle: Pollable | undefined;
-    let lastDataAt = 0n;
-    /** Takes `data` in; returns how the reply ends, or undefined to read on. Bytes past the end wait in #pending. */
-    const take = (data: Uint8Array): ReplyEnd | undefined => {
-      let keep = data.length;
-      let end: ReplyEnd | undefined;
-      if (framed && exact === undefined && received + data.length >= 2) {
-        // Fewer than 2 bytes came before: at most one, in the one chunk so far.
-        const first = received === 0 ? data[0]! : chunks[0]![0]!;
-        const second = received === 0 ? data[1]! : data[0]!;
-        exact = 2 + ((first << 8) | second);
-      }
-      if (exact !== undefined && received + keep >= exact) {
-        keep = exact - received;
-        end = framed ? 'complete' : 'bytes';
-      } else if (until !== undefined) {
-        const window = tail.length > 0 ? concatBytes([tail, data], tail.length + data.length) : data;
-        const at = endOf(until, window, 0);
-        if (at !== -1) {
-          keep = at - tail.length;
-          end = 'until';
-        } else {
-          tail = window.slice(Math.max(0, window.length - (until.length - 1)));
-        }
-      }
-      if (received + keep > capBytes) {
-        keep = capBytes - received;
-        end = 'limit';
-      }
-      if (keep < data.length) this.#pending = data.subarray(keep);
-      if (keep > 0) {
-        chunks.push(keep === data.length ? data : data.subarray(0, keep));
-        received += keep;
-      }
-      return end;
-    };
-
-    let end: ReplyEnd | undefined;
-    if (this.#pending.length > 0) {
-      const pending = this.#pending;
-      this.#pending = new Uint8Array(0);
-      end = take(pending);
-      if (received > 0) lastDataAt = now();
-    }
-    while (end === undefined) {
-      if (received > 0 && idleMs !== undefined) idle ??= this.resources.hold(timer(idleMs));
-      const fired = poll(idle ? [this.#ready, this.deadline, idle] : [this.#ready, this.deadline]);
-      if (fired.includes(0)) {
-        let data: Uint8Array;
-        try {
-          // Never more than the reply can still hold (plus one byte, to tell "exactly at the cap" from
-          // "longer"), nor more than `bytes` still wants: what is not read stays with the peer.
-          const wanted = Math.min(READ_CHUNK_BYTES, capBytes + 1 - received, exact === undefined ? Infinity : exact - received);
-          data = this.input.read(BigInt(wanted));
-        } catch (error) {
-          const f = streamFault('read', error);
-          if (f !== 'closed') throw f;
-          end = 'closed';
-          break;
-        }
-        if (data.length === 0) continue;
-        end = take(data);
-        lastDataAt = now();
-      } else if (fired.includes(1)) {
-        if (received === 0) throw new SocketFault('read', 'deadline');
-        end = 'deadline';
-      } else {
-        const quietNs = now() - lastDataAt;
-        if (quietNs >= idleNs) {
-          end = 'idle';
-          break;
-        }
-        this.resources.release(idle!);
-        idle = this.resources.hold(subscribeDuration(idleNs - quietNs));
-      }
-    }
-    if (idle) this.resources.release(idle);
-    return { bytes: concatBytes(chunks, received), end };
-  }
 }
 
 /** Outbound TCP over `wasi:sockets`, with deadlines on `wasi:clocks/monotonic-clock`. */
