@@ -69,6 +69,11 @@ export class ServiceError extends Error {
   extra: Record<string, unknown>;
 }
 
+/** Caller input as a message shows it: quoted, control characters escaped, cut after `max` characters. */
+export function shown(input: string, max: number): string {
+  return JSON.stringify(input.length > max ? `${input.slice(0, max)}…` : input);
+}
+
 /**
  * A malformed setting: which one and the form it must take. `/ready` lists these by name and form only, so
  * a value (possibly a secret) reaches nobody who did not already hold it; request errors may show the value.

@@ -1,6 +1,7 @@
 // POST /tcp/exchange: a JSON dialogue, validated against its schema, run on one connection, answered as JSON.
 
 import { type Schema, Validator } from '@cfworker/json-schema';
+import { readBody } from './body.js';
 import type { Config } from './config.js';
 import { dial } from './dial.js';
 import { ServiceError, SocketFault } from './errors.js';
@@ -42,6 +43,11 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Largest JSON body: hex doubles the bytes of a message; the rest is room for the dialogue's structure. */
 export function exchangeBodyLimit(maxMessageBytes: number): number {
   return 2 * maxMessageBytes + 65_536;
+}
+
+/** The JSON body of a dialogue (POST /tcp/exchange, the MCP tool's call), at most `exchangeBodyLimit` bytes. */
+export function readExchangeBody(request: Request, maxMessageBytes: number): Promise<Uint8Array> {
+  return readBody(request, exchangeBodyLimit(maxMessageBytes), { code: 'body-too-large', name: 'the body', setting: 'twice MAX_MESSAGE_BYTES plus 64 KiB' });
 }
 
 /** Parses a JSON body; malformed JSON is a 400 `invalid-json`. */

@@ -2,7 +2,7 @@
 // query parameters of /tcp/send and the steps of /tcp/exchange, bounded by the server's own settings.
 
 import type { Limits } from './config.js';
-import { ServiceError } from './errors.js';
+import { ServiceError, shown } from './errors.js';
 import type { ReadEnd } from './tcp.js';
 
 /** The longest `until` sequence: enough for any protocol terminator, short enough to search cheaply. */
@@ -54,8 +54,7 @@ function bounded(value: number, name: string, max: number, setting: string, unit
 export function wholeNumber(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^[1-9][0-9]{0,15}$/.test(raw)) {
-    const shown = JSON.stringify(raw.length > 20 ? `${raw.slice(0, 20)}…` : raw);
-    throw invalidParameter(`${name} ${shown} is not a whole number: use decimal digits, from 1`);
+    throw invalidParameter(`${name} ${shown(raw, 20)} is not a whole number: use decimal digits, from 1`);
   }
   return Number(raw);
 }

@@ -1,6 +1,6 @@
 // What the caller asked to connect to: a validated host (name or IP literal) and port.
 
-import { ServiceError } from './errors.js';
+import { ServiceError, shown } from './errors.js';
 import { type IpAddress, canonicalAddress, formatIp, parseIpv4, parseIpv6, unbracket } from './ip.js';
 
 /** A destination as the caller named it, validated: either a DNS name or an IP literal. */
@@ -38,26 +38,26 @@ export function parseHostName(text: string): string | undefined {
  */
 export function parseHost(raw: string): { host: string; address?: IpAddress } {
   if (raw === '') throw new ServiceError('invalid-host', 400, 'host is empty');
-  const shown = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+  const quoted = shown(raw, 80);
   const { inner, bracketed } = unbracket(raw);
   if (inner.includes('%') && inner.includes(':')) {
-    throw new ServiceError('invalid-host', 400, `host ${shown} has an IPv6 zone id; zone ids are not supported, use a global address`);
+    throw new ServiceError('invalid-host', 400, `host ${quoted} has an IPv6 zone id; zone ids are not supported, use a global address`);
   }
   if (bracketed || inner.includes(':')) {
     const parsed = parseIpv6(inner);
-    if (!parsed) throw new ServiceError('invalid-host', 400, `host ${shown} is not a valid IPv6 address`);
+    if (!parsed) throw new ServiceError('invalid-host', 400, `host ${quoted} is not a valid IPv6 address`);
     const v6 = canonicalAddress(parsed);
     return { host: formatIp(v6), address: v6 };
   }
   const v4 = parseIpv4(inner);
-  if (v4 === null) throw new ServiceError('invalid-host', 400, `host ${shown} looks like an IPv4 address but is not a valid one`);
+  if (v4 === null) throw new ServiceError('invalid-host', 400, `host ${quoted} looks like an IPv4 address but is not a valid one`);
   if (v4) return { host: formatIp(v4), address: v4 };
   const name = parseHostName(inner);
   if (name === undefined) {
     throw new ServiceError(
       'invalid-host',
       400,
-      `host ${shown} is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address`,
+      `host ${quoted} is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address`,
     );
   }
   return { host: name };
@@ -71,8 +71,7 @@ export function isPort(text: string): boolean {
 /** Validates a port given by a caller; anything but a port is a 400. */
 export function parsePort(raw: string): number {
   if (!isPort(raw)) {
-    const shown = JSON.stringify(raw.length > 20 ? `${raw.slice(0, 20)}…` : raw);
-    throw new ServiceError('invalid-port', 400, `port ${shown} is not a port number: use a decimal number from ${MIN_PORT} to ${MAX_PORT}`);
+    throw new ServiceError('invalid-port', 400, `port ${shown(raw, 20)} is not a port number: use a decimal number from ${MIN_PORT} to ${MAX_PORT}`);
   }
   return Number(raw);
 }
