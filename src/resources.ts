@@ -2,7 +2,7 @@
 
 /**
  * What `using` releases at the end of a scope: every resource held, newest first (a stream before the socket or
- * body it belongs to). The engine has no DisposableStack; this is the part of it the component needs.
+ * body it belongs to). The part of DisposableStack the component needs, so it never depends on the engine having it.
  */
 export class Resources implements Disposable {
   #held: Disposable[] = [];
