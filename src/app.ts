@@ -1,12 +1,12 @@
 // The HTTP API as a plain Request → Response function: routing, input validation, and response shapes.
 
 import { requireBearer } from './auth.js';
-import { readBody } from './body.js';
+import { type TooLarge, readBody, tooLargeError } from './body.js';
 import type { Config } from './config.js';
 import { dial } from './dial.js';
 import { withDnsServers } from './dns-resolver.js';
 import { ServiceError, errorResponse } from './errors.js';
-import { exchangeBodyLimit, parseJson, runExchange } from './exchange.js';
+import { parseJson, readExchangeBody, runExchange } from './exchange.js';
 import { formatSocketAddress } from './ip.js';
 import { handleMcp } from './mcp.js';
 import { openApiDocument } from './openapi.js';
@@ -119,11 +119,10 @@ async function tcpSend(request: Request, query: Query, deps: AppDeps): Promise<R
     limits,
   );
   let message = query.bytes('msg') ?? new Uint8Array(0);
-  const tooLarge = (size: string) =>
-    new ServiceError('message-too-large', 413, `the message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`);
-  if (message.length > limits.maxMessageBytes) throw tooLarge(String(message.length));
+  const tooLarge = (name: string): TooLarge => ({ code: 'message-too-large', name, setting: 'MAX_MESSAGE_BYTES' });
+  if (message.length > limits.maxMessageBytes) throw tooLargeError(tooLarge('the message'), String(message.length), limits.maxMessageBytes);
   if (request.method === 'POST') {
-    const body = await readBody(request, limits.maxMessageBytes, { code: 'message-too-large', name: 'the body', setting: 'MAX_MESSAGE_BYTES' });
+    const body = await readBody(request, limits.maxMessageBytes, tooLarge('the body'));
     if (body.length > 0 && query.has('msg')) {
       throw new ServiceError('invalid-parameter', 400, 'give the message either as msg or as the request body, not both');
     }
@@ -135,8 +134,7 @@ async function tcpSend(request: Request, query: Query, deps: AppDeps): Promise<R
 /** POST /tcp/exchange — a JSON dialogue on one connection (schema: src/exchange-schema.ts). */
 async function tcpExchange(request: Request, _: Query, deps: AppDeps): Promise<Response> {
   const config = deps.config();
-  const limit = exchangeBodyLimit(config.limits.maxMessageBytes);
-  const body = await readBody(request, limit, { code: 'body-too-large', name: 'the body', setting: 'twice MAX_MESSAGE_BYTES plus 64 KiB' });
+  const body = await readExchangeBody(request, config.limits.maxMessageBytes);
   return json(runExchange(parseJson(body), deps.network, config));
 }
 

@@ -3,15 +3,26 @@
 import { concatBytes } from './bytes.js';
 import { ServiceError } from './errors.js';
 
+/** What is too large, how it is named in a message, and the setting that bounds it. */
+export interface TooLarge {
+  code: 'message-too-large' | 'body-too-large';
+  name: string;
+  setting: string;
+}
+
+/** The 413 for `what` at `size` bytes (or a description such as `over N`) past `maxBytes`. */
+export function tooLargeError(what: TooLarge, size: string, maxBytes: number): ServiceError {
+  return new ServiceError(what.code, 413, `${what.name} is ${size} bytes; the limit is ${maxBytes} bytes (${what.setting})`);
+}
+
 /**
  * The request body, at most `maxBytes` bytes; a longer body is a 413 `code` once one chunk past the cap
  * has arrived, and the rest is never read.
  */
-export async function readBody(request: Request, maxBytes: number, what: { code: 'message-too-large' | 'body-too-large'; name: string; setting: string }): Promise<Uint8Array> {
+export async function readBody(request: Request, maxBytes: number, what: TooLarge): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array(0);
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  const tooLarge = (size: string) =>
-    new ServiceError(what.code, 413, `${what.name} is ${size} bytes; the limit is ${maxBytes} bytes (${what.setting})`);
+  const tooLarge = (size: string) => tooLargeError(what, size, maxBytes);
   if (declared > maxBytes) throw tooLarge(String(declared));
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

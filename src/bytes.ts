@@ -1,4 +1,7 @@
-// Joining byte chunks: one copy into a buffer of the known total length.
+// Byte chunks: joining them with one copy, and the largest one a blocking write takes.
+
+/** Largest write `wasi:io/streams` `blocking-write-and-flush` accepts in one call, on any output stream. */
+export const BLOCKING_WRITE_MAX_BYTES = 4096;
 
 /** The chunks, in order, as one array of `length` bytes (their total). */
 export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {

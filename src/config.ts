@@ -1,9 +1,9 @@
 // The one place that reads settings: environment variables → validated, bounded configuration.
 
 import { SettingError } from './errors.js';
-import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp } from './ip.js';
-import { Policy, commaList, parseEntries } from './policy.js';
-import { isPort, parseHost } from './target.js';
+import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp, parseSettingIp } from './ip.js';
+import { ENTRY_FORM, Policy, type PolicyEntry, parseEntry } from './policy.js';
+import { MAX_PORT, MIN_PORT, isPort, parseHost, splitHostPort } from './target.js';
 
 /** Read-only view of the environment the host gave the component. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -142,7 +142,7 @@ export class Config {
   }
 }
 
-function invalid(name: string, value: string, expected: string): SettingError {
+function invalidSetting(name: string, value: string, expected: string): SettingError {
   return new SettingError(name, expected, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
 }
 
@@ -151,9 +151,9 @@ function readNumber(env: Environment, setting: NumericSetting): number {
   if (raw === undefined || raw.trim() === '') return setting.defaultValue;
   const text = raw.trim();
   const expected = `a whole number of ${setting.unit} from ${setting.min} to ${setting.max}`;
-  if (!/^[0-9]{1,10}$/.test(text)) throw invalid(setting.name, raw, expected);
+  if (!/^[0-9]{1,10}$/.test(text)) throw invalidSetting(setting.name, raw, expected);
   const value = Number(text);
-  if (value < setting.min || value > setting.max) throw invalid(setting.name, raw, expected);
+  if (value < setting.min || value > setting.max) throw invalidSetting(setting.name, raw, expected);
   return value;
 }
 
@@ -182,13 +182,13 @@ function readDefaultHost(env: Environment): string {
   try {
     return parseHost(rawHost).host;
   } catch {
-    throw invalid('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
+    throw invalidSetting('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
   }
 }
 
 function readDefaultPort(env: Environment): number {
   const rawPort = env.DEFAULT_TARGET_PORT?.trim() || String(DEFAULT_TARGET_PORT);
-  if (!isPort(rawPort)) throw invalid('DEFAULT_TARGET_PORT', rawPort, 'a port number from 1 to 65535');
+  if (!isPort(rawPort)) throw invalidSetting('DEFAULT_TARGET_PORT', rawPort, `a port number from ${MIN_PORT} to ${MAX_PORT}`);
   return Number(rawPort);
 }
 
@@ -197,18 +197,35 @@ function readFallbacks(env: Environment, host: string): IpAddress[] {
   return parseAddressList('DEFAULT_TARGET_FALLBACK_IPS', rawFallbacks);
 }
 
-/** A comma-separated list of IP addresses in plain notation (dotted decimal or IPv6, brackets optional). */
-function parseAddressList(name: string, raw: string): IpAddress[] {
-  return commaList(raw).map((entry) => {
-    const address = parsePlainAddress(entry);
-    if (!address) throw invalid(name, raw, 'comma-separated IP addresses such as 93.184.215.14,2606:2800:21f:cb07:6820:80da:af6b:8b2c');
-    return address;
+/** The items of a comma-separated setting, trimmed, empty ones dropped: the one list syntax of every setting. */
+function commaList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** A comma-separated setting, each item read by `parseItem`; the first malformed item is config-invalid, named. */
+function readList<T>(name: string, raw: string, parseItem: (item: string) => T | undefined, expected: string): T[] {
+  return commaList(raw).map((item) => {
+    const parsed = parseItem(item);
+    if (parsed === undefined) throw new SettingError(name, expected, `setting ${name} has a malformed entry ${JSON.stringify(item)}: expected ${expected}`);
+    return parsed;
   });
 }
 
-function parsePlainAddress(text: string): IpAddress | undefined {
-  const address = parsePlainIp(text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text);
-  return address && canonicalAddress(address);
+/** ALLOWED_TARGETS or DENIED_TARGETS: destination entries, each `ADDRESS:PORT`, `CIDR:PORT`, `[IPV6]:PORT` or `HOSTNAME:PORT`. */
+export function parseEntries(name: 'ALLOWED_TARGETS' | 'DENIED_TARGETS', raw: string): PolicyEntry[] {
+  return readList(name, raw, parseEntry, ENTRY_FORM);
+}
+
+/** A comma-separated list of IP addresses in plain notation (dotted decimal or IPv6, brackets optional around IPv6). */
+function parseAddressList(name: string, raw: string): IpAddress[] {
+  const expected = 'comma-separated IP addresses such as 93.184.215.14,2606:2800:21f:cb07:6820:80da:af6b:8b2c';
+  return readList(name, raw, (item) => {
+    const address = parseSettingIp(item);
+    return address && canonicalAddress(address);
+  }, expected);
 }
 
 const DNS_MODES: readonly DnsMode[] = ['auto', 'system', 'tcp'];
@@ -216,30 +233,21 @@ const DNS_MODES: readonly DnsMode[] = ['auto', 'system', 'tcp'];
 function readDns(env: Environment): DnsSettings {
   const rawMode = env.DNS_MODE?.trim() || 'auto';
   const mode = DNS_MODES.find((m) => m === rawMode);
-  if (!mode) throw invalid('DNS_MODE', rawMode, 'auto, system or tcp');
+  if (!mode) throw invalidSetting('DNS_MODE', rawMode, 'auto, system or tcp');
   const servers = readDnsServers(env);
-  if (mode === 'tcp' && servers.length === 0) throw invalid('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
+  if (mode === 'tcp' && servers.length === 0) throw invalidSetting('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
   return { mode, servers };
 }
 
 function readDnsServers(env: Environment): SocketAddress[] {
-  const rawServers = env.DNS_SERVERS ?? '';
-  return commaList(rawServers).map((entry) => {
-    const server = parseServer(entry);
-    if (!server) {
-      throw invalid('DNS_SERVERS', rawServers, 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53');
-    }
-    return server;
-  });
+  const expected = 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53';
+  return readList('DNS_SERVERS', env.DNS_SERVERS ?? '', parseServer, expected);
 }
 
 /** `IP`, `IP:PORT`, `[IPV6]` or `[IPV6]:PORT`: a bare IPv6 address is refused, as its last group could be read as a port. */
 function parseServer(entry: string): SocketAddress | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::([^:]*))?$/.exec(entry);
-  if (!match) return undefined;
-  const [, bracketed, plain, port] = match;
-  const address = parsePlainIp(bracketed ?? plain ?? '');
-  if (!address || (bracketed !== undefined) !== (address.tag === 'ipv6')) return undefined;
-  if (port !== undefined && !isPort(port)) return undefined;
-  return { address: canonicalAddress(address), port: port === undefined ? DNS_PORT : Number(port) };
+  const split = splitHostPort(entry);
+  const address = split && parsePlainIp(split.host, split.bracketed);
+  if (!split || !address || (split.port !== undefined && !isPort(split.port))) return undefined;
+  return { address: canonicalAddress(address), port: split.port === undefined ? DNS_PORT : Number(split.port) };
 }

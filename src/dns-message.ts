@@ -3,6 +3,7 @@
 import { Buffer } from 'buffer';
 import * as dnsPacket from 'dns-packet';
 import { type IpAddress, canonicalAddress, parsePlainIp } from './ip.js';
+import { canonicalName } from './target.js';
 
 /** The record types a name is resolved with. */
 export type AddressType = 'A' | 'AAAA';
@@ -37,7 +38,7 @@ export function encodeQuery({ id, name, type }: Question): Uint8Array {
   return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
 }
 
-const sameName = (a: string, b: string) => a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
+const sameName = (a: string, b: string) => canonicalName(a) === canonicalName(b);
 
 /**
  * Reads a length-prefixed reply to `question`. Only the question and answer sections are used (never the

@@ -24,6 +24,7 @@ function randomQueryId(): number {
  */
 export function withDnsServers(network: TcpNetwork, settings: () => DnsSettings): TcpNetwork {
   return {
+    nowMs: () => network.nowMs(),
     exchange: (to, steps, limits) => network.exchange(to, steps, limits),
     resolve(name, timeoutMs) {
       const { mode, servers } = settings();
@@ -63,14 +64,14 @@ export function resolveOverTcp(
   timeoutMs: number,
   queryId: () => number = randomQueryId,
 ): IpAddress[] {
-  const startedAt = Date.now();
+  const startedAt = network.nowMs();
   const failures: ServerFailure[] = [];
   for (const server of servers) {
     const shown = formatSocketAddress(server);
     try {
       const addresses: IpAddress[] = [];
       for (const type of TYPES) {
-        const left = timeoutMs - (Date.now() - startedAt);
+        const left = timeoutMs - (network.nowMs() - startedAt);
         if (left <= 0) throw new ServerFailure(shown, true, 'was not asked: no time was left');
         addresses.push(...query(network, server, { id: queryId(), name, type }, Math.min(DNS_QUERY_TIMEOUT_MS, left)));
       }

@@ -1,5 +1,7 @@
 // The one error type of the service, the mapping of WASI socket error codes to it, and its HTTP form.
 
+import type { StreamError } from 'wasi:io/streams@0.2.12';
+import type { ErrorCode as NetworkErrorCode } from 'wasi:sockets/network@0.2.12';
 import type { Reply } from './tcp.js';
 
 /**
@@ -67,6 +69,11 @@ export class ServiceError extends Error {
   extra: Record<string, unknown>;
 }
 
+/** Caller input as a message shows it: quoted, control characters escaped, cut after `max` characters. */
+export function shown(input: string, max: number): string {
+  return JSON.stringify(input.length > max ? `${input.slice(0, max)}…` : input);
+}
+
 /**
  * A malformed setting: which one and the form it must take. `/ready` lists these by name and form only, so
  * a value (possibly a secret) reaches nobody who did not already hold it; request errors may show the value.
@@ -81,29 +88,25 @@ export class SettingError extends ServiceError {
   }
 }
 
-/** The error codes of `wasi:sockets/network.error-code` (WASI 0.2). */
-export type WasiSocketErrorCode =
-  | 'unknown'
-  | 'access-denied'
-  | 'not-supported'
-  | 'invalid-argument'
-  | 'out-of-memory'
-  | 'timeout'
-  | 'concurrency-conflict'
-  | 'not-in-progress'
-  | 'would-block'
-  | 'invalid-state'
-  | 'new-socket-limit'
-  | 'address-not-bindable'
-  | 'address-in-use'
-  | 'remote-unreachable'
-  | 'connection-refused'
-  | 'connection-reset'
-  | 'connection-aborted'
-  | 'datagram-too-large'
-  | 'name-unresolvable'
-  | 'temporary-resolver-failure'
-  | 'permanent-resolver-failure';
+/** The error codes of `wasi:sockets/network.error-code`: the WIT-generated type, so a code added to the WIT fails the switch below. */
+export type WasiSocketErrorCode = NetworkErrorCode;
+
+/**
+ * What an imported WASI function threw: its `result` error arrives as an error whose `payload` is the WIT
+ * error value (`'would-block'`, `{ tag: 'closed' }`, a Spin variables error). undefined for any other throw.
+ */
+export function wasiPayload(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'payload' in error ? error.payload : undefined;
+}
+
+/** What a `wasi:io/streams` error means: the peer closed the stream (`closed`), or a `stream-failed` fault. */
+export function streamFault(stage: Stage, error: unknown): SocketFault | 'closed' {
+  const payload = wasiPayload(error) as StreamError | undefined;
+  if (payload?.tag === 'closed') return 'closed';
+  // Optional calls: a detail for the message, never worth a second fault if a host's error value lacks them.
+  const detail = payload?.tag === 'last-operation-failed' ? payload.val?.toDebugString?.() : String(error);
+  return new SocketFault(stage, 'stream-failed', detail);
+}
 
 /** A failure reported by the socket module: the WASI code (or a timeout it measured itself) and the stage. */
 export class SocketFault extends Error {

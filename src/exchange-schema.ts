@@ -1,6 +1,8 @@
 // The JSON schema of a /tcp/exchange body: the one source of truth that validates requests, documents the
 // endpoint in /openapi.json, and is the input schema of the MCP tool `tcp_exchange`.
 
+import { MAX_PORT, MIN_PORT } from './target.js';
+
 /** Most steps in one dialogue: enough for a handshake and a few commands, small enough to bound the work. */
 export const MAX_STEPS = 32;
 
@@ -22,6 +24,9 @@ const byteValue = (what: string) => ({
   },
 });
 
+/** A TCP port, as every door takes one (a query's `port=` text is checked by `isPort`, to the same bounds). */
+export const PORT_SCHEMA = { type: 'integer', minimum: MIN_PORT, maximum: MAX_PORT } as const;
+
 /** A positive whole number (the server's settings bound it further; the message of a 400 names the bound). */
 const positive = (description: string) => ({ type: 'integer', minimum: 1, description });
 
@@ -35,7 +40,7 @@ export const EXCHANGE_REQUEST_SCHEMA = {
   required: ['host', 'port', 'steps'],
   properties: {
     host: { type: 'string', minLength: 1, maxLength: 300, description: 'Host name, IPv4 or IPv6 address (brackets optional), e.g. "127.0.0.1".' },
-    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port, e.g. 6379.' },
+    port: { ...PORT_SCHEMA, description: 'TCP port, e.g. 6379.' },
     timeout_ms: positive('Deadline of the whole dialogue (connect, every send and read), at most the server\'s REQUEST_DEADLINE_MS (its default).'),
     steps: {
       type: 'array',
@@ -73,7 +78,7 @@ const replyValue = {
 /** Why a read ended. */
 export const REPLY_ENDS = ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] as const;
 
-const stepResult = {
+const STEP_RESULT_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['reply', 'end', 'bytes', 'ms'],
@@ -97,7 +102,7 @@ export const EXCHANGE_RESPONSE_SCHEMA = {
     peer: { type: 'string', description: 'The address connected to, e.g. "127.0.0.1:6379" or "[::1]:6379".' },
     steps: {
       type: 'array',
-      items: stepResult,
+      items: STEP_RESULT_SCHEMA,
       description: 'One result per step run; steps after one that ended on limit or deadline are not run.',
     },
     ms: { type: 'number', minimum: 0, description: 'Time the whole exchange took.' },
@@ -105,4 +110,4 @@ export const EXCHANGE_RESPONSE_SCHEMA = {
 } as const;
 
 /** The body of an error after the connection opened: the usual error, plus the steps completed before it. */
-export const EXCHANGE_STEP_RESULTS_SCHEMA = { type: 'array', items: stepResult } as const;
+export const EXCHANGE_STEP_RESULTS_SCHEMA = { type: 'array', items: STEP_RESULT_SCHEMA } as const;

@@ -1,6 +1,7 @@
 // POST /tcp/exchange: a JSON dialogue, validated against its schema, run on one connection, answered as JSON.
 
 import { type Schema, Validator } from '@cfworker/json-schema';
+import { readBody } from './body.js';
 import type { Config } from './config.js';
 import { dial } from './dial.js';
 import { ServiceError, SocketFault } from './errors.js';
@@ -44,6 +45,11 @@ export function exchangeBodyLimit(maxMessageBytes: number): number {
   return 2 * maxMessageBytes + 65_536;
 }
 
+/** The JSON body of a dialogue (POST /tcp/exchange, the MCP tool's call), at most `exchangeBodyLimit` bytes. */
+export function readExchangeBody(request: Request, maxMessageBytes: number): Promise<Uint8Array> {
+  return readBody(request, exchangeBodyLimit(maxMessageBytes), { code: 'body-too-large', name: 'the body', setting: 'twice MAX_MESSAGE_BYTES plus 64 KiB' });
+}
+
 /** Parses a JSON body; malformed JSON is a 400 `invalid-json`. */
 export function parseJson(bytes: Uint8Array): unknown {
   try {
@@ -75,18 +81,21 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config)
     const until = step.until ? decodeValue(step.until) : undefined;
     return { send, read: readEndOf({ until, bytes: step.bytes, idleMs: step.idle_ms }, limits, `steps/${i}/`) };
   });
-  const startedAt = Date.now();
+  const startedAt = network.nowMs();
   try {
     const { replies, address } = dial(network, config, target, steps, limits);
-    return { peer: formatSocketAddress(address), steps: replies.map(stepResult), ms: Date.now() - startedAt };
+    return { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(network.nowMs() - startedAt) };
   } catch (error) {
-    if (error instanceof ServiceError && error.cause instanceof SocketFault) error.extra = { steps: error.cause.replies.map(stepResult) };
+    if (error instanceof ServiceError && error.cause instanceof SocketFault) error.extra = { steps: error.cause.replies.map(toStepResult) };
     throw error;
   }
 }
 
-function stepResult(reply: Reply): StepResult {
-  return { reply: encodeValue(reply.bytes), end: reply.end, bytes: reply.bytes.length, ms: Math.round(reply.ms * 1000) / 1000 };
+/** A duration as answered: milliseconds to the microsecond. */
+const toMs = (ms: number) => Math.round(ms * 1000) / 1000;
+
+function toStepResult(reply: Reply): StepResult {
+  return { reply: encodeValue(reply.bytes), end: reply.end, bytes: reply.bytes.length, ms: toMs(reply.ms) };
 }
 
 function validated(input: unknown): ExchangeRequest {

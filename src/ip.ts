@@ -1,9 +1,9 @@
 // IP address literals: parsing every notation a host string may use, and one canonical text form.
 
-/** An IP address in the same shape as `wasi:sockets/network.ip-address`, so it crosses to the socket module as is. */
-export type IpAddress =
-  | { tag: 'ipv4'; val: [number, number, number, number] }
-  | { tag: 'ipv6'; val: [number, number, number, number, number, number, number, number] };
+import type { IpAddress, Ipv4Address, Ipv6Address } from 'wasi:sockets/network@0.2.12';
+
+/** An IP address: `wasi:sockets/network.ip-address` itself (the WIT-generated type), so it crosses to the socket module as is. */
+export type { IpAddress };
 
 /** An address and a port: what a TCP connect goes to. */
 export interface SocketAddress {
@@ -76,7 +76,7 @@ export function parseIpv6(text: string): IpAddress | undefined {
   const missing = 8 - head.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
   const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  return { tag: 'ipv6', val: groups as [number, number, number, number, number, number, number, number] };
+  return { tag: 'ipv6', val: groups as Ipv6Address };
 }
 
 function parseIpv6Groups(text: string, mayEndInIpv4: boolean): number[] | undefined {
@@ -98,18 +98,37 @@ function parseIpv6Groups(text: string, mayEndInIpv4: boolean): number[] | undefi
 }
 
 /** Strict dotted-decimal IPv4, as inside an IPv6 literal or a setting (no hex, no octal, no short forms). */
-function parseDottedDecimal(text: string): [number, number, number, number] | undefined {
+function parseDottedDecimal(text: string): Ipv4Address | undefined {
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;
   const bytes = parts.map((p) => (/^(0|[1-9][0-9]{0,2})$/.test(p) ? Number(p) : 256));
   if (bytes.some((b) => b > 255)) return undefined;
-  return bytes as [number, number, number, number];
+  return bytes as Ipv4Address;
 }
 
-/** An address in plain notation only — strict dotted decimal or IPv6 without brackets — as settings use. */
-export function parsePlainIp(text: string): IpAddress | undefined {
+/**
+ * `[X]` is X in brackets. Brackets are how IPv6 is written where a `:PORT` may follow (its last group would
+ * read as one); they hold IPv6 only. The one place that takes them off.
+ */
+export function unbracket(text: string): { inner: string; bracketed: boolean } {
+  const bracketed = text.length >= 2 && text.startsWith('[') && text.endsWith(']');
+  return { inner: bracketed ? text.slice(1, -1) : text, bracketed };
+}
+
+/**
+ * An address in plain notation only — strict dotted decimal or IPv6 — as settings and DNS records write it
+ * (no hex, octal or short IPv4 forms). `bracketed`: the text stood in brackets, which hold IPv6 only.
+ */
+export function parsePlainIp(text: string, bracketed = false): IpAddress | undefined {
   const v4 = parseDottedDecimal(text);
-  return v4 ? { tag: 'ipv4', val: v4 } : parseIpv6(text);
+  if (v4) return bracketed ? undefined : { tag: 'ipv4', val: v4 };
+  return parseIpv6(text);
+}
+
+/** An address written alone in a setting, where no port can follow: `1.2.3.4`, `::1` or `[::1]` (not `[1.2.3.4]`). */
+export function parseSettingIp(text: string): IpAddress | undefined {
+  const { inner, bracketed } = unbracket(text);
+  return parsePlainIp(inner, bracketed);
 }
 
 /** An address as an unsigned integer of its family's width. */
@@ -118,10 +137,11 @@ export function addressValue(address: IpAddress): bigint {
   return (parts as number[]).reduce((acc, part) => (acc << width) | BigInt(part), 0n);
 }
 
-function fromValue(family: IpAddress['tag'], value: bigint): IpAddress {
-  if (family === 'ipv4') return { tag: 'ipv4', val: [24n, 16n, 8n, 0n].map((s) => Number((value >> s) & 0xffn)) as [number, number, number, number] };
+/** The address of a family whose unsigned integer value is `value`: the inverse of `addressValue`. */
+export function addressFromValue(family: IpAddress['tag'], value: bigint): IpAddress {
+  if (family === 'ipv4') return { tag: 'ipv4', val: [24n, 16n, 8n, 0n].map((s) => Number((value >> s) & 0xffn)) as Ipv4Address };
   const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => Number((value >> s) & 0xffffn));
-  return { tag: 'ipv6', val: groups as [number, number, number, number, number, number, number, number] };
+  return { tag: 'ipv6', val: groups as Ipv6Address };
 }
 
 /**
@@ -131,11 +151,11 @@ function fromValue(family: IpAddress['tag'], value: bigint): IpAddress {
 export function embeddedIpv4(address: IpAddress): IpAddress | undefined {
   if (address.tag !== 'ipv6') return undefined;
   const value = addressValue(address);
-  const low32 = fromValue('ipv4', value & 0xffffffffn);
+  const low32 = addressFromValue('ipv4', value & 0xffffffffn);
   const top96 = value >> 32n;
   if (top96 === 0xffffn || top96 === 0x64ff9b0000000000000000n) return low32;
   if (top96 === 0n && value > 1n) return low32;
-  if (value >> 112n === 0x2002n) return fromValue('ipv4', (value >> 80n) & 0xffffffffn);
+  if (value >> 112n === 0x2002n) return addressFromValue('ipv4', (value >> 80n) & 0xffffffffn);
   return undefined;
 }
 

@@ -1,10 +1,9 @@
 // POST /mcp: a Model Context Protocol server over Streamable HTTP, stateless (every request stands alone, as
 // on hosts that make an instance per request), answering application/json, with one tool: tcp_exchange.
 
-import { readBody } from './body.js';
 import type { Config } from './config.js';
 import { ServiceError } from './errors.js';
-import { type ExchangeAnswer, exchangeBodyLimit, runExchange } from './exchange.js';
+import { type ExchangeAnswer, readExchangeBody, runExchange } from './exchange.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS } from './exchange-schema.js';
 import type { TcpNetwork } from './tcp.js';
 import { VERSION } from './version.js';
@@ -77,7 +76,7 @@ export async function handleMcp(request: Request, network: TcpNetwork, config: C
   if (headerVersion !== null && !MCP_PROTOCOL_VERSIONS.includes(headerVersion)) {
     return jsonResponse(rpcError(null, INVALID_REQUEST, `unsupported MCP-Protocol-Version ${JSON.stringify(headerVersion.slice(0, 40))}; supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}`), 400);
   }
-  const bytes = await readBody(request, exchangeBodyLimit(config.limits.maxMessageBytes), { code: 'body-too-large', name: 'the body', setting: 'twice MAX_MESSAGE_BYTES plus 64 KiB' });
+  const bytes = await readExchangeBody(request, config.limits.maxMessageBytes);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

@@ -2,7 +2,7 @@
 // from the same values the service uses (the exchange schema, the error table, the read limits).
 
 import { ERROR_STATUS, type ErrorCode } from './errors.js';
-import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA } from './exchange-schema.js';
+import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, PORT_SCHEMA } from './exchange-schema.js';
 import { MAX_UNTIL_BYTES } from './reads.js';
 import { VERSION } from './version.js';
 
@@ -27,7 +27,7 @@ const param = (name: string, description: string, schema: Record<string, unknown
 
 const TARGET_PARAMS = [
   param('host', 'Host name, IPv4 or IPv6 address (brackets optional), e.g. 127.0.0.1.', { type: 'string', minLength: 1 }, true),
-  param('port', 'TCP port.', { type: 'integer', minimum: 1, maximum: 65535 }, true),
+  param('port', 'TCP port.', PORT_SCHEMA, true),
 ];
 
 const READ_PARAMS = [
@@ -94,7 +94,7 @@ export function openApiDocument() {
           summary: 'An HTTP/1.1 GET (Host, Connection: close) to the default target or to host:port; returns the raw reply.',
           parameters: [
             param('host', 'Target host; the default target (DEFAULT_TARGET_HOST) when absent.', { type: 'string' }),
-            param('port', 'Target port; 80 with host, DEFAULT_TARGET_PORT without.', { type: 'integer', minimum: 1, maximum: 65535 }),
+            param('port', 'Target port; 80 with host, DEFAULT_TARGET_PORT without.', PORT_SCHEMA),
           ],
           responses: { '200': RAW_REPLY, ...errors([...NETWORK_ERRORS, 404, 405]) },
         },

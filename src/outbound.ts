@@ -22,12 +22,12 @@ const DNS_SERVERS_FAILED: ReadonlySet<string> = new Set(['resolver-failure', 're
  * over TCP, if configured, fails), `fallbackAddresses` (configured for the default target) are used.
  * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
  */
-export function exchangeWith(
+export function exchangeWithTarget(
   network: TcpNetwork,
   { target, steps, limits, policy, fallbackAddresses = [] }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[] },
 ): Exchange {
-  const startedAt = Date.now();
-  const timeLeft = () => limits.requestDeadlineMs - (Date.now() - startedAt);
+  const startedAt = network.nowMs();
+  const timeLeft = () => limits.requestDeadlineMs - (network.nowMs() - startedAt);
   const shown = formatTarget(target);
   const addresses = addressesOf(network, target, Math.min(limits.connectTimeoutMs, limits.requestDeadlineMs), fallbackAddresses).map(canonicalAddress);
   if (addresses.length === 0) {
@@ -35,7 +35,7 @@ export function exchangeWith(
   }
   // Every address is checked before any is tried, and only checked addresses are connected to:
   // a name that resolves to one denied address is refused whole (DNS rebinding, split answers).
-  policy.check(target.host, target.kind === 'name', addresses, target.port);
+  policy.check(target, addresses);
   let lastFault: { fault: SocketFault; address: string } | undefined;
   for (const address of addresses) {
     const to = { address, port: target.port };

@@ -1,8 +1,8 @@
 // Destination policy: which addresses and ports the service may connect to, checked on resolved addresses.
 
-import { ServiceError, SettingError } from './errors.js';
-import { type IpAddress, addressValue, embeddedIpv4, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
-import { isHostName } from './target.js';
+import { ServiceError } from './errors.js';
+import { type IpAddress, addressValue, canonicalAddress, embeddedIpv4, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
+import { MAX_PORT, MIN_PORT, type Target, isPort, parseHostName, splitHostPort } from './target.js';
 
 /** A port, or every port. */
 type PortSpec = number | '*';
@@ -16,6 +16,9 @@ type RangeEntry = Extract<PolicyEntry, { kind: 'range' }>;
 
 const BITS = { ipv4: 32, ipv6: 128 } as const;
 
+/** The prefix of ::ffff:0:0/96, the IPv4-mapped addresses. */
+const MAPPED_PREFIX = 96;
+
 function mask(family: IpAddress['tag'], prefix: number): bigint {
   const bits = BigInt(BITS[family]);
   return ((1n << bits) - 1n) ^ ((1n << (bits - BigInt(prefix))) - 1n);
@@ -28,7 +31,7 @@ function inRange(entry: RangeEntry, address: IpAddress): boolean {
 const portMatches = (spec: PortSpec, port: number) => spec === '*' || spec === port;
 
 function range(cidr: string, note: string): RangeEntry {
-  const entry = parseRange(cidr, '*', cidr);
+  const entry = parseRange(cidr, false, '*', cidr);
   if (!entry) throw new Error(`bad built-in range ${cidr}`);
   return { ...entry, note };
 }
@@ -54,15 +57,18 @@ export const BUILT_IN_DENIED: readonly RangeEntry[] = [
   range('ff00::/8', 'multicast'),
 ];
 
-function parseRange(text: string, port: PortSpec, original: string): RangeEntry | undefined {
+/** `ADDRESS` or `ADDRESS/LEN`; `bracketed`: it stood in brackets, so it must be IPv6. */
+function parseRange(text: string, bracketed: boolean, port: PortSpec, original: string): RangeEntry | undefined {
   const [addressText, prefixText, extra] = text.split('/');
   if (addressText === undefined || extra !== undefined) return undefined;
-  const address = parsePlainIp(addressText);
-  if (!address) return undefined;
-  const width = BITS[address.tag];
+  const written = parsePlainIp(addressText, bracketed);
+  if (!written) return undefined;
   if (prefixText !== undefined && !/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return undefined;
-  const prefix = prefixText === undefined ? width : Number(prefixText);
-  if (prefix > width) return undefined;
+  const writtenPrefix = prefixText === undefined ? BITS[written.tag] : Number(prefixText);
+  if (writtenPrefix > BITS[written.tag]) return undefined;
+  // An IPv4-mapped range is the IPv4 range it maps, as a mapped destination is the IPv4 address it maps.
+  const address = writtenPrefix >= MAPPED_PREFIX ? canonicalAddress(written) : written;
+  const prefix = address === written ? writtenPrefix : writtenPrefix - MAPPED_PREFIX;
   return { kind: 'range', family: address.tag, network: addressValue(address) & mask(address.tag, prefix), prefix, port, text: original };
 }
 
@@ -71,40 +77,17 @@ function parseRange(text: string, port: PortSpec, original: string): RangeEntry 
  * Returns undefined when the entry is malformed.
  */
 export function parseEntry(text: string): PolicyEntry | undefined {
-  const match = /^(\[[^\]]+\]|[^:[\]]+):(\*|[1-9][0-9]{0,4})$/.exec(text);
-  if (!match) return undefined;
-  const [, hostPart = '', portText = ''] = match;
-  const port: PortSpec = portText === '*' ? '*' : Number(portText);
-  if (port !== '*' && port > 65535) return undefined;
-  if (hostPart.startsWith('[')) {
-    const entry = parseRange(hostPart.slice(1, -1), port, text);
-    return entry?.family === 'ipv6' ? entry : undefined;
-  }
-  if (/^[0-9./]+$/.test(hostPart)) return parseRange(hostPart, port, text);
-  const name = hostPart.toLowerCase().replace(/\.$/, '');
-  if (!isHostName(name)) return undefined;
-  return { kind: 'name', name, port, text };
+  const split = splitHostPort(text);
+  if (split?.port === undefined) return undefined;
+  const port: PortSpec | undefined = split.port === '*' ? '*' : isPort(split.port) ? Number(split.port) : undefined;
+  if (port === undefined) return undefined;
+  const name = split.bracketed ? undefined : parseHostName(split.host);
+  if (name !== undefined) return { kind: 'name', name, port, text };
+  return parseRange(split.host, split.bracketed, port, text);
 }
 
-/** The items of a comma-separated setting, trimmed, empty ones dropped: the one list syntax of every setting. */
-export function commaList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
-/** A comma-separated list of entries; throws config-invalid naming `variable` on the first malformed one. */
-export function parseEntries(variable: string, raw: string): PolicyEntry[] {
-  return commaList(raw).map((text) => {
-    const entry = parseEntry(text);
-    if (!entry) {
-      const expected = 'ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT 1-65535 or *';
-      throw new SettingError(variable, expected, `setting ${variable} has a malformed entry ${JSON.stringify(text)}: expected ${expected}`);
-    }
-    return entry;
-  });
-}
+/** What an entry of ALLOWED_TARGETS / DENIED_TARGETS looks like, for the message of a malformed one. */
+export const ENTRY_FORM = `ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT ${MIN_PORT}-${MAX_PORT} or *`;
 
 function mostSpecific(entries: readonly PolicyEntry[], address: IpAddress, port: number): RangeEntry | undefined {
   let best: RangeEntry | undefined;
@@ -125,12 +108,14 @@ export class Policy {
     private readonly denied: PolicyEntry[],
   ) {}
 
-  /** Throws 403 destination-denied unless every address may be connected to for the named host and port. */
-  check(host: string, isName: boolean, addresses: IpAddress[], port: number): void {
-    for (const address of addresses) this.checkOne(host, isName, address, port);
+  /** Throws 403 destination-denied unless every address `target` resolved to may be connected to on its port. */
+  check(target: Target, addresses: readonly IpAddress[]): void {
+    for (const address of addresses) this.checkOne(target, address);
   }
 
-  private checkOne(host: string, isName: boolean, address: IpAddress, port: number): void {
+  private checkOne(target: Target, address: IpAddress): void {
+    const { host, port } = target;
+    const isName = target.kind === 'name';
     const where = formatSocketAddress({ address, port });
     const asked = isName ? `${host}:${port} (resolved to ${formatIp(address)})` : where;
     const deny = (message: string) => {

@@ -2,7 +2,7 @@
 // query parameters of /tcp/send and the steps of /tcp/exchange, bounded by the server's own settings.
 
 import type { Limits } from './config.js';
-import { ServiceError } from './errors.js';
+import { ServiceError, shown } from './errors.js';
 import type { ReadEnd } from './tcp.js';
 
 /** The longest `until` sequence: enough for any protocol terminator, short enough to search cheaply. */
@@ -15,7 +15,7 @@ export interface ReadOptions {
   idleMs?: number;
 }
 
-const invalid = (message: string) => new ServiceError('invalid-parameter', 400, message);
+const invalidParameter = (message: string) => new ServiceError('invalid-parameter', 400, message);
 
 /**
  * The read end for `options`: `until`, `bytes`, or the quiet gap (`idle_ms`, at most REPLY_IDLE_MS;
@@ -24,11 +24,11 @@ const invalid = (message: string) => new ServiceError('invalid-parameter', 400, 
 export function readEndOf(options: ReadOptions, limits: Limits, prefix = ''): ReadEnd {
   const given = (['until', 'bytes', 'idleMs'] as const).filter((k) => options[k] !== undefined);
   if (given.length > 1) {
-    throw invalid(`give at most one of ${prefix}until, ${prefix}bytes and ${prefix}idle_ms: each ends the read a different way (with until or bytes, the quiet gap does not end it)`);
+    throw invalidParameter(`give at most one of ${prefix}until, ${prefix}bytes and ${prefix}idle_ms: each ends the read a different way (with until or bytes, the quiet gap does not end it)`);
   }
   if (options.until !== undefined) {
     const length = options.until.length;
-    if (length < 1 || length > MAX_UNTIL_BYTES) throw invalid(`${prefix}until is ${length} bytes; give 1 to ${MAX_UNTIL_BYTES} bytes`);
+    if (length < 1 || length > MAX_UNTIL_BYTES) throw invalidParameter(`${prefix}until is ${length} bytes; give 1 to ${MAX_UNTIL_BYTES} bytes`);
     return { until: options.until };
   }
   if (options.bytes !== undefined) {
@@ -45,7 +45,7 @@ export function limitsWithTimeout(limits: Limits, timeoutMs: number | undefined)
 
 function bounded(value: number, name: string, max: number, setting: string, unit: string): number {
   if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw invalid(`${name} is ${value}; give a whole number of ${unit} from 1 to ${max} (the server's ${setting})`);
+    throw invalidParameter(`${name} is ${value}; give a whole number of ${unit} from 1 to ${max} (the server's ${setting})`);
   }
   return value;
 }
@@ -54,8 +54,7 @@ function bounded(value: number, name: string, max: number, setting: string, unit
 export function wholeNumber(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^[1-9][0-9]{0,15}$/.test(raw)) {
-    const shown = JSON.stringify(raw.length > 20 ? `${raw.slice(0, 20)}…` : raw);
-    throw invalid(`${name} ${shown} is not a whole number: use decimal digits, from 1`);
+    throw invalidParameter(`${name} ${shown(raw, 20)} is not a whole number: use decimal digits, from 1`);
   }
   return Number(raw);
 }

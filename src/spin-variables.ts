@@ -1,6 +1,7 @@
 // The only module that reads fermyon:spin/variables (the Spin build only): a setting's Spin variable.
 
 import { get, type Error as VariableError } from 'fermyon:spin/variables@2.0.0';
+import { wasiPayload } from './errors.js';
 import type { Lookup } from './layered-settings.js';
 
 /** The Spin variable of a setting: its name in lowercase (`AUTH_TOKEN` → `auth_token`), as Spin requires. */
@@ -14,8 +15,7 @@ export function readSpinVariable(setting: string): Lookup {
   try {
     return { kind: 'value', value: get(name) };
   } catch (error) {
-    // An imported function throws its `result` error with the variant as `payload`.
-    const payload = typeof error === 'object' && error !== null && 'payload' in error ? (error as { payload: VariableError }).payload : undefined;
+    const payload = wasiPayload(error) as VariableError | undefined;
     if (payload?.tag === 'undefined') return { kind: 'undefined' };
     const why = payload ? `${payload.tag}: ${payload.val}` : String(error);
     return { kind: 'failed', reason: `Spin could not provide the variable ${name} (${why})` };

@@ -45,8 +45,13 @@ export interface Reply {
   ms: number;
 }
 
-/** Outbound TCP, as the service uses it. Failures are thrown as `SocketFault`. */
+/** Outbound TCP, as the service uses it, and the clock its deadlines run on. Failures are thrown as `SocketFault`. */
 export interface TcpNetwork {
+  /**
+   * Milliseconds on the monotonic clock, from an arbitrary origin: every deadline and duration above the
+   * socket module is measured on it, never on the wall clock (which can jump).
+   */
+  nowMs(): number;
   /** Resolves a DNS name to its addresses, in the resolver's order. */
   resolve(name: string, timeoutMs: number): IpAddress[];
   /**

@@ -9,12 +9,13 @@ import {
   type IncomingRequest,
   type Method,
 } from 'wasi:http/types@0.2.10';
-import { ServiceError, errorResponse } from './errors.js';
+import type { StreamError } from 'wasi:io/streams@0.2.12';
+import { BLOCKING_WRITE_MAX_BYTES } from './bytes.js';
+import { ServiceError, errorResponse, wasiPayload } from './errors.js';
+import { Resources } from './resources.js';
 
-/** Largest write `blocking-write-and-flush` accepts in one call. */
-const WRITE_CHUNK_BYTES = 4096;
 /** Largest read of a request body per call: a reader over its cap stops after at most one of these. */
-const READ_CHUNK_BYTES = 65_536;
+const BODY_READ_CHUNK_BYTES = 65_536;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -26,7 +27,7 @@ function methodName(method: Method): string {
  * Builds a web Request. The URL's authority is fixed: the inbound Host header never reaches routing,
  * and a path such as `//evil.example/x` stays a path.
  */
-function toRequest(incoming: IncomingRequest, held: Disposable[]): Request {
+function toRequest(incoming: IncomingRequest, held: Resources): Request {
   const method = methodName(incoming.method());
   const pathWithQuery = incoming.pathWithQuery() ?? '/';
   const path = pathWithQuery.startsWith('/') ? pathWithQuery : `/${pathWithQuery}`;
@@ -46,19 +47,16 @@ function toRequest(incoming: IncomingRequest, held: Disposable[]): Request {
  * The request body as a web stream that reads from wasi:http only when the app pulls: an app that stops
  * at its cap leaves the rest unread. The body and its stream go into `held`, released after the response.
  */
-function bodyStream(incoming: IncomingRequest, held: Disposable[]): ReadableStream<Uint8Array> {
-  const body: IncomingBody = incoming.consume();
-  held.push(body);
-  const stream = body.stream();
-  held.push(stream);
+function bodyStream(incoming: IncomingRequest, held: Resources): ReadableStream<Uint8Array> {
+  const body: IncomingBody = held.hold(incoming.consume());
+  const stream = held.hold(body.stream());
   return new ReadableStream<Uint8Array>({
     pull(controller) {
       try {
-        const chunk = stream.blockingRead(BigInt(READ_CHUNK_BYTES));
+        const chunk = stream.blockingRead(BigInt(BODY_READ_CHUNK_BYTES));
         if (chunk.length > 0) controller.enqueue(chunk);
       } catch (error) {
-        const payload = (error as { payload?: { tag?: string } }).payload;
-        if (payload?.tag === 'closed') controller.close();
+        if ((wasiPayload(error) as StreamError | undefined)?.tag === 'closed') controller.close();
         else controller.error(error);
       }
     },
@@ -86,15 +84,25 @@ function sendResponse({ outgoing, body }: PreparedResponse, outparam: ResponseOu
   const outgoingBody = outgoing.body();
   // The response is handed over first, so the host can stream the body while it is written.
   ResponseOutparam.set(outparam, { tag: 'ok', val: outgoing });
-  const stream = outgoingBody.write();
-  try {
-    for (let offset = 0; offset < body.length; offset += WRITE_CHUNK_BYTES) {
-      stream.blockingWriteAndFlush(body.subarray(offset, offset + WRITE_CHUNK_BYTES));
+  {
+    // The stream is a child of the body: released before the body is finished.
+    using stream = outgoingBody.write();
+    for (let offset = 0; offset < body.length; offset += BLOCKING_WRITE_MAX_BYTES) {
+      stream.blockingWriteAndFlush(body.subarray(offset, offset + BLOCKING_WRITE_MAX_BYTES));
     }
-  } finally {
-    stream[Symbol.dispose]();
   }
   OutgoingBody.finish(outgoingBody, undefined);
+}
+
+/** The app's response to `incoming`; the request's body (and its stream, first) are released before it returns. */
+async function respond(app: (request: Request) => Promise<Response>, incoming: IncomingRequest): Promise<Response> {
+  using held = new Resources();
+  try {
+    return await app(toRequest(incoming, held));
+  } catch (error) {
+    // The app answers its own errors, so what reaches here is a request the web Request class refuses.
+    return errorResponse(new ServiceError('invalid-request', 400, 'the request could not be read', { cause: error }));
+  }
 }
 
 /**
@@ -104,16 +112,7 @@ function sendResponse({ outgoing, body }: PreparedResponse, outparam: ResponseOu
 export function incomingHandlerFor(app: (request: Request) => Promise<Response>) {
   return {
     async handle(request: IncomingRequest, outparam: ResponseOutparam): Promise<void> {
-      let response: Response;
-      const held: Disposable[] = [];
-      try {
-        response = await app(toRequest(request, held));
-      } catch (error) {
-        // The app answers its own errors, so what reaches here is a request the web Request class refuses.
-        response = errorResponse(new ServiceError('invalid-request', 400, 'the request could not be read', { cause: error }));
-      }
-      // The request body's stream is a child of the body: released first.
-      for (const resource of held.reverse()) resource[Symbol.dispose]();
+      const response = await respond(app, request);
       let prepared: PreparedResponse;
       try {
         prepared = await prepareResponse(response);

@@ -22,10 +22,13 @@ export interface FakeCall {
 export function fakeNetwork(options: {
   names?: Record<string, IpAddress[] | SocketFault>;
   peers?: Record<string, FakeReply | SocketFault | ((message: string, bytes: Uint8Array) => FakeReply)>;
+  /** The monotonic clock in ms; `performance.now` unless a test steers time itself. */
+  nowMs?: () => number;
 }) {
   const calls: FakeCall[] = [];
   const lookups: string[] = [];
   const network: TcpNetwork = {
+    nowMs: options.nowMs ?? (() => performance.now()),
     resolve(name) {
       lookups.push(name);
       const entry = options.names?.[name];

@@ -10,7 +10,7 @@ const LOCAL_PROFILE = '127.0.0.0/8:*,10.0.0.0/8:*,[::1]:*,0.0.0.0/0:*,[::/0]:*';
 
 function appWith(
   env: Environment,
-  options: { names?: Record<string, IpAddress[] | SocketFault>; peers?: Record<string, Reply | SocketFault | ((m: string) => Reply)> } = {},
+  options: { names?: Record<string, IpAddress[] | SocketFault>; peers?: Record<string, Reply | SocketFault | ((m: string) => Reply)>; nowMs?: () => number } = {},
 ) {
   const fake = fakeNetwork(options);
   // Unit tests of routing use loopback and private addresses: allow them, as the local profile does.
@@ -208,6 +208,22 @@ describe('GET /tcp/send', () => {
     expect(r.status).toBe(502);
     expect(r.code).toBe('connection-refused');
     expect(r.text).toContain('tried 2 addresses');
+  });
+
+  test('the request deadline runs on the network\'s monotonic clock: each address gets only the time left, none once it is used up', async () => {
+    let now = 0;
+    const refuseAfter = (ms: number) => () => {
+      now += ms;
+      throw new SocketFault('connect', 'connection-refused');
+    };
+    const names = { 'multi.example': [v4(192, 0, 2, 1), v4(192, 0, 2, 2), v4(192, 0, 2, 3)] };
+    const { call, calls } = appWith(
+      { REQUEST_DEADLINE_MS: '1000', CONNECT_TIMEOUT_MS: '1000' },
+      { nowMs: () => now, names, peers: { '192.0.2.1:5': refuseAfter(400), '192.0.2.2:5': refuseAfter(600), '192.0.2.3:5': reply('x') } },
+    );
+    const r = await call('/tcp/send?host=multi.example&port=5');
+    expect(r.code).toBe('connection-refused');
+    expect(calls.map((c) => [c.to, c.limits.deadlineMs])).toEqual([['192.0.2.1:5', 1000], ['192.0.2.2:5', 600]]);
   });
 
   test('a failure after connecting is final: the next address is not tried', async () => {

@@ -93,6 +93,20 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
     expect(error.message).toMatch(/127\.0\.0\.1:5301 sent an unusable reply.*127\.0\.0\.1:5302 failed: the host denied connect/);
   });
 
+  test('the time budget runs on the network\'s monotonic clock: an A query that used it up leaves the AAAA query unasked', () => {
+    let now = 0;
+    const dns = dnsPeer(ZONE);
+    const slow = (message: string, bytes: Uint8Array) => {
+      now += 300;
+      return dns.peer(message, bytes);
+    };
+    const { network } = fakeNetwork({ nowMs: () => now, peers: { '127.0.0.1:5301': slow } });
+    const error = failure(() => resolveOverTcp(network, 'peer.test', [S1], 300));
+    expect(error.code).toBe('resolve-timeout');
+    expect(error.message).toContain('no time was left');
+    expect(dns.queries.map((q) => q.type)).toEqual(['A']);
+  });
+
   test('the whole resolution stays within its time budget: a short budget caps each query', () => {
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE).peer } });
     resolveOverTcp(network, 'peer.test', [S1], 300);

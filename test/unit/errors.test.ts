@@ -1,30 +1,31 @@
 import { describe, expect, test, vi } from 'vitest';
 import { ServiceError, SocketFault, errorResponse, fromSocketFault, type WasiSocketErrorCode } from '../../src/errors.js';
 
-// Every wasi:sockets error code and the status it must map to.
-const WASI_CODES: [WasiSocketErrorCode, number, string][] = [
-  ['unknown', 502, 'network-error'],
-  ['access-denied', 502, 'network-denied-by-host'],
-  ['not-supported', 502, 'network-unsupported'],
-  ['invalid-argument', 400, 'invalid-target'],
-  ['out-of-memory', 503, 'socket-limit'],
-  ['timeout', 504, 'connect-timeout'],
-  ['concurrency-conflict', 500, 'internal'],
-  ['not-in-progress', 500, 'internal'],
-  ['would-block', 500, 'internal'],
-  ['invalid-state', 500, 'internal'],
-  ['new-socket-limit', 503, 'socket-limit'],
-  ['address-not-bindable', 503, 'socket-limit'],
-  ['address-in-use', 503, 'socket-limit'],
-  ['remote-unreachable', 502, 'host-unreachable'],
-  ['connection-refused', 502, 'connection-refused'],
-  ['connection-reset', 502, 'connection-reset'],
-  ['connection-aborted', 502, 'connection-aborted'],
-  ['datagram-too-large', 500, 'internal'],
-  ['name-unresolvable', 502, 'name-unresolvable'],
-  ['temporary-resolver-failure', 502, 'resolver-failure'],
-  ['permanent-resolver-failure', 502, 'lookup-refused'],
-];
+// Every wasi:sockets error code and the status it must map to: a code missing here fails to compile.
+const WASI_CODE_MAPPING = {
+  'unknown': [502, 'network-error'],
+  'access-denied': [502, 'network-denied-by-host'],
+  'not-supported': [502, 'network-unsupported'],
+  'invalid-argument': [400, 'invalid-target'],
+  'out-of-memory': [503, 'socket-limit'],
+  'timeout': [504, 'connect-timeout'],
+  'concurrency-conflict': [500, 'internal'],
+  'not-in-progress': [500, 'internal'],
+  'would-block': [500, 'internal'],
+  'invalid-state': [500, 'internal'],
+  'new-socket-limit': [503, 'socket-limit'],
+  'address-not-bindable': [503, 'socket-limit'],
+  'address-in-use': [503, 'socket-limit'],
+  'remote-unreachable': [502, 'host-unreachable'],
+  'connection-refused': [502, 'connection-refused'],
+  'connection-reset': [502, 'connection-reset'],
+  'connection-aborted': [502, 'connection-aborted'],
+  'datagram-too-large': [500, 'internal'],
+  'name-unresolvable': [502, 'name-unresolvable'],
+  'temporary-resolver-failure': [502, 'resolver-failure'],
+  'permanent-resolver-failure': [502, 'lookup-refused'],
+} as const satisfies Record<WasiSocketErrorCode, [number, string]>;
+const WASI_CODES = Object.entries(WASI_CODE_MAPPING).map(([code, [status, mapped]]) => [code as WasiSocketErrorCode, status, mapped] as const);
 
 describe('fromSocketFault(fault, target, address)', () => {
   test('the table covers every code of wasi:sockets/network.error-code in the vendored WIT', async () => {

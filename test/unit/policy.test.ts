@@ -1,14 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
 import { embeddedIpv4, parseIpv6 } from '../../src/ip.js';
-import { Policy, parseEntries, parseEntry } from '../../src/policy.js';
-import { parseHost } from '../../src/target.js';
+import { parseEntries } from '../../src/config.js';
+import { Policy, parseEntry } from '../../src/policy.js';
+import { makeTarget, parseHost } from '../../src/target.js';
 
 function verdict(policy: Policy, host: string, port: number, resolved?: string[]): string {
   const parsed = parseHost(host);
   const addresses = resolved ? resolved.map((r) => parseHost(r).address!) : [parsed.address!];
   try {
-    policy.check(parsed.host, parsed.address === undefined, addresses, port);
+    policy.check(makeTarget(host, port), addresses);
     return 'allowed';
   } catch (error) {
     if (error instanceof ServiceError && error.code === 'destination-denied') return `denied: ${error.message}`;
@@ -94,7 +95,7 @@ describe('parseEntry(text)', () => {
   test.each(['127.0.0.1:*', '10.0.0.0/8:5432', '[::1]:80', '[fc00::/7]:*', 'example.com:443', 'my_host.internal:*', '0.0.0.0/0:*', '[::/0]:*'])('%s parses', (text) => {
     expect(parseEntry(text)).toBeDefined();
   });
-  test.each(['10.0.0.0/99:80', '10.0.0.0/8', '10.0.0.0/8:0', '10.0.0.0/8:65536', '::1:80', '[::1]', '[10.0.0.1]:80', 'a b:80', ':80', '1.2.3:80', '10.0.0.0/08:80', 'exa*mple.com:80', '[fe80::1%eth0]:80'])(
+  test.each(['10.0.0.0/99:80', '10.0.0.0/8', '10.0.0.0/8:0', '10.0.0.0/8:65536', '::1:80', '[::1]', '[10.0.0.1]:80', 'a b:80', ':80', '1.2.3:80', '10.0.0.0/08:80', 'exa*mple.com:80', '[fe80::1%eth0]:80', '0x7f.1:80', '127.1:80', '2130706433:80', '[1.2.3.4]:80', '1.2.3.4:'])(
     '%s is malformed',
     (text) => {
       expect(parseEntry(text)).toBeUndefined();

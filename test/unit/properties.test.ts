@@ -4,9 +4,10 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
 import { type IpAddress, addressValue, formatIp, parseIpv4, parseIpv6 } from '../../src/ip.js';
-import { BUILT_IN_DENIED, Policy, parseEntries } from '../../src/policy.js';
+import { parseEntries } from '../../src/config.js';
+import { BUILT_IN_DENIED, Policy } from '../../src/policy.js';
 import { parseQuery } from '../../src/query.js';
-import { parseHost, parsePort } from '../../src/target.js';
+import { makeTarget, parseHost, parsePort } from '../../src/target.js';
 
 const RUNS = { numRuns: 5_000 };
 
@@ -144,11 +145,11 @@ describe('denied ranges never pass', () => {
         for (const notation of notations) {
           const host = parseHost(notation);
           for (const policy of [open, broad]) {
-            expect(() => policy.check(host.host, false, [host.address!], port), notation).toThrow(/not allowed/);
+            expect(() => policy.check(makeTarget(notation, port), [host.address!]), notation).toThrow(/not allowed/);
           }
         }
         // and behind a name that resolves to it, among public addresses
-        expect(() => broad.check('example.com', true, [{ tag: 'ipv4', val: [93, 184, 215, 14] }, address], port)).toThrow(/not allowed/);
+        expect(() => broad.check(makeTarget('example.com', port), [{ tag: 'ipv4', val: [93, 184, 215, 14] }, address])).toThrow(/not allowed/);
       }),
       RUNS,
     );
@@ -162,7 +163,7 @@ describe('denied ranges never pass', () => {
         const lo = ((y << 8) + z).toString(16);
         for (const text of [`::ffff:${hi}:${lo}`, `64:ff9b::${hi}:${lo}`, `2002:${hi}:${lo}::1`]) {
           const host = parseHost(`[${text}]`);
-          expect(() => open.check(host.host, false, [host.address!], 80), text).toThrow(/not allowed/);
+          expect(() => open.check(makeTarget(`[${text}]`, 80), [host.address!]), text).toThrow(/not allowed/);
         }
       }),
       RUNS,
