@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXCHANGE_REQUEST_SCHEMA } from '../../src/exchange-schema.js';
-import { ALL_HOSTS, type RunningHost } from '../support/hosts.js';
+import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 import { get } from '../support/http.js';
 import { greetingPeer, keepOpenPeer, type Peer } from '../support/peers.js';
 
@@ -13,7 +13,7 @@ const TOKEN = 'mcp-e2e-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 for (const kind of ALL_HOSTS) {
-  describe.skipIf(kind.unavailable !== undefined)(`MCP on ${kind.name}${kind.unavailable ? ` (skipped: ${kind.unavailable})` : ''}`, () => {
+  describe.skipIf(kind.unavailable !== undefined)(suiteName('MCP on ', kind), () => {
     let host: RunningHost;
     let greeting: Peer;
     let redis: Peer;
