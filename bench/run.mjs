@@ -141,10 +141,13 @@ const sendPath = () => `/tcp/send?host=127.0.0.1&port=${echoPort}&msg=hello`;
  * @param {string} url
  */
 async function headOfLine(url) {
+  const silentConnections = () => new Promise((resolve) => silentServer.getConnections((_, n) => resolve(n)));
+  const before = await silentConnections();
   const stuck = Array.from({ length: 4 }, () =>
     fetch(`${url}/tcp/send?host=127.0.0.1&port=${silentPort}&msg=x`, { signal: AbortSignal.timeout(120_000) }).catch(() => {}),
   );
-  await new Promise((r) => setTimeout(r, 300));
+  // Measure only once all four hold a connection to the silent peer.
+  while ((await silentConnections()) < before + stuck.length) await new Promise((r) => setTimeout(r, 20));
   const measured = await load(`${url}${sendPath()}`, 10);
   return { measured, stuck };
 }

@@ -90,12 +90,13 @@ function isExecutable(file) {
 }
 
 /**
- * The wasmtime binary the tests and the benchmark use: `$WASMTIME` when set, else the newest tested version
- * installed by `install`, else `wasmtime` on PATH. Undefined when there is none.
+ * The wasmtime binary the tests and the benchmark use: `$WASMTIME` when set (undefined when it is not an
+ * executable file), else the newest tested version installed by `install`, else `wasmtime` on PATH.
+ * Undefined when there is none.
  * @returns {string | undefined}
  */
 export function findWasmtime() {
-  if (process.env.WASMTIME) return process.env.WASMTIME;
+  if (process.env.WASMTIME) return isExecutable(process.env.WASMTIME) ? process.env.WASMTIME : undefined;
   const installed = installedBinary(WASMTIME_VERSIONS.newest);
   if (isExecutable(installed)) return installed;
   if (spawnSync('sh', ['-c', 'command -v wasmtime'], { stdio: 'ignore' }).status === 0) return 'wasmtime';

@@ -51,7 +51,8 @@ for (const kind of ALL_HOSTS) {
 
     beforeAll(async () => {
       [redis, greeting, mirror, silent, endless] = await Promise.all([keepOpenPeer(), greetingPeer(), mirrorPeer(), silentPeer(), endlessPeer()]);
-      // Sends its reply in pieces, each after the previous one was read: a terminator split across reads.
+      // Sends its reply in pieces 30 ms apart, so they most likely arrive in separate reads (a peer cannot see
+      // the component read). The answer is the same either way; test/unit/reader.test.ts splits them for certain.
       split = await tcpPeer((socket) =>
         socket.once('data', () => {
           const pieces = ['abcE', 'N', 'D!tail'];

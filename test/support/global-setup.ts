@@ -3,13 +3,11 @@
 // skipped; in CI (CI=true) a missing wasmtime fails the run instead, since CI installs it.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { findWasmtime, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
-import { skipReasons } from './hosts.js';
+import { selectHosts, skipReasons, wasmtimeBinary, wasmtimeHost } from './hosts.js';
 
 function reportHosts(): void {
-  const binary = findWasmtime();
-  const wantsWasmtime = !process.env.TEST_HOSTS || process.env.TEST_HOSTS.split(',').includes('wasmtime');
-  if (binary) console.log(`end-to-end suites run on wasmtime ${wasmtimeVersion(binary)} (${binary})`);
+  const wantsWasmtime = selectHosts([wasmtimeHost]).length > 0;
+  if (wantsWasmtime && wasmtimeBinary) console.log(`end-to-end suites run on ${wasmtimeHost.name} (${wasmtimeBinary})`);
   else if (process.env.CI === 'true' && wantsWasmtime) {
     throw new Error('CI=true but no wasmtime was found: .ci/run installs it with `node scripts/wasmtime.mjs install`');
   }

@@ -87,6 +87,8 @@ export const localHost: HostKind = {
 };
 
 const wasmtime = findWasmtime();
+/** The wasmtime binary the suites run on, for the run's report. */
+export const wasmtimeBinary = wasmtime;
 const wasmtimeRelease = wasmtime ? wasmtimeVersion(wasmtime) : undefined;
 /** Why the wasmtime suites cannot run here, or undefined when they can. */
 const wasmtimeMissing = wasmtime
