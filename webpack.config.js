@@ -1,10 +1,11 @@
 // Bundles one entry of src/ into one ES module for componentize-js (scripts/build.mjs lists the builds);
-// every `wasi:*` and `fermyon:*` (Spin) import stays an external import, for the component's world to provide.
+// every `wasi:*`, `fermyon:*` (Spin) and `ai-agent-sockets:*` (the TLS engine) import stays an external import,
+// for the component's world to provide.
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 /** Module names the host provides (WIT interfaces): left for componentize-js to bind. */
-const HOST_IMPORT = /^(wasi|fermyon):/;
+const HOST_IMPORT = /^(wasi|fermyon|ai-agent-sockets):/;
 
 /**
  * The webpack configuration of one build: `entry` bundled into dist/`name`.js.

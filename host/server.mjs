@@ -6,7 +6,7 @@ import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
 import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment } from './settings.mjs';
-import { transpiled } from './transpile-cache.mjs';
+import { transpiledWithEngine } from './transpile-cache.mjs';
 
 export { POOL_SETTINGS };
 
@@ -91,7 +91,7 @@ function writeReply(res, reply, close) {
  * @returns {Promise<LocalHost>}
  */
 export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData }) {
-  const { entry } = await transpiled(componentPath, undefined, imports);
+  const { entry } = await transpiledWithEngine(componentPath, undefined, imports);
   const componentEnv = componentEnvironment(env);
   const headLimit = maxHeadBytes(componentEnv);
   const bodyLimit = maxBodyBytes(componentEnv);

@@ -1,6 +1,6 @@
 // `npm start`: builds the component when it is missing or stale, then serves it on the local host.
 
-import { COMPONENT_PATH, build } from '../scripts/build.mjs';
+import { APP_COMPONENT_PATH, build } from '../scripts/build.mjs';
 import { POOL_SETTINGS, plural } from './pool.mjs';
 import { startServer } from './server.mjs';
 import { LOCAL_PROFILE_ALLOWED_TARGETS } from './settings.mjs';
@@ -35,7 +35,8 @@ const LISTEN_ERRORS = {
 
 // The portable build only: the Spin build is for Spin, and building it too would double the first start.
 await build({ ifStale: true, only: ['portable'] });
-const componentPath = COMPONENT_PATH;
+// The app alone: the local host links the TLS engine to it (no composition tool needed).
+const componentPath = APP_COMPONENT_PATH;
 /** @type {import('./server.mjs').LocalHost} */
 let server;
 try {

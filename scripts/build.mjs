@@ -1,20 +1,27 @@
 // Builds the components: webpack bundles each entry of src/ into one ES module, componentize-js makes the
-// component of its world. One source, two builds: dist/ai-agent-sockets.wasm (portable: settings from the
-// environment) and dist/ai-agent-sockets-spin.wasm (settings from Spin variables first).
-// `--if-stale` skips each build whose inputs (sources, WIT, build files, lockfile) are unchanged.
+// component of its world (the app, dist/NAME.app.wasm, which imports the TLS engine), and `wac plug` composes
+// it with the committed TLS engine (tls-engine/prebuilt/tls-engine.wasm) into one component, dist/NAME.wasm,
+// for wasmtime, Spin and the container. One source, two builds: dist/ai-agent-sockets.wasm (portable: settings
+// from the environment) and dist/ai-agent-sockets-spin.wasm (settings from Spin variables first).
+// The local host needs no composition (it links the app and the engine itself), so without wac (a machine with
+// only Node) the app is built and the composed file is left out, with a note.
+// `--if-stale` skips each build whose inputs (sources, WIT, build files, engine, lockfile) are unchanged.
 
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
 import { componentize } from '@bytecodealliance/componentize-js';
 import bundleConfig from '../webpack.config.js';
 import { installMethodlessResourceWorkaround } from './methodless-resources.mjs';
+import { ENGINE_PATH } from './tls-engine.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const INPUTS = ['src', 'wit', 'scripts/build.mjs', 'scripts/methodless-resources.mjs', 'webpack.config.js', 'package-lock.json'];
+const INPUTS = ['src', 'wit', 'scripts/build.mjs', 'scripts/methodless-resources.mjs', 'webpack.config.js', 'package-lock.json', 'tls-engine/prebuilt'];
 
 /**
  * @typedef {'portable' | 'spin'} BuildName
@@ -31,8 +38,38 @@ export const BUILDS = /** @type {const} @satisfies {Record<BuildName, BuildSpec>
 
 /** @param {BuildSpec} spec */
 const outputPath = (spec, ext = 'wasm') => join(root, 'dist', `${spec.name}.${ext}`);
+/** The composed components (app + TLS engine): what wasmtime, Spin and the container run. */
 export const COMPONENT_PATH = outputPath(BUILDS.portable);
 export const SPIN_COMPONENT_PATH = outputPath(BUILDS.spin);
+/** The apps alone, importing ai-agent-sockets:tls/client: what the local host links with the engine. */
+export const APP_COMPONENT_PATH = outputPath(BUILDS.portable, 'app.wasm');
+export const SPIN_APP_COMPONENT_PATH = outputPath(BUILDS.spin, 'app.wasm');
+
+/** The wac-cli release the composition is tested with (`cargo install wac-cli --locked --version …`). */
+export const WAC_VERSION = '0.12.0';
+
+/**
+ * The composition tool: $WAC, else `wac` on PATH, in cargo's bin directory or in .cache/wac (where .ci/run
+ * installs it); undefined when there is none.
+ */
+export function findWac() {
+  const candidates = [
+    process.env.WAC,
+    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'wac')),
+    join(process.env.CARGO_HOME ?? join(homedir(), '.cargo'), 'bin', 'wac'),
+    join(root, '.cache', 'wac', 'bin', 'wac'),
+  ];
+  return candidates.find((path) => path && existsSync(path));
+}
+
+/**
+ * Plugs the TLS engine into `appPath` (its one import of ai-agent-sockets:tls/client): one component at `outPath`.
+ * @param {string} wac @param {string} appPath @param {string} outPath
+ */
+function compose(wac, appPath, outPath) {
+  const result = spawnSync(wac, ['plug', appPath, '--plug', ENGINE_PATH, '-o', outPath], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`wac plug failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
+}
 
 /** @param {string} path */
 async function filesUnder(path) {
@@ -82,11 +119,16 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   const results = {};
   /** @type {BuildName[]} */
   const stale = [];
+  const wac = findWac();
+  // The world is part of the stamp: the same inputs make a different component per build.
+  const stampFor = (/** @type {string} */ h, /** @type {BuildName} */ n) => `${h} ${BUILDS[n].world}`;
+  /** Whether `path` was built from the current inputs. @param {string} path @param {BuildName} n */
+  const stamped = async (path, n) => existsSync(path) && existsSync(`${path}.inputs`) && (await readFile(`${path}.inputs`, 'utf8')) === stampFor(hash, n);
   for (const name of only) {
     const spec = BUILDS[name];
-    // The world is part of the stamp: the same inputs make a different component per build.
-    const current = existsSync(outputPath(spec)) && existsSync(outputPath(spec, 'inputs')) && (await readFile(outputPath(spec, 'inputs'), 'utf8')) === `${hash} ${spec.world}`;
-    if (ifStale && current) results[name] = { built: false, path: outputPath(spec) };
+    const appCurrent = await stamped(outputPath(spec, 'app.wasm'), name);
+    const composedCurrent = await stamped(outputPath(spec), name);
+    if (ifStale && appCurrent && (composedCurrent || !wac)) results[name] = { built: false, path: wac ? outputPath(spec) : outputPath(spec, 'app.wasm') };
     else stale.push(name);
   }
   if (stale.length === 0) return results;
@@ -94,28 +136,51 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   const log = quiet ? () => {} : (/** @type {string} */ m) => console.error(m);
   const started = Date.now();
   await mkdir(join(root, 'dist'), { recursive: true });
-  log(`bundling src/ with webpack (${stale.join(', ')})…`);
-  await bundle(stale.map((name) => BUILDS[name]));
-  for (const name of stale) {
-    const spec = BUILDS[name];
-    const componentStarted = Date.now();
-    log(`making ${spec.name}.wasm with componentize-js…`);
-    const workaround = await installMethodlessResourceWorkaround();
-    const { component } = await componentize({
-      sourcePath: outputPath(spec, 'js'),
-      witPath: join(root, 'wit'),
-      worldName: spec.world,
-      // @cfworker/json-schema reads `location` when it loads, which runs at build time (the engine is snapshotted).
-      runtimeArgs: '--init-location http://component.local/',
-    });
-    await writeFile(outputPath(spec), component);
-    await writeFile(outputPath(spec, 'inputs'), `${hash} ${spec.world}`);
-    log(`built ${relative(root, outputPath(spec))} (${(component.length / 1048576).toFixed(2)} MiB) in ${((Date.now() - componentStarted) / 1000).toFixed(1)} s`);
-    if (workaround.added.length === 0) {
-      // Not an error by itself (ComponentizeJS may have fixed issue 221), but the end-to-end socket tests will say.
-      console.error('note: the methodless-resources workaround declared no class: if sockets fail, revisit scripts/methodless-resources.mjs');
+  // Apps whose inputs are unchanged are only composed again (wac arrived since, or the composed file went).
+  /** @type {BuildName[]} */
+  const toBundle = [];
+  for (const n of stale) if (!(ifStale && (await stamped(outputPath(BUILDS[n], 'app.wasm'), n)))) toBundle.push(n);
+  if (toBundle.length > 0) {
+    log(`bundling src/ with webpack (${toBundle.join(', ')})…`);
+    await bundle(toBundle.map((n) => BUILDS[n]));
+  }
+  for (const n of stale) {
+    const spec = BUILDS[n];
+    const appPath = outputPath(spec, 'app.wasm');
+    /** @type {{ added: string[] } | undefined} */
+    let workaround;
+    if (toBundle.includes(n)) {
+      const componentStarted = Date.now();
+      log(`making ${spec.name}.app.wasm with componentize-js…`);
+      workaround = await installMethodlessResourceWorkaround();
+      const { component } = await componentize({
+        sourcePath: outputPath(spec, 'js'),
+        witPath: join(root, 'wit'),
+        worldName: spec.world,
+        // @cfworker/json-schema reads `location` when it loads, which runs at build time (the engine is snapshotted).
+        runtimeArgs: '--init-location http://component.local/',
+      });
+      await writeFile(appPath, component);
+      await writeFile(`${appPath}.inputs`, stampFor(hash, n));
+      log(`built ${relative(root, appPath)} (${(component.length / 1048576).toFixed(2)} MiB) in ${((Date.now() - componentStarted) / 1000).toFixed(1)} s`);
+      if (workaround.added.length === 0) {
+        // Not an error by itself (ComponentizeJS may have fixed issue 221), but the end-to-end socket tests will say.
+        console.error('note: the methodless-resources workaround declared no class: if sockets fail, revisit scripts/methodless-resources.mjs');
+      }
     }
-    results[name] = { built: true, path: outputPath(spec), workaround };
+    const composedPath = outputPath(spec);
+    // A composed file from older inputs must not outlive them: wasmtime would run stale code.
+    await rm(composedPath, { force: true });
+    await rm(`${composedPath}.inputs`, { force: true });
+    if (wac) {
+      compose(wac, appPath, composedPath);
+      await writeFile(`${composedPath}.inputs`, stampFor(hash, n));
+      log(`composed ${relative(root, composedPath)} (app + TLS engine, ${((await readFile(composedPath)).length / 1048576).toFixed(2)} MiB)`);
+      results[n] = { built: true, path: composedPath, ...(workaround && { workaround }) };
+    } else {
+      log(`note: wac (cargo install wac-cli --locked --version ${WAC_VERSION}) is not installed, so ${relative(root, composedPath)} (app + TLS engine, for wasmtime, Spin and the container) was not made; the local host runs without it`);
+      results[n] = { built: true, path: appPath, ...(workaround && { workaround }) };
+    }
   }
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return results;

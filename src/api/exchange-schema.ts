@@ -27,6 +27,26 @@ const byteValue = (what: string) => ({
 /** A TCP port, as every door takes one (a query's `port=` text is checked by `isPort`, to the same bounds). */
 export const PORT_SCHEMA = { type: 'integer', minimum: MIN_PORT, maximum: MAX_PORT } as const;
 
+/** `"tls"` / `"starttls"`: TLS with the default server name, or with one named. */
+const tlsValue = (description: string, allowFalse: boolean) => ({
+  description,
+  oneOf: [
+    allowFalse ? { type: 'boolean' } : { const: true },
+    {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        server_name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 253,
+          description: 'The name sent as SNI and that the certificate must be valid for (a DNS name or an IP address); default: host. It never selects where to connect.',
+        },
+      },
+    },
+  ],
+});
+
 /** A positive whole number (the server's settings bound it further; the message of a 400 names the bound). */
 const positive = (description: string) => ({ type: 'integer', minimum: 1, description });
 
@@ -41,6 +61,10 @@ export const EXCHANGE_REQUEST_SCHEMA = {
   properties: {
     host: { type: 'string', minLength: 1, maxLength: 300, description: 'Host name, IPv4 or IPv6 address (brackets optional), e.g. "127.0.0.1".' },
     port: { ...PORT_SCHEMA, description: 'TCP port, e.g. 6379.' },
+    tls: tlsValue(
+      'Implicit TLS: the handshake runs first, then every step sends and reads plaintext inside TLS (TLS 1.2 or 1.3; the certificate is always verified). true, or {"server_name": "…"}.',
+      true,
+    ),
     timeout_ms: positive('Deadline of the whole dialogue (connect, every send and read), at most the server\'s REQUEST_DEADLINE_MS (its default).'),
     steps: {
       type: 'array',
@@ -50,8 +74,12 @@ export const EXCHANGE_REQUEST_SCHEMA = {
       items: {
         type: 'object',
         additionalProperties: false,
-        description: 'Send `send` (if given), then read. Give at most one of until, bytes and idle_ms.',
+        description: 'Start TLS (`starttls`, if given), send `send` (if given), then read. Give at most one of until, bytes and idle_ms.',
         properties: {
+          starttls: tlsValue(
+            'Upgrade the connection to TLS before this step sends (STARTTLS, after the plaintext steps before it). Bytes the peer sent after its last plaintext reply and before the handshake fail the dialogue (tls-handshake-failed). true, or {"server_name": "…"}.',
+            false,
+          ),
           send: byteValue('Bytes to send before reading'),
           until: byteValue('The read ends right after the first occurrence of these bytes (1 to 256), e.g. {"text": "\\r\\n"}'),
           bytes: positive('The read ends after exactly this many bytes (at most MAX_REPLY_BYTES).'),
@@ -106,6 +134,17 @@ export const EXCHANGE_RESPONSE_SCHEMA = {
       description: 'One result per step run; steps after one that ended on limit or deadline are not run.',
     },
     ms: { type: 'number', minimum: 0, description: 'Time the whole exchange took.' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version', 'cipher'],
+      description: 'When TLS was started (implicit or STARTTLS): what its handshake agreed.',
+      properties: {
+        version: { type: 'string', enum: ['TLSv1.2', 'TLSv1.3'] },
+        cipher: { type: 'string', description: 'The IANA cipher suite name, e.g. TLS_AES_128_GCM_SHA256.' },
+        step: { type: 'integer', minimum: 0, description: 'The index of the step where TLS began.' },
+      },
+    },
   },
 } as const;
 

@@ -9,6 +9,8 @@ import { jsonResponse } from '../http/responses.js';
 import type { AppDeps } from './deps.js';
 import { ServiceError } from '../core/errors.js';
 import { SocketFault } from '../net/faults.js';
+import { TlsFault } from '../net/tls/faults.js';
+import { dialogueTls, type TlsOption } from './tls-options.js';
 import { EXCHANGE_REQUEST_SCHEMA } from './exchange-schema.js';
 import { formatSocketAddress } from '../net/ip.js';
 import { limitsWithTimeout, readEndOf } from './read-options.js';
@@ -23,7 +25,8 @@ interface ExchangeRequest {
   host: string;
   port: number;
   timeout_ms?: number;
-  steps: { send?: ByteValue; until?: ByteValue; bytes?: number; idle_ms?: number }[];
+  tls?: TlsOption;
+  steps: { starttls?: TlsOption; send?: ByteValue; until?: ByteValue; bytes?: number; idle_ms?: number }[];
 }
 
 /** One step of the answer. */
@@ -38,6 +41,8 @@ export interface ExchangeAnswer {
   peer: string;
   steps: StepResult[];
   ms: number;
+  /** What TLS agreed, from the step where it began. */
+  tls?: { version: string; cipher: string; step: number };
 }
 
 const validator = new Validator(EXCHANGE_REQUEST_SCHEMA as unknown as Schema, '2020-12', false);
@@ -72,6 +77,11 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config)
   const target = makeTarget(request.host, request.port);
   const limits = limitsWithTimeout(config.limits, request.timeout_ms);
   let sendBytes = 0;
+  const roots = () => config.tlsRoots;
+  const implicit = dialogueTls(request.tls, target, roots, 'tls');
+  const upgrades = request.steps.flatMap((step, i) => (step.starttls === undefined ? [] : [i]));
+  if (implicit && upgrades.length > 0) throw new ServiceError('invalid-body', `steps/${upgrades[0]}/starttls: the dialogue already starts with TLS ("tls"); TLS starts once per connection`);
+  if (upgrades.length > 1) throw new ServiceError('invalid-body', `steps/${upgrades[1]}/starttls: TLS already started at steps/${upgrades[0]}; TLS starts once per connection`);
   const steps: Step[] = request.steps.map((step, i) => {
     const send = step.send ? decodeValue(step.send) : new Uint8Array(0);
     sendBytes += send.length;
@@ -82,14 +92,19 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config)
       );
     }
     const until = step.until ? decodeValue(step.until) : undefined;
-    return { send, read: readEndOf({ until, bytes: step.bytes, idleMs: step.idle_ms }, limits, `steps/${i}/`) };
+    const tls = i === 0 && implicit ? implicit : dialogueTls(step.starttls, target, roots, `steps/${i}/starttls`);
+    return { ...(tls && { tls }), send, read: readEndOf({ until, bytes: step.bytes, idleMs: step.idle_ms }, limits, `steps/${i}/`) };
   });
   const startedAt = network.nowMs();
   try {
     const { replies, address } = dial(network, config, target, steps, limits);
-    return { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(network.nowMs() - startedAt) };
+    const answer: ExchangeAnswer = { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(network.nowMs() - startedAt) };
+    const tlsStep = replies.findIndex((reply) => reply.tls);
+    if (tlsStep !== -1) answer.tls = { ...replies[tlsStep]!.tls!, step: tlsStep };
+    return answer;
   } catch (error) {
-    if (error instanceof ServiceError && error.cause instanceof SocketFault) throw error.amended({ extra: { steps: error.cause.replies.map(toStepResult) } });
+    const cause = error instanceof ServiceError ? error.cause : undefined;
+    if (cause instanceof SocketFault || cause instanceof TlsFault) throw (error as ServiceError).amended({ extra: { steps: cause.replies.map(toStepResult) } });
     throw error;
   }
 }

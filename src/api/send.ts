@@ -9,23 +9,39 @@ import { type Exchange, dial } from '../net/outbound.js';
 import { formatTarget, makeTarget, parsePort, type Target } from '../net/target.js';
 import type { AppDeps } from './deps.js';
 import { limitsWithTimeout, readEndOf, wholeNumber } from './read-options.js';
+import type { TlsStart } from '../net/network.js';
+import type { Config } from '../settings/config.js';
+import { queryFlag, tlsStart } from './tls-options.js';
 
-/** GET / — an HTTP/1.1 GET to the default target, or to `?host=&port=`; returns the raw reply. */
+/** GET / — an HTTP/1.1 GET (HTTPS with `tls=true`) to the default target, or to `?host=&port=`; returns the raw reply. */
 export function httpGet(_: Request, query: Query, deps: AppDeps): Response {
   const host = query.get('host');
   const port = query.get('port');
+  const secure = queryFlag(query.get('tls'), 'tls');
+  const defaultPort = secure ? 443 : 80;
   let target: Target;
   if (host === undefined || host === '') {
     const defaults = deps.config().defaultTarget;
-    target = makeTarget(defaults.host, port === undefined ? defaults.port : parsePort(port));
+    target = makeTarget(defaults.host, port === undefined ? (secure ? defaultPort : defaults.port) : parsePort(port));
   } else {
-    target = makeTarget(host, port === undefined ? 80 : parsePort(port));
+    target = makeTarget(host, port === undefined ? defaultPort : parsePort(port));
   }
-  const authority = target.port === 80 ? formatTarget(target).replace(/:80$/, '') : formatTarget(target);
-  const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
   const config = deps.config();
+  const tls = tlsOf(query, secure, target, config);
+  const authority = target.port === defaultPort ? formatTarget(target).replace(new RegExp(`:${defaultPort}$`), '') : formatTarget(target);
+  const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
   const read = { idleMs: config.limits.replyIdleMs };
-  return replyResponse(dial(deps.network, config, target, [{ send: new TextEncoder().encode(request), read }], config.limits));
+  return replyResponse(dial(deps.network, config, target, [{ tls, send: new TextEncoder().encode(request), read }], config.limits));
+}
+
+/** `tls=true` (given as `secure`) with its `server_name=`; a server name without TLS is a mistake worth a 400. */
+function tlsOf(query: Query, secure: boolean, target: Target, config: Config): TlsStart | undefined {
+  const serverName = query.get('server_name');
+  if (!secure) {
+    if (serverName !== undefined) throw new ServiceError('invalid-parameter', 'server_name is for TLS: give tls=true with it');
+    return undefined;
+  }
+  return tlsStart(target, serverName, config.tlsRoots, 'server_name');
 }
 
 /**
@@ -35,6 +51,7 @@ export function httpGet(_: Request, query: Query, deps: AppDeps): Response {
 export async function tcpSend(request: Request, query: Query, deps: AppDeps): Promise<Response> {
   const target = makeTarget(required(query, 'host', '127.0.0.1'), parsePort(required(query, 'port', '6379')));
   const config = deps.config();
+  const tls = tlsOf(query, queryFlag(query.get('tls'), 'tls'), target, config);
   const limits = limitsWithTimeout(config.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
   const read = readEndOf(
     { until: query.bytes('until'), bytes: wholeNumber(query.get('bytes'), 'bytes'), idleMs: wholeNumber(query.get('idle_ms'), 'idle_ms') },
@@ -50,7 +67,7 @@ export async function tcpSend(request: Request, query: Query, deps: AppDeps): Pr
     }
     if (body.length > 0) message = body;
   }
-  return replyResponse(dial(deps.network, config, target, [{ send: message, read }], limits));
+  return replyResponse(dial(deps.network, config, target, [{ tls, send: message, read }], limits));
 }
 
 function required(query: Query, name: string, example: string): string {
@@ -71,5 +88,9 @@ function replyResponse(exchange: Exchange): Response {
     'x-peer-address': formatSocketAddress(exchange.address),
   };
   if (reply.end === 'limit') headers['x-truncated'] = 'true';
+  if (reply.tls) {
+    headers['x-tls-version'] = reply.tls.version;
+    headers['x-tls-cipher'] = reply.tls.cipher;
+  }
   return new Response(reply.bytes, { status: 200, headers });
 }

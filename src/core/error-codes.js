@@ -38,6 +38,9 @@ export const ERROR_STATUS = /** @type {const} */ ({
   'read-timeout': 504,
   'write-timeout': 504,
   'resolve-timeout': 504,
+  'tls-certificate-invalid': 502,
+  'tls-handshake-failed': 502,
+  'tls-handshake-timeout': 504,
   'config-invalid': 503,
   'internal': 500,
   // Answered by the local host only.

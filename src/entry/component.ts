@@ -4,6 +4,7 @@ import { createApp } from '../api/app.js';
 import { Config, type Environment } from '../settings/config.js';
 import { incomingHandlerFor } from '../wasi/http.js';
 import { wasiTcp } from '../wasi/tcp.js';
+import { wasiTls } from '../wasi/tls.js';
 
 /** The component's `wasi:http/incoming-handler`, reading its settings through `readSettings`. */
 export function componentHandler(readSettings: () => Environment): ReturnType<typeof incomingHandlerFor> {
@@ -11,7 +12,7 @@ export function componentHandler(readSettings: () => Environment): ReturnType<ty
   let config: Config | undefined;
   return incomingHandlerFor(
     createApp({
-      config: () => (config ??= new Config(readSettings())),
+      config: () => (config ??= new Config(readSettings(), wasiTls.checkRoots)),
       network: wasiTcp,
     }),
   );

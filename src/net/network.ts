@@ -38,8 +38,27 @@ export type ReadEnd =
   /** This long after the last data arrived. */
   | { idleMs: number };
 
-/** One turn of a dialogue: send (possibly nothing), then read. */
+/**
+ * TLS from here on: implicit TLS on the first step, STARTTLS on a later one. `serverName` is sent as SNI and is
+ * the name (or IP address) the certificate must be valid for; it never selects where the connection goes.
+ */
+export interface TlsStart {
+  serverName: string;
+  /** Trust anchors added to Mozilla's (TLS_CA_CERTS, PEM; empty for none). */
+  extraRootsPem: string;
+}
+
+/** What TLS was agreed on, as its registries name it. */
+export interface TlsInfo {
+  /** `TLSv1.2` or `TLSv1.3`. */
+  version: string;
+  /** The IANA cipher suite name, e.g. `TLS_AES_128_GCM_SHA256`. */
+  cipher: string;
+}
+
+/** One turn of a dialogue: start TLS (if asked), send (possibly nothing), then read. */
 export interface Step {
+  tls?: TlsStart;
   send: Uint8Array;
   read: ReadEnd;
 }
@@ -52,6 +71,8 @@ export interface Reply {
   bytes: Uint8Array;
   end: ReplyEnd;
   ms: number;
+  /** On the step that started TLS: what the handshake agreed. */
+  tls?: TlsInfo;
 }
 
 /** Outbound TCP, as the service uses it, and the clock its deadlines run on. Failures are thrown as `SocketFault`. */
@@ -66,7 +87,8 @@ export interface TcpNetwork {
   /**
    * Connects to `to` and runs the steps on that one connection; every resource is released before it
    * returns or throws. Steps after one that ended on the byte cap or the deadline are not run. A fault
-   * after connecting carries the replies of the steps completed before it (`SocketFault.replies`).
+   * after connecting carries the replies of the steps completed before it (`SocketFault.replies`,
+   * `TlsFault.replies`). Over TLS, sends and reads (and their limits) are of plaintext.
    */
   exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[];
 }

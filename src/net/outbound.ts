@@ -6,6 +6,7 @@ import { SocketFault, fromSocketFault, isLookupRefused } from './faults.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, formatIp, formatSocketAddress } from './ip.js';
 import { formatTarget, type Target } from './target.js';
 import type { Limits, Reply, Step, TcpNetwork } from './network.js';
+import { TlsFault, fromTlsFault } from './tls/faults.js';
 
 /** The replies of every step and the address they came from. */
 export interface Exchange {
@@ -63,6 +64,8 @@ export function exchangeWithTarget(
       const { connectTimeoutMs, maxReplyBytes } = limits;
       return { replies: network.exchange(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs }), address: to };
     } catch (error) {
+      // A TLS failure comes after connecting: final, as any failure after connecting is.
+      if (error instanceof TlsFault) throw fromTlsFault(error, atAddress(shown, formatSocketAddress(to)), tlsServerName(steps));
       if (!(error instanceof SocketFault)) throw error;
       lastFault = { fault: error, address: formatSocketAddress(to) };
       if (error.stage !== 'connect') break;
@@ -71,6 +74,16 @@ export function exchangeWithTarget(
   if (!lastFault) throw fromSocketFault(new SocketFault('connect', 'deadline'), shown);
   const mapped = fromSocketFault(lastFault.fault, shown, lastFault.address);
   throw addresses.length > 1 && lastFault.fault.stage === 'connect' ? mapped.amended({ suffix: ` (tried ${addresses.length} addresses)` }) : mapped;
+}
+
+/** The target as shown, with the address connected to when it differs (as network errors show it). */
+function atAddress(target: string, address: string): string {
+  return address !== target ? `${target} (${address})` : target;
+}
+
+/** The name the certificate was checked against: the one step that starts TLS names it. */
+function tlsServerName(steps: readonly Step[]): string {
+  return steps.find((step) => step.tls)?.tls?.serverName ?? '';
 }
 
 function addressesOf(network: TcpNetwork, target: Target, timeoutMs: number, fallbackAddresses: IpAddress[]): IpAddress[] {

@@ -25,7 +25,15 @@ export interface ReadStream<P extends Disposable> {
   /** At most `len` bytes, possibly none; throws the stream error (`{ tag: 'closed' }` once the peer closed). */
   read(len: bigint): Uint8Array;
   subscribe(): P;
+  /**
+   * Whether bytes wait inside the stream itself (a TLS layer's decrypted plaintext), so a read returns data
+   * without the socket's pollable being ready. Absent for a plain socket stream.
+   */
+  buffered?(): boolean;
 }
+
+/** What `poll` would answer when the input is ready: the input's index, 0. */
+const INPUT_READY = Uint32Array.of(0);
 
 /** Index just past the first occurrence of `needle` in `haystack` at or after `from`, or -1. */
 function endOf(needle: Uint8Array, haystack: Uint8Array, from: number): number {
@@ -56,6 +64,11 @@ export class Reader<P extends Disposable> {
     private readonly deadline: P,
   ) {
     this.#ready = resources.hold(input.subscribe());
+  }
+
+  /** How many bytes were received past the end of the last reply and wait for the next read. */
+  get pendingBytes(): number {
+    return this.#pending.length;
   }
 
   /** Reads one reply that ends as `spec` says, or at `capBytes` (one byte more means `limit`). */
@@ -118,7 +131,7 @@ export class Reader<P extends Disposable> {
     }
     while (end === undefined) {
       if (received > 0 && idleMs !== undefined) idle ??= this.resources.hold(this.host.subscribeDuration(idleNs));
-      const fired = this.host.poll(idle ? [this.#ready, this.deadline, idle] : [this.#ready, this.deadline]);
+      const fired = this.input.buffered?.() ? INPUT_READY : this.host.poll(idle ? [this.#ready, this.deadline, idle] : [this.#ready, this.deadline]);
       if (fired.includes(0)) {
         let data: Uint8Array;
         try {

@@ -1,6 +1,7 @@
 // The one place that reads settings: environment variables → validated, bounded configuration.
 
 import { SettingError } from '../core/errors.js';
+import { wasiPayload } from '../core/wasi-payload.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp, parseSettingIp } from '../net/ip.js';
 import { ENTRY_FORM, Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
 import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
@@ -49,6 +50,12 @@ export const DEFAULT_TARGET_PORT = 80;
  */
 export const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.215.0.138,96.7.128.175,96.7.128.198';
 
+/** Reads PEM trust anchors as the TLS engine does: how many certificates, or throws what is wrong. */
+export type TlsRootsReader = (pem: string) => number;
+
+/** What TLS_CA_CERTS must hold. */
+const TLS_CA_CERTS_FORM = 'PEM certificates (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----), one or more';
+
 /** Configuration with each group validated on first use, so a bad setting fails only the requests that need it. */
 export class Config {
   #limits?: Limits;
@@ -56,7 +63,21 @@ export class Config {
   #policy?: Policy;
   #authToken?: { value: string | undefined };
   #dns?: DnsSettings;
-  constructor(private readonly env: Environment) {}
+  #tlsRoots?: string;
+  /**
+   * `readTlsRoots` is the TLS engine's own PEM reader (one parser for the check and the handshake); without
+   * it (unit tests), TLS_CA_CERTS is taken as given and the engine judges it at the first handshake.
+   */
+  constructor(
+    private readonly env: Environment,
+    private readonly readTlsRoots?: TlsRootsReader,
+  ) {}
+
+  /** Trust anchors added to Mozilla's for TLS (TLS_CA_CERTS, PEM): empty when unset. */
+  get tlsRoots(): string {
+    this.#tlsRoots ??= readTlsRootsSetting(this.env, this.readTlsRoots);
+    return this.#tlsRoots;
+  }
 
   /** Where connections may go: ALLOWED_TARGETS (unset: anything not denied) and DENIED_TARGETS plus the built-in deny list. */
   get policy(): Policy {
@@ -105,6 +126,7 @@ export class Config {
       () => readDefaultHost(env),
       () => readDnsServers(env),
       () => readDns(env),
+      () => readTlsRootsSetting(env, this.readTlsRoots),
     ];
     const found = new Map<string, SettingError>();
     for (const check of checks) {
@@ -123,6 +145,23 @@ export class Config {
     this.#defaultTarget ??= readDefaultTarget(this.env);
     return this.#defaultTarget;
   }
+}
+
+/** TLS_CA_CERTS: PEM certificates, read by the engine; its text is never echoed (it is the operator's). */
+function readTlsRootsSetting(env: Environment, read: TlsRootsReader | undefined): string {
+  const pem = env.TLS_CA_CERTS ?? '';
+  if (pem.trim() === '') return '';
+  const fail = (why: string) => new SettingError('TLS_CA_CERTS', TLS_CA_CERTS_FORM, `setting TLS_CA_CERTS is invalid: ${why}`);
+  if (!read) return pem;
+  let count: number;
+  try {
+    count = read(pem);
+  } catch (error) {
+    const payload = wasiPayload(error);
+    throw fail(typeof payload === 'string' ? payload : 'it cannot be read as PEM certificates');
+  }
+  if (count === 0) throw fail(`it holds no certificate; expected ${TLS_CA_CERTS_FORM}`);
+  return pem;
 }
 
 function invalidSetting(name: string, value: string, expected: string): SettingError {

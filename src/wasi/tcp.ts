@@ -13,7 +13,11 @@ import { wasiPayload } from '../core/wasi-payload.js';
 import type { IpAddress, SocketAddress } from '../net/ip.js';
 import { NS_PER_MS, type PollHost, Reader } from '../net/reply-reader.js';
 import { Resources } from '../core/resources.js';
-import type { ExchangeLimits, Reply, Step, TcpNetwork } from '../net/network.js';
+import type { ExchangeLimits, Reply, Step, TcpNetwork, TlsInfo, TlsStart } from '../net/network.js';
+import { TlsChannel } from '../net/tls/channel.js';
+import { TlsFault } from '../net/tls/faults.js';
+import { TlsSession } from '../net/tls/session.js';
+import { wasiTls } from './tls.js';
 
 /** The read loop's poll and clock: the host's own. */
 const WASI_POLL: PollHost<Pollable> = { poll, now, subscribeDuration };
@@ -65,24 +69,69 @@ function exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLim
   const deadline = resources.hold(timer(limits.deadlineMs));
   const network = resources.hold(instanceNetwork());
   const [input, output] = connect(resources, network, to, limits, deadline);
-  const reader = new Reader(WASI_POLL, resources, input, deadline);
+  let reader = new Reader(WASI_POLL, resources, input, deadline);
+  const send = (bytes: Uint8Array) => write(resources, output, bytes, deadline);
+  let channel: TlsChannel<Pollable> | undefined;
   const replies: Reply[] = [];
   let received = 0;
   for (const step of steps) {
     const startedAt = now();
     try {
-      if (step.send.length > 0) write(resources, output, step.send, deadline);
+      let tls: TlsInfo | undefined;
+      if (step.tls) {
+        if (channel) throw new Error('TLS started twice on one connection');
+        // Bytes the peer sent after its last plaintext reply (and before the ClientHello) would otherwise be
+        // taken as TLS-protected: refused (STARTTLS injection).
+        const early = reader.pendingBytes + unreadBytes(input);
+        if (early > 0) throw new TlsFault({ kind: 'injection', bytes: early });
+        const started = startTls(resources, step.tls, input, send, deadline);
+        channel = started.stream;
+        tls = started.info;
+        reader = new Reader(WASI_POLL, resources, channel, deadline);
+      }
+      if (step.send.length > 0) {
+        if (channel) channel.write(step.send);
+        else send(step.send);
+      }
       const { bytes, end } = reader.read(step.read, limits.maxReplyBytes - received);
       received += bytes.length;
-      replies.push({ bytes, end, ms: Number(now() - startedAt) / 1e6 });
+      replies.push({ bytes, end, ms: Number(now() - startedAt) / 1e6, ...(tls && { tls }) });
       // The byte cap and the deadline are for the whole connection: nothing is left for further steps.
       if (end === 'limit' || end === 'deadline') break;
     } catch (error) {
-      if (error instanceof SocketFault) error.replies = replies;
+      if (error instanceof SocketFault || error instanceof TlsFault) error.replies = replies;
       throw error;
     }
   }
+  channel?.close();
   return replies;
+}
+
+/** Bytes waiting unread on the socket right now (read and dropped: they are only counted). */
+function unreadBytes(input: InputStream): number {
+  try {
+    return input.read(65_536n).length;
+  } catch (error) {
+    const f = streamFault('read', error);
+    if (f === 'closed') throw new TlsFault({ kind: 'closed' });
+    throw f;
+  }
+}
+
+/** Runs the TLS handshake on the connection; the plaintext stream over it and what was agreed. */
+function startTls(
+  resources: Resources,
+  start: TlsStart,
+  input: InputStream,
+  send: (bytes: Uint8Array) => void,
+  deadline: Pollable,
+): { stream: TlsChannel<Pollable>; info: TlsInfo } {
+  const session = resources.hold(TlsSession.open(wasiTls, start.serverName, start.extraRootsPem));
+  const stream = new TlsChannel(session, { read: (len) => input.read(len), subscribe: () => input.subscribe(), send });
+  const ready = resources.hold(input.subscribe());
+  const info = stream.handshake(WASI_POLL, ready, deadline);
+  resources.release(ready);
+  return { stream, info };
 }
 
 function connect(

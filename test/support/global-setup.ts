@@ -3,13 +3,15 @@
 // skipped; in CI (CI=true) a missing wasmtime fails the run instead, since CI installs it.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { selectHosts, skipReasons, wasmtimeBinary, wasmtimeHost } from './hosts.js';
+import { compositionMissing, selectHosts, skipReasons, wasmtimeBinary, wasmtimeHost } from './hosts.js';
 
 function reportHosts(): void {
   const wantsWasmtime = selectHosts([wasmtimeHost]).length > 0;
   if (wantsWasmtime && wasmtimeBinary) console.log(`end-to-end suites run on ${wasmtimeHost.name} (${wasmtimeBinary})`);
   else if (process.env.CI === 'true' && wantsWasmtime) {
     throw new Error('CI=true but no wasmtime was found: .ci/run installs it with `node scripts/wasmtime.mjs install`');
+  } else if (process.env.CI === 'true' && wantsWasmtime && compositionMissing) {
+    throw new Error(`CI=true but ${compositionMissing}`);
   }
   for (const reason of skipReasons) console.log(`host suites skipped: ${reason}`);
 }

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
+import { findWac } from '../../scripts/build.mjs';
 import { COMPONENT_PATH, INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -90,9 +91,13 @@ const wasmtime = findWasmtime();
 /** The wasmtime binary the suites run on, for the run's report. */
 export const wasmtimeBinary = wasmtime;
 const wasmtimeRelease = wasmtime ? wasmtimeVersion(wasmtime) : undefined;
+/** Why the composed component (app + TLS engine) that wasmtime and Spin run cannot be built here. */
+export const compositionMissing = findWac()
+  ? undefined
+  : 'wac is not installed, so the composed component (app + TLS engine) is not built (`cargo install wac-cli --locked --version 0.12.0`; .ci/run installs it)';
 /** Why the wasmtime suites cannot run here, or undefined when they can. */
 const wasmtimeMissing = wasmtime
-  ? undefined
+  ? compositionMissing
   : 'wasmtime is not installed (`node scripts/wasmtime.mjs install` puts the tested release in .cache/wasmtime; or set WASMTIME)';
 const wasmtimeLabel = `wasmtime serve${wasmtimeRelease ? ` ${wasmtimeRelease}` : ''}`;
 /** wasmtime's instance-reuse options exist since release 39. */
@@ -138,7 +143,7 @@ export const containerCommandHost: HostKind = {
 
 export const spinHost: HostKind = {
   name: 'spin up',
-  unavailable: onPath('spin') ? undefined : 'spin is not on PATH (it has no registry package; docs/HOSTS.md)',
+  unavailable: onPath('spin') ? compositionMissing : 'spin is not on PATH (it has no registry package; docs/HOSTS.md)',
   resolvesNames: false,
   async start(env) {
     const port = await freePort();

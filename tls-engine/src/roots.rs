@@ -56,7 +56,8 @@ impl std::fmt::Display for SelfSigned {
 impl std::error::Error for SelfSigned {}
 
 /// webpki's verifier, unchanged, except that an unknown issuer is reported as self-signed when the server
-/// sent one certificate that names itself as its issuer (webpki cannot tell the two apart).
+/// sent one certificate that names itself as its issuer (webpki cannot tell the two apart). `openssl req
+/// -x509` marks such a certificate as a CA, which webpki reports as "CA used as end entity": the same case.
 #[derive(Debug)]
 struct Verifier {
     webpki: Arc<WebPkiServerVerifier>,
@@ -74,8 +75,8 @@ impl ServerCertVerifier for Verifier {
         self.webpki
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
             .map_err(|error| match error {
-                Error::InvalidCertificate(CertificateError::UnknownIssuer)
-                    if intermediates.is_empty() && der::is_self_issued(end_entity) =>
+                Error::InvalidCertificate(ref problem)
+                    if intermediates.is_empty() && untrusted_issuer(problem) && der::is_self_issued(end_entity) =>
                 {
                     Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(SelfSigned))))
                 }
@@ -103,6 +104,15 @@ impl ServerCertVerifier for Verifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.webpki.supported_verify_schemes()
+    }
+}
+
+/// Whether webpki's `problem` says the chain found no trusted issuer (or stopped at a CA certificate sent as the end entity).
+fn untrusted_issuer(problem: &CertificateError) -> bool {
+    match problem {
+        CertificateError::UnknownIssuer => true,
+        CertificateError::Other(other) => matches!(other.0.downcast_ref::<webpki::Error>(), Some(webpki::Error::CaUsedAsEndEntity)),
+        _ => false,
     }
 }
 

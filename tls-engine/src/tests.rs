@@ -163,6 +163,13 @@ fn each_certificate_problem_is_named() {
         key: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
     };
     assert!(matches!(certificate_problem(handshake("peer.test", "", &self_signed)), CertificateProblem::SelfSigned));
+    // As `openssl req -x509` makes them: marked as a CA.
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let self_signed_ca = Leaf {
+        der: params.self_signed(&key).expect("cert").der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+    };
+    assert!(matches!(certificate_problem(handshake("peer.test", "", &self_signed_ca)), CertificateProblem::SelfSigned));
 }
 
 #[test]

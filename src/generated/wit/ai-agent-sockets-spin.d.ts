@@ -1,3 +1,4 @@
+/// <reference path="./interfaces/ai-agent-sockets-tls-client.d.ts" />
 /// <reference path="./interfaces/fermyon-spin-variables.d.ts" />
 /// <reference path="./interfaces/wasi-cli-environment.d.ts" />
 /// <reference path="./interfaces/wasi-clocks-monotonic-clock.d.ts" />
@@ -12,6 +13,7 @@
 /// <reference path="./interfaces/wasi-sockets-tcp-create-socket.d.ts" />
 /// <reference path="./interfaces/wasi-sockets-tcp.d.ts" />
 declare module 'ai-agent-sockets:component/ai-agent-sockets-spin' {
+  export type * as AiAgentSocketsTlsClient010 from 'ai-agent-sockets:tls/client@0.1.0'; // import ai-agent-sockets:tls/client@0.1.0
   export type * as FermyonSpinVariables200 from 'fermyon:spin/variables@2.0.0'; // import fermyon:spin/variables@2.0.0
   export type * as WasiCliEnvironment0212 from 'wasi:cli/environment@0.2.12'; // import wasi:cli/environment@0.2.12
   export type * as WasiClocksMonotonicClock0212 from 'wasi:clocks/monotonic-clock@0.2.12'; // import wasi:clocks/monotonic-clock@0.2.12

@@ -1,3 +1,4 @@
+/// <reference path="./interfaces/ai-agent-sockets-tls-client.d.ts" />
 /// <reference path="./interfaces/wasi-cli-environment.d.ts" />
 /// <reference path="./interfaces/wasi-clocks-monotonic-clock.d.ts" />
 /// <reference path="./interfaces/wasi-http-incoming-handler.d.ts" />
@@ -11,6 +12,7 @@
 /// <reference path="./interfaces/wasi-sockets-tcp-create-socket.d.ts" />
 /// <reference path="./interfaces/wasi-sockets-tcp.d.ts" />
 declare module 'ai-agent-sockets:component/ai-agent-sockets' {
+  export type * as AiAgentSocketsTlsClient010 from 'ai-agent-sockets:tls/client@0.1.0'; // import ai-agent-sockets:tls/client@0.1.0
   export type * as WasiCliEnvironment0212 from 'wasi:cli/environment@0.2.12'; // import wasi:cli/environment@0.2.12
   export type * as WasiClocksMonotonicClock0212 from 'wasi:clocks/monotonic-clock@0.2.12'; // import wasi:clocks/monotonic-clock@0.2.12
   export type * as WasiHttpTypes0210 from 'wasi:http/types@0.2.10'; // import wasi:http/types@0.2.10
