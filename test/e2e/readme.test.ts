@@ -4,7 +4,9 @@
 // `wasmtime serve` lines are the ones the tests, the benchmark and CI launch (scripts/wasmtime.mjs).
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -24,7 +26,7 @@ const examples = [...readme.matchAll(/^(.*\bcurl\b.*"(http:\/\/127\.0\.0\.1:8081
   .filter((e) => !e.url.includes('port=6379'));
 
 /** The demo peers' default ports, as the README shows them. */
-const DEMO_PORTS = { http: 8082, echo: 9090, line: 2525 } as const;
+const DEMO_PORTS = { http: 8082, echo: 9090, line: 2525, tls: 9443, starttls: 2587 } as const;
 type DemoPeer = keyof typeof DEMO_PORTS;
 
 describe('README: curl examples', () => {
@@ -68,7 +70,9 @@ for (const kind of ALL_HOSTS) {
   describe.skipIf(kind.unavailable !== undefined)(suiteName('README quick start, on ', kind), () => {
     let peers: ChildProcess;
     let host: RunningHost;
-    const ports: Record<DemoPeer, number> = { http: 0, echo: 0, line: 0 };
+    const ports: Record<DemoPeer, number> = { http: 0, echo: 0, line: 0, tls: 0, starttls: 0 };
+    // The demo peers' CA, made at their start, where the README's TLS examples trust it.
+    const pkiDir = mkdtempSync(join(tmpdir(), 'readme-pki-'));
     const localize = (text: string) =>
       Object.entries(DEMO_PORTS).reduce(
         (t, [name, port]) =>
@@ -80,7 +84,7 @@ for (const kind of ALL_HOSTS) {
       );
 
     beforeAll(async () => {
-      peers = spawn(process.execPath, ['scripts/demo-peers.mjs'], { cwd: root, env: { ...process.env, PEER_HTTP_PORT: '0', PEER_ECHO_PORT: '0', PEER_LINE_PORT: '0' } });
+      peers = spawn(process.execPath, ['scripts/demo-peers.mjs'], { cwd: root, env: { ...process.env, PEER_HTTP_PORT: '0', PEER_ECHO_PORT: '0', PEER_LINE_PORT: '0', PEER_TLS_PORT: '0', PEER_STARTTLS_PORT: '0', PEER_PKI_DIR: pkiDir } });
       let out = '';
       await new Promise<void>((resolve, reject) => {
         peers.stdout!.on('data', (d) => {
@@ -94,12 +98,15 @@ for (const kind of ALL_HOSTS) {
         peers.once('exit', (code) => reject(new Error(`demo peers exited with ${code}`)));
       });
       // `npm start` opens loopback itself; elsewhere the README says which setting to add.
-      host = await kind.start(kind.name.startsWith('local') ? {} : wasmtimeQuickStartEnv);
+      // The README's TLS section starts the server with TLS_CA_CERTS="$(cat .cache/demo-pki/ca.pem)".
+      const tlsCa = { TLS_CA_CERTS: readFileSync(join(pkiDir, 'ca.pem'), 'utf8') };
+      host = await kind.start(kind.name.startsWith('local') ? tlsCa : { ...wasmtimeQuickStartEnv, ...tlsCa });
     });
 
     afterAll(async () => {
       await host?.close();
       peers?.kill();
+      rmSync(pkiDir, { recursive: true, force: true });
     });
 
     test.each(examples)('$command prints "$expected"', async ({ command, expected }) => {

@@ -1,83 +1,16 @@
-// TLS for the tests: a CA made for the run with Debian's `openssl` (keys live in a temporary directory and go
-// with it), certificates with each problem the component must name, and loopback TLS peers on node:tls.
+// TLS for the tests: loopback TLS peers on node:tls and Debian's redis-server, serving certificates of a PKI
+// made for the run (scripts/demo-pki.mjs: a CA and certificates with each problem the component must name).
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
+import { type Credentials, type Pki, makePki } from '../../scripts/demo-pki.mjs';
+import { startTlsProtocol } from '../../scripts/line-protocol.mjs';
 import { freePort } from './hosts.js';
 import { tcpPeer, type Peer } from './peers.js';
 
-/** A key and certificate chain in PEM. */
-export interface Credentials {
-  key: string;
-  cert: string;
-  keyFile: string;
-  certFile: string;
-}
-
-/** The run's CA and the certificates the suites serve. */
-export interface Pki {
-  /** The trusted CA (the component gets it as TLS_CA_CERTS). */
-  caPem: string;
-  /** localhost, 127.0.0.1 and ::1, valid now. */
-  good: Credentials;
-  /** localhost only: no IP address in its names. */
-  namesOnly: Credentials;
-  /** localhost and 127.0.0.1, valid in 2000 only. */
-  expired: Credentials;
-  /** Issued by a second CA that nobody trusts. */
-  untrusted: Credentials;
-  /** Its own issuer, marked as a CA, as `openssl req -x509` makes them. */
-  selfSigned: Credentials;
-  remove(): void;
-}
-
-const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-
-/** Makes the run's PKI in a fresh temporary directory. */
-export function makePki(): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'tls-test-'));
-  const ca = (name: string) => {
-    openssl(['req', '-x509', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=ai-agent-sockets test ${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-    // `openssl ca` keeps a database of what it issued; each CA gets its own.
-    writeFileSync(join(dir, `${name}.index`), '');
-    writeFileSync(join(dir, `${name}.cnf`), [
-      '[ca]', `default_ca = ${name}`, `[${name}]`, `database = ${name}.index`, 'new_certs_dir = .', `serial = ${name}.serial`, 'default_md = sha256',
-      'policy = any', 'copy_extensions = copy', 'unique_subject = no', '[any]', 'commonName = supplied', '[leaf]',
-      'basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = serverAuth', '',
-    ].join('\n'));
-    writeFileSync(join(dir, `${name}.serial`), '1000\n');
-  };
-  const issue = (name: string, issuer: string, sans: string, dates: string[] = ['-days', '2']): Credentials => {
-    openssl(['req', '-new', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=localhost', '-addext', `subjectAltName=${sans}`], dir);
-    openssl(['ca', '-batch', '-notext', '-config', `${issuer}.cnf`, '-extensions', 'leaf', '-cert', `${issuer}.pem`, '-keyfile', `${issuer}.key`,
-      '-in', `${name}.csr`, '-out', `${name}.pem`, ...dates], dir);
-    return credentials(dir, name);
-  };
-  ca('ca');
-  ca('other-ca');
-  openssl(['req', '-x509', ...NEW_KEY, '-keyout', 'self.key', '-out', 'self.pem', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], dir);
-  return {
-    caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'),
-    good: issue('good', 'ca', 'DNS:localhost,IP:127.0.0.1,IP:::1'),
-    namesOnly: issue('names-only', 'ca', 'DNS:localhost'),
-    expired: issue('expired', 'ca', 'DNS:localhost,IP:127.0.0.1', ['-startdate', '20000101000000Z', '-enddate', '20010101000000Z']),
-    untrusted: issue('untrusted', 'other-ca', 'DNS:localhost,IP:127.0.0.1'),
-    selfSigned: credentials(dir, 'self'),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-function credentials(dir: string, name: string): Credentials {
-  const keyFile = join(dir, `${name}.key`);
-  const certFile = join(dir, `${name}.pem`);
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), keyFile, certFile };
-}
+export type { Credentials, Pki };
+export { makePki };
 
 type TlsOptions = Pick<tls.TlsOptions, 'minVersion' | 'maxVersion'>;
 
@@ -116,23 +49,8 @@ export const tlsEchoPeer = (credentials: Credentials, options?: TlsOptions) =>
 export const tlsBulkPeer = (credentials: Credentials, size: number) =>
   tlsPeer(credentials, (s) => s.once('data', () => s.write(Buffer.alloc(size, 'abcdefghijklmnopqrstuvwxyz'))));
 
-/**
- * A mail-style server: greets `220 ready`, answers `STARTTLS` with `220 go ahead` (plus `injected` in the same
- * write, when given), then speaks TLS on the same connection and echoes lines as `echo:LINE`.
- */
-export function startTlsPeer(credentials: Credentials, injected = ''): Promise<Peer> {
-  return tcpPeer((socket) => {
-    socket.write('220 ready\r\n');
-    socket.once('data', (d) => {
-      if (d.toString() !== 'STARTTLS\r\n') return socket.end('500 expected STARTTLS\r\n');
-      socket.write(`220 go ahead\r\n${injected}`, () => {
-        const secure = new tls.TLSSocket(socket, { isServer: true, key: credentials.key, cert: credentials.cert });
-        secure.on('error', () => {});
-        secure.on('data', (line) => secure.write(Buffer.concat([Buffer.from('echo:'), line])));
-      });
-    });
-  });
-}
+/** A mail-style server with STARTTLS (scripts/line-protocol.mjs), sending `injected` right after its go-ahead. */
+export const startTlsPeer = (credentials: Credentials, injected = '') => tcpPeer(startTlsProtocol('220 ready', credentials, injected));
 
 /** Answers the ClientHello with plaintext, as a server on the wrong port would. */
 export const plaintextPeer = () => tcpPeer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')));
