@@ -37,6 +37,11 @@ const READ_PARAMS = [
   param('idle_ms', 'The read ends this long after the last data (X-Reply-End: idle), at most REPLY_IDLE_MS (its default). Not with until or bytes.', { type: 'integer', minimum: 1 }),
 ];
 
+const TLS_PARAMS = [
+  param('tls', 'true: TLS from the first byte (implicit TLS; TLS 1.2 or 1.3, the certificate always verified against Mozilla\'s roots and TLS_CA_CERTS). Sends and reads are of plaintext.', { type: 'boolean' }),
+  param('server_name', 'With tls=true: the name sent as SNI and that the certificate must be valid for (a DNS name or an IP address); default: host. It never selects where to connect.', { type: 'string', minLength: 1, maxLength: 253 }),
+];
+
 const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
 const RAW_REPLY = {
   description: 'The peer\'s raw reply bytes.',
@@ -44,6 +49,8 @@ const RAW_REPLY = {
     'X-Reply-End': header('Why reading stopped.', { type: 'string', enum: ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] }),
     'X-Truncated': header('"true" when the reply reached MAX_REPLY_BYTES and was cut there.', { type: 'string', enum: ['true'] }),
     'X-Peer-Address': header('The address connected to, e.g. 127.0.0.1:9090 or [::1]:6379.'),
+    'X-Tls-Version': header('With tls=true: the TLS version agreed.', { type: 'string', enum: ['TLSv1.2', 'TLSv1.3'] }),
+    'X-Tls-Cipher': header('With tls=true: the cipher suite agreed, by its IANA name, e.g. TLS_AES_128_GCM_SHA256.'),
   },
   content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
 };
@@ -94,7 +101,8 @@ export function openApiDocument() {
           summary: 'An HTTP/1.1 GET (Host, Connection: close) to the default target or to host:port; returns the raw reply.',
           parameters: [
             param('host', 'Target host; the default target (DEFAULT_TARGET_HOST) when absent.', { type: 'string' }),
-            param('port', 'Target port; 80 with host, DEFAULT_TARGET_PORT without.', PORT_SCHEMA),
+            param('port', 'Target port; 80 with host (443 with tls=true), DEFAULT_TARGET_PORT without.', PORT_SCHEMA),
+            ...TLS_PARAMS,
           ],
           responses: { '200': RAW_REPLY, ...errors([...NETWORK_ERRORS, 404, 405]) },
         },
@@ -107,13 +115,14 @@ export function openApiDocument() {
             ...TARGET_PARAMS,
             param('msg', 'The message: percent-encoded bytes, any byte value, at most MAX_MESSAGE_BYTES. Optional.', { type: 'string' }),
             ...READ_PARAMS,
+            ...TLS_PARAMS,
           ],
           responses: { '200': RAW_REPLY, ...errors([...NETWORK_ERRORS, 405]) },
         },
         post: {
           operationId: 'tcpSendBody',
           summary: 'Connect to host:port, send the request body as is (binary), return the raw reply.',
-          parameters: [...TARGET_PARAMS, param('msg', 'Used only when the body is empty; msg and a body together are a 400.', { type: 'string' }), ...READ_PARAMS],
+          parameters: [...TARGET_PARAMS, param('msg', 'Used only when the body is empty; msg and a body together are a 400.', { type: 'string' }), ...READ_PARAMS, ...TLS_PARAMS],
           requestBody: {
             description: 'The bytes to send, at most MAX_MESSAGE_BYTES (413 message-too-large beyond).',
             content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
@@ -126,7 +135,7 @@ export function openApiDocument() {
           operationId: 'tcpExchange',
           summary: 'A dialogue on one TCP connection: each step sends (optionally), then reads until a terminator, a byte count, a quiet gap or close.',
           description:
-            'Sends count against MAX_MESSAGE_BYTES in total, replies against MAX_REPLY_BYTES in total. The body is at most twice MAX_MESSAGE_BYTES plus 64 KiB (413 body-too-large). A fault after the connection opened returns the usual error status and code, with `steps` completed before it.',
+            'TLS: "tls" at the top level (implicit TLS) or a step\'s "starttls" (STARTTLS); sends and replies are then plaintext inside TLS. Sends count against MAX_MESSAGE_BYTES in total, replies against MAX_REPLY_BYTES in total. The body is at most twice MAX_MESSAGE_BYTES plus 64 KiB (413 body-too-large). A fault after the connection opened returns the usual error status and code, with `steps` completed before it.',
           requestBody: { required: true, content: { 'application/json': { schema: ref('ExchangeRequest') } } },
           responses: {
             '200': { description: 'Every step ran (or the dialogue reached the reply cap or deadline).', content: { 'application/json': { schema: ref('ExchangeResponse') } } },

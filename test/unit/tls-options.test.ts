@@ -1,0 +1,161 @@
+// How callers ask for TLS, through the app with a scripted network: tls=/server_name= on the query doors,
+// "tls"/"starttls" in dialogues, the server name each connection checks (never where it goes), hostile server
+// names refused, TLS info in headers and JSON, and TLS_CA_CERTS read by the engine's reader.
+
+import { describe, expect, test } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { Config, type Environment, type TlsRootsReader } from '../../src/settings/config.js';
+import type { Reply } from '../../src/net/network.js';
+import { fakeNetwork, v4 } from '../support/fake-network.js';
+
+const TLS_REPLY: Reply = { bytes: new TextEncoder().encode('pong'), end: 'until', ms: 1, tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' } };
+
+function appWith(env: Environment = {}, readRoots?: TlsRootsReader) {
+  const fake = fakeNetwork({ names: { 'db.example': [v4(127, 0, 0, 9)] }, peers: { '127.0.0.1:6380': () => TLS_REPLY, '127.0.0.9:6380': () => TLS_REPLY } });
+  const config = new Config({ ALLOWED_TARGETS: '127.0.0.0/8:*', ...env }, readRoots);
+  const app = createApp({ config: () => config, network: fake.network });
+  const call = async (path: string, init?: RequestInit) => {
+    const response = await app(new Request(`http://component.local${path}`, init));
+    const text = await response.text();
+    const json = response.headers.get('content-type') === 'application/json' ? JSON.parse(text) : undefined;
+    return { status: response.status, text, json, headers: response.headers };
+  };
+  const exchange = (body: unknown) => call('/tcp/exchange', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { ...fake, call, exchange };
+}
+
+describe('tls=true and server_name= on /tcp/send and GET /', () => {
+  test('the server name defaults to the host: the name for a name, the address for an IP', async () => {
+    const { call, calls } = appWith();
+    expect((await call('/tcp/send?host=db.example&port=6380&tls=true&msg=x')).status).toBe(200);
+    expect((await call('/tcp/send?host=127.0.0.1&port=6380&tls=true&msg=x')).status).toBe(200);
+    expect(calls.map((c) => [c.to, c.steps[0]!.tls?.serverName])).toEqual([
+      ['127.0.0.9:6380', 'db.example'],
+      ['127.0.0.1:6380', '127.0.0.1'],
+    ]);
+  });
+
+  test('server_name is what the certificate is checked for, never where the connection goes', async () => {
+    const { call, calls, lookups } = appWith();
+    await call('/tcp/send?host=127.0.0.1&port=6380&tls=true&server_name=Db.Example.&msg=x');
+    expect(calls[0]!.to).toBe('127.0.0.1:6380');
+    expect(calls[0]!.steps[0]!.tls?.serverName).toBe('db.example');
+    expect(lookups).toEqual([]);
+  });
+
+  test('the reply names the TLS version and cipher suite in headers', async () => {
+    const r = await appWith().call('/tcp/send?host=127.0.0.1&port=6380&tls=true&msg=x');
+    expect(r.headers.get('x-tls-version')).toBe('TLSv1.3');
+    expect(r.headers.get('x-tls-cipher')).toBe('TLS_AES_128_GCM_SHA256');
+  });
+
+  test('GET / with tls=true defaults to port 443 and leaves it out of the Host header', async () => {
+    const { call, calls } = appWith();
+    await call('/?host=db.example&tls=true');
+    expect(calls[0]!.to).toBe('127.0.0.9:443');
+    expect(calls[0]!.message).toContain('Host: db.example\r\n');
+  });
+
+  test('without tls=true there is no TLS, and server_name alone is a 400', async () => {
+    const { call, calls } = appWith();
+    await call('/tcp/send?host=127.0.0.1&port=6380&msg=x&tls=false');
+    expect(calls[0]!.steps[0]!.tls).toBeUndefined();
+    expect((await call('/tcp/send?host=127.0.0.1&port=6380&msg=x&server_name=a.example')).status).toBe(400);
+  });
+
+  test.each([
+    ['tls', 'yes'],
+    ['tls', 'TRUE'],
+    ['tls', '1'],
+    ['server_name', ''],
+    ['server_name', 'a%0D%0AHost:%20evil'],
+    ['server_name', 'a%00b'],
+    ['server_name', 'exa%20mple.com'],
+    ['server_name', '..'],
+    ['server_name', '-a.example'],
+    ['server_name', 'a.b:443'],
+    ['server_name', '1.2.3'],
+    ['server_name', '0x7f.0.0.1'],
+    ['server_name', '[127.0.0.1]'],
+    ['server_name', 'fe80::1%25eth0'],
+    ['server_name', 'https://a.example/'],
+    ['server_name', '%C3%A9.example'],
+    ['server_name', 'x'.repeat(254)],
+  ])('%s=%s is a 400 invalid-parameter', async (name, value) => {
+    const { call, calls } = appWith();
+    const r = await call(`/tcp/send?host=127.0.0.1&port=6380&msg=x&tls=${name === 'tls' ? value : 'true'}${name === 'server_name' ? `&server_name=${value}` : ''}`);
+    expect([r.status, r.json?.error?.code]).toEqual([400, 'invalid-parameter']);
+    expect(calls).toEqual([]);
+  });
+
+  test.each([
+    ['localhost', 'localhost'],
+    ['db.example.', 'db.example'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['::1', '::1'],
+    ['[::1]', '::1'],
+    ['::ffff:127.0.0.1', '127.0.0.1'],
+  ])('server_name=%s is checked as %s', async (given, expected) => {
+    const { call, calls } = appWith();
+    expect((await call(`/tcp/send?host=127.0.0.1&port=6380&msg=x&tls=true&server_name=${given}`)).status).toBe(200);
+    expect(calls[0]!.steps[0]!.tls?.serverName).toBe(expected);
+  });
+});
+
+describe('"tls" and "starttls" in a dialogue', () => {
+  test('"tls": true starts TLS on the first step; the answer names it', async () => {
+    const { exchange, calls } = appWith();
+    const r = await exchange({ host: '127.0.0.1', port: 6380, tls: true, steps: [{ send: { text: 'a' } }, { send: { text: 'b' } }] });
+    expect(r.status).toBe(200);
+    expect(calls[0]!.steps.map((s) => s.tls?.serverName)).toEqual(['127.0.0.1', undefined]);
+    expect(r.json.tls).toEqual({ version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', step: 0 });
+  });
+
+  test('a starttls step starts TLS there, with its server name', async () => {
+    const { exchange, calls } = appWith();
+    await exchange({ host: '127.0.0.1', port: 6380, steps: [{ until: { text: '\n' } }, { starttls: { server_name: 'mail.example' }, send: { text: 'EHLO\r\n' } }] });
+    expect(calls[0]!.steps.map((s) => s.tls?.serverName)).toEqual([undefined, 'mail.example']);
+  });
+
+  test.each([
+    [{ tls: true, steps: [{ starttls: true }] }, 'invalid-body'],
+    [{ steps: [{ starttls: true }, { starttls: true }] }, 'invalid-body'],
+    [{ tls: 'yes', steps: [{}] }, 'invalid-body'],
+    [{ steps: [{ starttls: false }] }, 'invalid-body'],
+    [{ tls: { server_name: 'a.example', verify: false }, steps: [{}] }, 'invalid-body'],
+    [{ tls: { server_name: 'a\r\nb' }, steps: [{}] }, 'invalid-parameter'],
+    [{ steps: [{ starttls: { server_name: '' } }] }, 'invalid-body'],
+  ])('%j is refused (%s)', async (body, code) => {
+    const { exchange, calls } = appWith();
+    const r = await exchange({ host: '127.0.0.1', port: 6380, ...body });
+    expect([r.status, r.json.error.code]).toEqual([400, code]);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('TLS_CA_CERTS', () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+  test("is read by the engine's reader, and given to every TLS start", async () => {
+    const read: string[] = [];
+    const { call, calls } = appWith({ TLS_CA_CERTS: PEM }, (pem) => (read.push(pem), 1));
+    await call('/tcp/send?host=127.0.0.1&port=6380&tls=true&msg=x');
+    expect(read).toEqual([PEM]);
+    expect(calls[0]!.steps[0]!.tls?.extraRootsPem).toBe(PEM);
+  });
+
+  test('unreadable or empty of certificates, it is config-invalid, listed by /ready without its value', async () => {
+    for (const reader of [() => 0, () => { throw Object.assign(new Error('x'), { payload: 'certificate 1: the base64 between BEGIN and END does not decode' }); }]) {
+      const { call } = appWith({ TLS_CA_CERTS: 'SECRET-LOOKING TEXT' }, reader);
+      const ready = await call('/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.json.settings.map((s: { name: string }) => s.name)).toEqual(['TLS_CA_CERTS']);
+      expect(ready.text).not.toContain('SECRET-LOOKING');
+      const r = await call('/tcp/send?host=127.0.0.1&port=6380&tls=true&msg=x');
+      expect([r.status, r.json.error.code]).toEqual([503, 'config-invalid']);
+      expect(r.text).not.toContain('SECRET-LOOKING');
+      // Plaintext connections do not need it.
+      expect((await call('/tcp/send?host=127.0.0.1&port=6380&msg=x')).status).toBe(200);
+    }
+  });
+});
