@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { COMPONENT_SETTINGS } from '../../host/settings.mjs';
 import { WASMTIME_VERSIONS, WHEEL_SHA256, wasmtimeServeArgs } from '../../scripts/wasmtime.mjs';
+import { WAC_VERSION } from '../../scripts/build.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
@@ -17,6 +18,12 @@ describe('Dockerfile', () => {
     expect(runSteps).toContain('npm ci --no-audit --no-fund');
     expect(runSteps).toContain('npm run build');
     expect(ciScript).toContain('npm ci --no-audit --no-fund');
+  });
+
+  test('installs the wac release the build composes with, as CI does', () => {
+    expect(runSteps).toContain(`cargo install wac-cli --locked --version ${WAC_VERSION} --root /opt/wac`);
+    expect(ciScript).toContain('wac-cli --locked --version "$wac_version"');
+    expect(ciScript).toContain('WAC_VERSION');
   });
 
   test('installs the wasmtime wheel CI tests, pinned by the same SHA-256', () => {
