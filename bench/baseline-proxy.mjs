@@ -1,10 +1,15 @@
 // THE BASELINE, not the product: a plain Node HTTP → TCP proxy doing the same job as the component
-// (GET /health, GET /tcp/send?host=&port=&msg= with the same quiet gap, cap and deadline), so the
-// benchmark can say how the component on the local host compares with Node doing the work natively.
+// (GET /health, GET /tcp/send?host=&port=&msg=[&tls=true] with the same quiet gap, cap and deadline; TLS with
+// node:tls, trusting Node's roots plus TLS_CA_CERTS), so the benchmark can say how the component compares with
+// Node doing the work natively.
 // Usage: node bench/baseline-proxy.mjs [port]   (prints "baseline listening on http://127.0.0.1:PORT")
 
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
+
+/** Node's roots plus the operator's, as the component trusts Mozilla's plus TLS_CA_CERTS. */
+const TRUSTED = process.env.TLS_CA_CERTS ? [...tls.rootCertificates, process.env.TLS_CA_CERTS] : undefined;
 
 const REPLY_IDLE_MS = 200;
 const MAX_REPLY_BYTES = 1_048_576;
@@ -37,7 +42,8 @@ const server = http.createServer((req, res) => {
   let done = false;
   /** @type {NodeJS.Timeout | undefined} */
   let idle;
-  const socket = net.connect({ host, port });
+  const secure = url.searchParams.get('tls') === 'true';
+  const socket = secure ? tls.connect({ host, port, servername: url.searchParams.get('server_name') ?? undefined, ca: TRUSTED }) : net.connect({ host, port });
   const finish = (/** @type {number} */ status, /** @type {string} */ end) => {
     if (done) return;
     done = true;
@@ -50,7 +56,7 @@ const server = http.createServer((req, res) => {
   };
   const deadline = setTimeout(() => (received ? finish(200, 'deadline') : finish(504, 'read-timeout')), DEADLINE_MS);
   socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.connecting && finish(504, 'connect-timeout'));
-  socket.once('connect', () => {
+  socket.once(secure ? 'secureConnect' : 'connect', () => {
     socket.setTimeout(0);
     socket.write(url.searchParams.get('msg') ?? '');
   });

@@ -13,6 +13,8 @@ import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { CACHE_DIR } from '../host/transpile-cache.mjs';
 import { INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../scripts/wasmtime.mjs';
+import tls from 'node:tls';
+import { makePki } from '../scripts/demo-pki.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const COMPONENT = `${root}dist/ai-agent-sockets.wasm`;
@@ -24,7 +26,8 @@ const SAVE = process.argv.includes('--save');
 /**
  * @typedef {{ rps: number, p50: number, p99: number, errors: number, requests: number }} Load
  * @typedef {{ peakMiB: number, rps: number, errors: number }} Memory
- * @typedef {{ health1: Load, health10: Load, send1: Load, send10: Load, headOfLine: Load, memory: Memory, startMs: number }} Rows
+ * @typedef {{ plainMs: number, tlsMs: number }} Mebibyte
+ * @typedef {{ health1: Load, health10: Load, send1: Load, send10: Load, headOfLine: Load, memory: Memory, startMs: number, tls1: Load, tls10: Load, mebibyte: Mebibyte }} Rows
  * @typedef {{ url: string, pid: number, startMs: number, stop: () => Promise<void> }} Started
  */
 
@@ -46,6 +49,25 @@ const echoServer = net.createServer((s) => {
 const silentServer = net.createServer((s) => s.on('error', () => {}));
 const echoPort = await listen(echoServer);
 const silentPort = await listen(silentServer);
+
+// TLS: the same echo behind node:tls, and 1 MiB replies with and without TLS, with a CA made for the run.
+const pki = makePki();
+const MEBIBYTE = Buffer.alloc(1 << 20, 'abcdefghijklmnopqrstuvwxyz');
+const tlsEchoServer = tls.createServer({ key: pki.good.key, cert: pki.good.cert }, (s) => {
+  s.on('error', () => {});
+  s.once('data', (d) => s.end(Buffer.concat([Buffer.from('echo:'), d])));
+});
+/** @param {import('node:net').Socket} s */
+const sendMebibyte = (s) => {
+  s.on('error', () => {});
+  s.once('data', () => s.end(MEBIBYTE));
+};
+const bulkServer = net.createServer(sendMebibyte);
+const tlsBulkServer = tls.createServer({ key: pki.good.key, cert: pki.good.cert }, sendMebibyte);
+for (const server of [tlsEchoServer, tlsBulkServer]) server.on('tlsClientError', () => {});
+const tlsEchoPort = await listen(tlsEchoServer);
+const bulkPort = await listen(bulkServer);
+const tlsBulkPort = await listen(tlsBulkServer);
 
 // ---- hosts -------------------------------------------------------------------------------------------
 
@@ -99,10 +121,10 @@ function stopProcess(child) {
   });
 }
 
-const COMPONENT_ENV = { ALLOWED_TARGETS: '127.0.0.0/8:*', REQUEST_DEADLINE_MS: '60000' };
+const COMPONENT_ENV = { ALLOWED_TARGETS: '127.0.0.0/8:*', REQUEST_DEADLINE_MS: '60000', TLS_CA_CERTS: pki.caPem };
 const startLocal = () =>
   startProcess('node', ['host/start.mjs'], { ...COMPONENT_ENV, PORT: '0', HOST: '127.0.0.1' }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
-const startBaseline = () => startProcess('node', ['bench/baseline-proxy.mjs'], {}, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
+const startBaseline = () => startProcess('node', ['bench/baseline-proxy.mjs'], { TLS_CA_CERTS: pki.caPem }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
 const wasmtime = findWasmtime();
 /**
  * `wasmtime serve` with the README's command line, plus `tuning` options.
@@ -135,6 +157,31 @@ async function load(url, connections, seconds = SECONDS) {
 }
 
 const sendPath = () => `/tcp/send?host=127.0.0.1&port=${echoPort}&msg=hello`;
+/** A TLS handshake (TLS 1.3, ECDSA P-256 certificate) and the same echo inside it. */
+const tlsSendPath = () => `/tcp/send?host=127.0.0.1&port=${tlsEchoPort}&msg=hello&tls=true`;
+
+/**
+ * Milliseconds for a 1 MiB reply with and without TLS: the median of 7 requests one after another.
+ * @param {string} url
+ * @returns {Promise<Mebibyte>}
+ */
+async function mebibyte(url) {
+  const median = async (/** @type {string} */ path) => {
+    const times = [];
+    for (let i = 0; i < 7; i++) {
+      const started = performance.now();
+      const r = await fetch(`${url}${path}`);
+      const body = await r.arrayBuffer();
+      if (r.status !== 200 || body.byteLength !== MEBIBYTE.length) throw new Error(`1 MiB reply: ${r.status}, ${body.byteLength} bytes`);
+      times.push(performance.now() - started);
+    }
+    return Math.round((times.sort((a, b) => a - b)[3] ?? 0) * 10) / 10;
+  };
+  return {
+    plainMs: await median(`/tcp/send?host=127.0.0.1&port=${bulkPort}&msg=go`),
+    tlsMs: await median(`/tcp/send?host=127.0.0.1&port=${tlsBulkPort}&msg=go&tls=true`),
+  };
+}
 
 /**
  * /tcp/send at 10 connections while 4 requests hang on a silent peer.
@@ -190,7 +237,11 @@ async function measure(name, host) {
   const send10 = await load(`${host.url}${sendPath()}`, 10);
   const hol = await headOfLine(host.url);
   const memory = await peakRssUnderLoad(host.url, host.pid);
-  return { rows: { health1, health10, send1, send10, headOfLine: hol.measured, memory, startMs: Math.round(host.startMs) }, pending: hol.stuck };
+  await load(`${host.url}${tlsSendPath()}`, 10, WARMUP_SECONDS);
+  const tls1 = await load(`${host.url}${tlsSendPath()}`, 1);
+  const tls10 = await load(`${host.url}${tlsSendPath()}`, 10);
+  const mib = await mebibyte(host.url);
+  return { rows: { health1, health10, send1, send10, headOfLine: hol.measured, memory, startMs: Math.round(host.startMs), tls1, tls10, mebibyte: mib }, pending: hol.stuck };
 }
 
 // ---- run ---------------------------------------------------------------------------------------------
@@ -277,13 +328,18 @@ for (const [name, rows] of Object.entries(results.hosts)) {
   targets[`${label}: tcp/send ≥ 25% of baseline (10 connections)`] = { value: `${((rows.send10.rps / base.send10.rps) * 100).toFixed(1)}%`, met: rows.send10.rps >= base.send10.rps * 0.25 };
   targets[`${label}: /health ≥ 2,000 req/s (10 connections)`] = { value: `${rows.health10.rps} req/s`, met: rows.health10.rps >= 2000 };
   targets[`${label}: head-of-line p99 ≤ 50 ms, no errors`] = { value: `${rows.headOfLine.p99} ms, ${rows.headOfLine.errors} errors`, met: rows.headOfLine.p99 <= 50 && rows.headOfLine.errors === 0 };
+  if (name.includes('instance reuse')) {
+    targets[`${label}: TLS echo ≥ 25% of the node:tls baseline (10 connections)`] = { value: `${((rows.tls10.rps / base.tls10.rps) * 100).toFixed(1)}%`, met: rows.tls10.rps >= base.tls10.rps * 0.25 };
+  }
+  targets[`${label}: 1 MiB over TLS ≤ 2× plaintext`] = { value: `${(rows.mebibyte.tlsMs / rows.mebibyte.plainMs).toFixed(2)}×`, met: rows.mebibyte.tlsMs <= 2 * rows.mebibyte.plainMs };
 }
+targets['local host: 1 MiB over TLS ≤ 2× plaintext'] = { value: `${(mine.mebibyte.tlsMs / mine.mebibyte.plainMs).toFixed(2)}×`, met: mine.mebibyte.tlsMs <= 2 * mine.mebibyte.plainMs };
 
 Object.assign(results, {
   machine,
   startup,
   size,
-  settings: { seconds: SECONDS, peers: 'loopback echo peer that closes after replying; silent peer for head-of-line' },
+  settings: { seconds: SECONDS, peers: 'loopback echo peer that closes after replying; silent peer for head-of-line; the echo behind node:tls (TLS 1.3, ECDSA P-256, a CA made for the run); 1 MiB senders with and without TLS' },
   date,
   targets,
 });
@@ -305,6 +361,11 @@ function table() {
   lines.push(`| local host ÷ baseline | ${ratio('health1')} | ${ratio('health10')} | ${ratio('send1')} | ${ratio('send10')} | ${ratio('headOfLine')} | | |`);
   lines.push('', '| target | measured | met |', '| --- | --- | --- |');
   for (const [name, t] of Object.entries(targets)) lines.push(`| ${name} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
+  lines.push('', '| host | TLS handshake + echo c=1 | TLS handshake + echo c=10 | 1 MiB reply, plaintext | 1 MiB reply, TLS |', '| --- | --- | --- | --- | --- |');
+  for (const [name, rows] of Object.entries(results.hosts)) {
+    if ('skipped' in rows) continue;
+    lines.push(`| ${name} | ${cell(rows.tls1)} | ${cell(rows.tls10)} | ${rows.mebibyte.plainMs} ms | ${rows.mebibyte.tlsMs} ms |`);
+  }
   lines.push(
     '',
     `Start-up (\`npm start\` → first 200 /health): cold ${(startup.coldMs / 1000).toFixed(2)} s (transpiles the component), warm ${(startup.warmMs / 1000).toFixed(2)} s (cached).` +
@@ -330,4 +391,6 @@ if (SAVE) {
 
 echoServer.close();
 silentServer.close();
+for (const server of [tlsEchoServer, bulkServer, tlsBulkServer]) server.close();
+pki.remove();
 process.exit(0);
