@@ -4,6 +4,7 @@
 import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, PORT_SCHEMA } from './exchange-schema.js';
 import { MAX_UNTIL_BYTES } from './read-options.js';
+import { REPLY_ENDS } from '../net/network.js';
 import { VERSION } from '../core/version.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -41,7 +42,7 @@ const header = (description: string, schema: Record<string, unknown> = { type: '
 const RAW_REPLY = {
   description: 'The peer\'s raw reply bytes.',
   headers: {
-    'X-Reply-End': header('Why reading stopped.', { type: 'string', enum: ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] }),
+    'X-Reply-End': header('Why reading stopped.', { type: 'string', enum: [...REPLY_ENDS] }),
     'X-Truncated': header('"true" when the reply reached MAX_REPLY_BYTES and was cut there.', { type: 'string', enum: ['true'] }),
     'X-Peer-Address': header('The address connected to, e.g. 127.0.0.1:9090 or [::1]:6379.'),
   },

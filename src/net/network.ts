@@ -44,8 +44,11 @@ export interface Step {
   read: ReadEnd;
 }
 
-/** Why reading a reply stopped. */
-export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline' | 'until' | 'bytes' | 'complete';
+/** Why reading a reply stopped, as callers see it (`X-Reply-End`, a step's `end`). */
+export const REPLY_ENDS = ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] as const;
+
+/** Why reading a reply stopped; `complete` ends a length-prefixed read, which only DNS over TCP asks for. */
+export type ReplyEnd = (typeof REPLY_ENDS)[number] | 'complete';
 
 /** What the peer sent in one step, and how long the step took. */
 export interface Reply {

@@ -5,6 +5,7 @@ import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp, par
 import { ENTRY_FORM, Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
 import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
 import type { Limits } from '../net/network.js';
+import { NUMERIC_SETTINGS as BOUNDS } from './bounds.js';
 import { MAX_PORT, MIN_PORT, isPort, parseHost, splitHostPort } from '../net/target.js';
 
 /** Read-only view of the environment the host gave the component. */
@@ -31,14 +32,8 @@ interface NumericSetting {
   unit: string;
 }
 
-/** Every numeric setting, in one table: the README's configuration table is checked against it. */
-export const NUMERIC_SETTINGS = {
-  connectTimeoutMs: { name: 'CONNECT_TIMEOUT_MS', defaultValue: 5_000, min: 1, max: 60_000, unit: 'ms' },
-  requestDeadlineMs: { name: 'REQUEST_DEADLINE_MS', defaultValue: 30_000, min: 1, max: 120_000, unit: 'ms' },
-  replyIdleMs: { name: 'REPLY_IDLE_MS', defaultValue: 200, min: 1, max: 10_000, unit: 'ms' },
-  maxReplyBytes: { name: 'MAX_REPLY_BYTES', defaultValue: 1_048_576, min: 1, max: 16_777_216, unit: 'bytes' },
-  maxMessageBytes: { name: 'MAX_MESSAGE_BYTES', defaultValue: 65_536, min: 0, max: 1_048_576, unit: 'bytes' },
-} as const satisfies Record<keyof Limits, NumericSetting>;
+/** Every numeric setting, in one table (settings/bounds.js, which the local host reads too). */
+export const NUMERIC_SETTINGS: Record<keyof Limits, NumericSetting> & typeof BOUNDS = BOUNDS;
 
 export const DEFAULT_TARGET_HOST = 'example.com';
 export const DEFAULT_TARGET_PORT = 80;
