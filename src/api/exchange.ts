@@ -51,7 +51,7 @@ export function readExchangeBody(request: Request, maxMessageBytes: number): Pro
 }
 
 /** Parses a JSON body; malformed JSON is a 400 `invalid-json`. */
-export function parseJson(bytes: Uint8Array): unknown {
+function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(strictUtf8.decode(bytes));
   } catch (cause) {

@@ -5,7 +5,7 @@
 import type { Resources } from '../core/resources.js';
 import { wasiPayload } from '../core/wasi-payload.js';
 import { SocketFault, streamFault, wasiFault } from './faults.js';
-import type { ExchangeLimits, Reply, Step } from './network.js';
+import type { ConnectionLimits, Reply, Step } from './network.js';
 import { NS_PER_MS, type PollHost, Reader, type ReadStream } from './reply-reader.js';
 
 /** The output side of a connection (`wasi:io/streams.output-stream`), used without blocking calls only. */
@@ -48,7 +48,7 @@ export function awaitConnect<P extends Disposable, S extends [Disposable, Dispos
   host: PollHost<P>,
   resources: Resources,
   socket: ConnectingSocket<P, S>,
-  limits: Pick<ExchangeLimits, 'connectTimeoutMs' | 'deadlineMs'>,
+  limits: Pick<ConnectionLimits, 'connectTimeoutMs' | 'deadlineMs'>,
   deadline: P,
 ): S {
   const ready = resources.hold(socket.subscribe());
@@ -110,7 +110,7 @@ export function runSteps<P extends Disposable>(
   resources: Resources,
   streams: Streams<P>,
   steps: readonly Step[],
-  limits: Pick<ExchangeLimits, 'maxReplyBytes'>,
+  limits: Pick<ConnectionLimits, 'maxReplyBytes'>,
   deadline: P,
 ): Reply[] {
   const reader = new Reader(host, resources, streams.input, deadline);

@@ -7,7 +7,7 @@ import { type ErrorCode, ServiceError } from '../core/errors.js';
 import { wasiPayload } from '../core/wasi-payload.js';
 import type { Reply } from './network.js';
 
-/** Where in an outbound exchange something failed: named in every network error message. */
+/** Where on an outbound connection something failed: named in every network error message. */
 export type Stage = 'resolve' | 'connect' | 'write' | 'read';
 
 /** The error codes of `wasi:sockets/network.error-code`: the WIT-generated type, so a code added to the WIT fails the switch below. */

@@ -12,10 +12,10 @@ export interface Limits {
 }
 
 /** Deadlines and caps for one connection: connect, then every step. */
-export interface ExchangeLimits {
+export interface ConnectionLimits {
   /** How long the TCP handshake may take. */
   connectTimeoutMs: number;
-  /** Time left for the whole exchange (connect, every write and read). */
+  /** Time left for the whole connection (connect, every write and read). */
   deadlineMs: number;
   /** Reading ends once this many bytes have arrived, counted across all steps; more are not read. */
   maxReplyBytes: number;
@@ -71,5 +71,5 @@ export interface TcpNetwork {
    * returns or throws. Steps after one that ended on the byte cap or the deadline are not run. A fault
    * after connecting carries the replies of the steps completed before it (`SocketFault.replies`).
    */
-  exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[];
+  converse(to: SocketAddress, steps: readonly Step[], limits: ConnectionLimits): Reply[];
 }

@@ -21,7 +21,7 @@ export interface DefaultTarget {
 }
 
 /** The port of a DNS server given without one. */
-export const DNS_PORT = 53;
+const DNS_PORT = 53;
 
 /** A numeric setting: its variable, default and the hard bounds no configuration can pass. */
 interface NumericSetting {
@@ -42,7 +42,7 @@ export const DEFAULT_TARGET_PORT = 80;
  * Addresses of example.com, used only when the default host is example.com and the host refuses lookups
  * (Spin). Addresses of public sites change: DEFAULT_TARGET_FALLBACK_IPS overrides them.
  */
-export const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.215.0.138,96.7.128.175,96.7.128.198';
+const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.215.0.138,96.7.128.175,96.7.128.198';
 
 /** Configuration with each group validated on first use, so a bad setting fails only the requests that need it. */
 export class Config {

@@ -11,7 +11,7 @@ import { wasiPayload } from '../core/wasi-payload.js';
 import { awaitConnect, runSteps, timer } from '../net/connection.js';
 import { SocketFault, wasiFault } from '../net/faults.js';
 import type { IpAddress, SocketAddress } from '../net/ip.js';
-import type { ExchangeLimits, Reply, Step, TcpNetwork } from '../net/network.js';
+import type { ConnectionLimits, Reply, Step, TcpNetwork } from '../net/network.js';
 import type { PollHost } from '../net/reply-reader.js';
 
 /** The poll and clock every wait uses: the host's own. */
@@ -43,7 +43,7 @@ function resolve(name: string, timeoutMs: number): IpAddress[] {
   }
 }
 
-function exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[] {
+function converse(to: SocketAddress, steps: readonly Step[], limits: ConnectionLimits): Reply[] {
   using resources = new Resources();
   const deadline = resources.hold(timer(WASI_POLL, limits.deadlineMs));
   const network = resources.hold(instanceNetwork());
@@ -65,4 +65,4 @@ function socketAddress(to: SocketAddress): IpSocketAddress {
 }
 
 /** Outbound TCP over `wasi:sockets`, with deadlines on `wasi:clocks/monotonic-clock`. */
-export const wasiTcp: TcpNetwork = { nowMs: () => Number(now()) / 1e6, resolve, exchange };
+export const wasiTcp: TcpNetwork = { nowMs: () => Number(now()) / 1e6, resolve, converse };
