@@ -11,7 +11,9 @@ import { TlsChannel } from '../../src/net/tls/channel.js';
 import type { EngineSession, Status, TlsEngine } from '../../src/net/tls/engine.js';
 import { TlsFault, fromTlsFault } from '../../src/net/tls/faults.js';
 import { TlsSession } from '../../src/net/tls/session.js';
-import { type FakePollable, type PeerEvent, fakeInput, fakePollHost } from '../support/fake-poll.js';
+import { type FakePollable, type PeerEvent, fakeInput, fakeOutput, fakePollHost } from '../support/fake-poll.js';
+import { runSteps, timer } from '../../src/net/connection.js';
+import type { Reply, Step } from '../../src/net/network.js';
 
 const NS_PER_MS = 1_000_000n;
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -186,5 +188,47 @@ describe('TlsSession', () => {
       },
     };
     expect(() => TlsSession.open(engine, 'x.test', 'junk')).toThrow(expect.objectContaining({ failure: { kind: 'setup', problem: { tag: 'invalid-roots', val: expect.any(String) } } }));
+  });
+});
+
+describe('runSteps with a STARTTLS step', () => {
+  const line = (send: string): Step => ({ send: bytes(send), read: { until: bytes('\n') } });
+  const dialogue: Step[] = [line(''), line('STARTTLS\n'), { tls: { serverName: 'mail.test', extraRootsPem: '' }, ...line('EHLO\n') }];
+
+  function run(events: PeerEvent[]) {
+    const host = fakePollHost();
+    const input = fakeInput(host, events);
+    const output = fakeOutput(host, { bufferBytes: 65_536 });
+    const { engine, sent } = scriptedEngine();
+    let result: { replies?: Reply[]; fault?: unknown } = {};
+    {
+      using resources = new Resources();
+      const deadline = resources.hold(timer(host, 1_000));
+      try {
+        result = { replies: runSteps(host, resources, { input, output }, dialogue, { maxReplyBytes: 1_000 }, deadline, engine) };
+      } catch (fault) {
+        result = { fault };
+      }
+    }
+    expect(host.created.filter((p) => !p.disposed)).toHaveLength(0);
+    return { ...result, sent, received: output.received() };
+  }
+
+  test('plaintext steps, then TLS on the same connection: the reply of the upgraded step names what TLS agreed', () => {
+    const { replies, sent, received } = run([{ atMs: 1, send: '220 ready\n' }, { atMs: 5, send: '220 go\n' }, { atMs: 8, send: 'SH' }, { atMs: 10, send: '250 hi\n' }]);
+    expect(replies!.map((r) => text(r.bytes))).toEqual(['220 ready\n', '220 go\n', '250 hi\n']);
+    expect(replies!.map((r) => r.tls)).toEqual([undefined, undefined, { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' }]);
+    // The command in plaintext, then the hello, the finish, the encrypted command and close_notify.
+    expect(sent).toEqual(['CH', 'FIN', 'E:EHLO\n', 'BYE']);
+    expect(received).toBe('STARTTLS\nCHFINE:EHLO\nBYE'.length);
+  });
+
+  test('bytes after the last plaintext reply fail the upgrade before any hello is sent (STARTTLS injection)', () => {
+    const { fault, sent, received } = run([{ atMs: 1, send: '220 ready\n' }, { atMs: 5, send: '220 go\n250 forged\n' }]);
+    expect(fault).toBeInstanceOf(TlsFault);
+    expect((fault as TlsFault).failure).toEqual({ kind: 'injection', bytes: 11 });
+    expect((fault as TlsFault).replies.map((r) => text(r.bytes))).toEqual(['220 ready\n', '220 go\n']);
+    expect(sent).toEqual([]);
+    expect(received).toBe('STARTTLS\n'.length);
   });
 });
