@@ -18,7 +18,11 @@ const SPIN_VARIABLES = 'fermyon:spin/variables@2.0.0';
 /** What `wasmtime serve -S cli` links and Spin provides: the WASI 0.2 proxy world plus cli, filesystem and sockets. */
 const HOST_PACKAGES = ['wasi:cli', 'wasi:clocks', 'wasi:filesystem', 'wasi:http', 'wasi:io', 'wasi:random', 'wasi:sockets'];
 
-/** The component-level part of `jco print` (its first lines), without printing the whole 170 MB of core code. */
+/**
+ * The component-level part of `jco print` (its first lines: the imports), without printing the whole 170 MB of
+ * core code. It ends at the first core module, or at the first nested component (the composed build: the app
+ * and the TLS engine).
+ */
 function printedHead(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(jcoDir, 'dist/jco.js'), 'print', path]);
@@ -26,7 +30,7 @@ function printedHead(path: string): Promise<string> {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       text += chunk;
-      const end = text.indexOf('\n  (core module');
+      const end = text.search(/\n {2}\((core module|component)\b/);
       if (end !== -1) {
         child.kill();
         resolve(text.slice(0, end));
@@ -136,8 +140,9 @@ describe('imports of dist/ai-agent-sockets-spin.wasm: the portable imports, and 
     const vendored = witFunctions(spinWit).get(SPIN_VARIABLES.split('@')[0]!);
     expect([...(vendored?.keys() ?? [])]).toEqual(imports.get(SPIN_VARIABLES));
     expect(/^package fermyon:spin@2\.0\.0;$/m.test(spinWit)).toBe(true);
-    // The component's own type of the import (jco print), against the vendored text.
-    const type = head.slice(head.indexOf(`(type $ty-${SPIN_VARIABLES} `), head.indexOf(`(import "${SPIN_VARIABLES}"`));
+    // The component's own type of the import (jco print), against the vendored text: the type just before it.
+    const importAt = head.indexOf(`(import "${SPIN_VARIABLES}"`);
+    const type = head.slice(head.lastIndexOf('\n  (type ', importAt), importAt);
     const cases = [...(/variant error \{([^}]*)\}/.exec(spinWit)?.[1] ?? '').matchAll(/^\s*([a-z-]+)\(string\),?\s*$/gm)].map((m) => m[1]!);
     expect(cases).toEqual(['invalid-name', 'undefined', 'provider', 'other']);
     expect(type).toContain(`(variant ${cases.map((c) => `(case "${c}" string)`).join(' ')})`);

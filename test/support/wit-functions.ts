@@ -48,21 +48,24 @@ export function witFunctions(text: string): InterfaceFunctions {
 
 /**
  * Imported interfaces of a component and the functions each exports, read from the component-level
- * type section of `jco print` (WAT). Interface names keep their version: `wasi:io/poll@0.2.12`.
+ * type section of `jco print` (WAT). Interface names keep their version: `wasi:io/poll@0.2.12`. Types are
+ * named (`$ty-…`, as componentize-js writes them) or only numbered (as `wac` writes a composed component).
  */
 export function componentImports(wat: string): Map<string, string[]> {
   const types = new Map<string, string[]>();
   const imports = new Map<string, string[]>();
   let current: string | undefined;
   for (const line of wat.split('\n')) {
-    if (line.startsWith('  (core module')) break;
+    if (line.startsWith('  (core module') || line.startsWith('  (component')) break;
     let match: RegExpExecArray | null;
-    if ((match = /^ {2}\(type \$ty-(\S+) /.exec(line))) {
+    if ((match = /^ {2}\(type (?:\$ty-\S+ )?\(;(\d+);\)/.exec(line))) {
       current = match[1]!;
       types.set(current, []);
+      const name = /^ {2}\(type \$ty-(\S+) /.exec(line)?.[1];
+      if (name) types.set(`$ty-${name}`, types.get(current)!);
     } else if (current && (match = /^ {6}\(export \(;\d+;\) "([^"]+)" \(func /.exec(line))) {
       types.get(current)!.push(match[1]!);
-    } else if ((match = /^ {2}\(import "([^"]+)" \(instance .*\(type \$ty-(\S+)\)\)\)$/.exec(line))) {
+    } else if ((match = /^ {2}\(import "([^"]+)" \(instance .*\(type (\$ty-\S+|\d+)\)\)\)$/.exec(line))) {
       imports.set(match[1]!, types.get(match[2]!) ?? []);
       current = undefined;
     } else if (/^ {2}\(import "/.test(line)) {
