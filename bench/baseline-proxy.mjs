@@ -8,8 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 
-/** Node's roots plus the operator's, as the component trusts Mozilla's plus TLS_CA_CERTS. */
-const TRUSTED = process.env.TLS_CA_CERTS ? [...tls.rootCertificates, process.env.TLS_CA_CERTS] : undefined;
+/** Node's roots plus the operator's, as the component trusts Mozilla's plus TLS_CA_CERTS: parsed once, not per connection. */
+const TRUSTED = process.env.TLS_CA_CERTS ? tls.createSecureContext({ ca: [...tls.rootCertificates, process.env.TLS_CA_CERTS] }) : undefined;
 
 const REPLY_IDLE_MS = 200;
 const MAX_REPLY_BYTES = 1_048_576;
@@ -43,7 +43,7 @@ const server = http.createServer((req, res) => {
   /** @type {NodeJS.Timeout | undefined} */
   let idle;
   const secure = url.searchParams.get('tls') === 'true';
-  const socket = secure ? tls.connect({ host, port, servername: url.searchParams.get('server_name') ?? undefined, ca: TRUSTED }) : net.connect({ host, port });
+  const socket = secure ? tls.connect({ host, port, servername: url.searchParams.get('server_name') ?? undefined, secureContext: TRUSTED }) : net.connect({ host, port });
   const finish = (/** @type {number} */ status, /** @type {string} */ end) => {
     if (done) return;
     done = true;

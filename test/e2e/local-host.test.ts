@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type LocalHost } from '../../host/server.mjs';
 import { CACHE_KEEP_ENTRIES, readJcoDebugOnce, transpiled } from '../../host/transpile-cache.mjs';
-import { COMPONENT, localHost } from '../support/hosts.js';
+import { localHost } from '../support/hosts.js';
+import { APP_COMPONENT_PATH } from '../../scripts/build.mjs';
+
+/** What the local host runs: the app, linked to the TLS engine by the host (no composition). */
+const COMPONENT = APP_COMPONENT_PATH;
 import { echoAndClosePeer, silentPeer, type Peer } from '../support/peers.js';
 
 const ENV = { ALLOWED_TARGETS: '127.0.0.0/8:*', REQUEST_DEADLINE_MS: '8000' };

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pathToFileURL } from 'node:url';
-import { COMPONENT_PATH, SPIN_COMPONENT_PATH, build } from '../../scripts/build.mjs';
+import { APP_COMPONENT_PATH, COMPONENT_PATH, SPIN_APP_COMPONENT_PATH, SPIN_COMPONENT_PATH, build, findWac } from '../../scripts/build.mjs';
 import { startServer, type LocalHost } from '../../host/server.mjs';
 import { echoPeer, type Peer } from '../support/peers.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
@@ -26,7 +26,7 @@ describe('the Spin build on the local host, with Spin variables from a stand-in'
   let echo: Peer;
   const servers: LocalHost[] = [];
   const start = async (spinVariables: SpinVariables, env: Record<string, string> = {}) => {
-    const server = await startServer({ componentPath: SPIN_COMPONENT_PATH, env, poolSize: 1, imports: STAND_IN, importsData: { spinVariables } });
+    const server = await startServer({ componentPath: SPIN_APP_COMPONENT_PATH, env, poolSize: 1, imports: STAND_IN, importsData: { spinVariables } });
     servers.push(server);
     await server.ready;
     return server;
@@ -91,8 +91,9 @@ describe('the Spin build on the local host, with Spin variables from a stand-in'
 describe('build({ ifStale })', () => {
   test('after the run\'s build, both components are current: nothing is rebuilt', async () => {
     expect(await build({ ifStale: true, quiet: true })).toEqual({
-      portable: { built: false, path: COMPONENT_PATH },
-      spin: { built: false, path: SPIN_COMPONENT_PATH },
+      // The composed components where wac is installed; the apps alone where it is not.
+      portable: { built: false, path: findWac() ? COMPONENT_PATH : APP_COMPONENT_PATH },
+      spin: { built: false, path: findWac() ? SPIN_COMPONENT_PATH : SPIN_APP_COMPONENT_PATH },
     });
   });
 });

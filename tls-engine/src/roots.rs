@@ -8,7 +8,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error, OtherError, RootCertStore, SignatureScheme};
+use rustls::{CertificateError, CipherSuite, ClientConfig, DigitallySignedStruct, Error, OtherError, RootCertStore, SignatureScheme};
 
 use crate::der;
 
@@ -122,7 +122,18 @@ fn build_config(extra_roots_pem: &str) -> Result<Arc<ClientConfig>, String> {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     add_pem_roots(&mut roots, extra_roots_pem)?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut provider = rustls::crypto::ring::default_provider();
+    // WebAssembly has no AES instructions, so ring's AES-GCM runs in portable code, several times slower
+    // than ChaCha20-Poly1305: offered first, it is what servers that follow the client's order choose.
+    provider.cipher_suites.sort_by_key(|suite| {
+        !matches!(
+            suite.suite(),
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
+                | CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+                | CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+        )
+    });
+    let provider = Arc::new(provider);
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| format!("trust anchors rejected: {e}"))?;

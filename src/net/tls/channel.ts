@@ -12,6 +12,12 @@ import type { TlsSession } from './session.js';
 
 /** Largest ciphertext read from the socket, and largest ciphertext taken from the engine, per call. */
 const CIPHERTEXT_CHUNK_BYTES = 65_536;
+/**
+ * Largest ciphertext handed to the engine per call: one TLS record at most (16 KiB of plaintext plus the
+ * largest expansion and header). The engine takes about one record's plaintext before it wants a read, so
+ * handing it more would copy the rest into it again and again.
+ */
+const FEED_BYTES = 16_384 + 2_048 + 5;
 /** Largest plaintext handed to the engine per call (its send buffer takes 64 KiB). */
 const PLAINTEXT_CHUNK_BYTES = 65_536;
 
@@ -63,7 +69,7 @@ export class TlsChannel<P extends Disposable> implements ReadStream<P> {
 
   /** Hands `data` to the engine, keeps what it did not take, and sends what it has to send (handshake, alerts). */
   #feed(data: Uint8Array): void {
-    const [taken, status] = this.session.feed(data);
+    const [taken, status] = this.session.feed(data.length > FEED_BYTES ? data.subarray(0, FEED_BYTES) : data);
     this.#status = status;
     this.#unfed = data.subarray(taken);
     if (status.outgoingBytes > 0) this.#flush();
