@@ -99,18 +99,18 @@ function imageExtent(memory) {
 /** Runs in a child process: one fresh instance, one probe, then nine more on the same instance. */
 async function child() {
   const [name, port] = [process.argv[3] ?? '', Number(process.argv[4])];
-  /** @type {WebAssembly.Memory[]} */
+  // Node's WebAssembly global, which this project's TypeScript settings do not declare.
+  const wasm = /** @type {any} */ (globalThis).WebAssembly;
+  /** @type {{ buffer: ArrayBuffer }[]} */
   const memories = [];
-  const instantiate = WebAssembly.instantiate;
+  const instantiate = wasm.instantiate;
   // jco's bindings capture WebAssembly.instantiate when they load: wrap it first to see each core instance's memory.
-  WebAssembly.instantiate = /** @type {typeof WebAssembly.instantiate} */ (
-    async (/** @type {any} */ ...args) => {
-      const result = await /** @type {any} */ (instantiate)(...args);
-      const instance = result instanceof WebAssembly.Instance ? result : result.instance;
-      for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
-      return result;
-    }
-  );
+  wasm.instantiate = async (/** @type {any[]} */ ...args) => {
+    const result = await instantiate(...args);
+    const instance = result instanceof wasm.Instance ? result : result.instance;
+    for (const value of Object.values(instance.exports)) if (value instanceof wasm.Memory) memories.push(/** @type {any} */ (value));
+    return result;
+  };
   const { transpiled } = await import('../host/transpile-cache.mjs');
   const { _setEnv, _setArgs } = await import('@bytecodealliance/preview2-shim/cli');
   const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem');
@@ -180,7 +180,7 @@ async function main() {
     );
   }
   if (process.argv.includes('--ranges')) {
-    for (const r of results) console.log(r.name, r.first.ranges.map(([a, b]) => `${mib(a)}–${mib(b)}`).join(', '));
+    for (const r of results) console.log(r.name, r.first.ranges.map((/** @type {[number, number]} */ [a, b]) => `${mib(a)}–${mib(b)}`).join(', '));
   }
 }
 

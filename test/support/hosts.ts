@@ -7,7 +7,8 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-import { COMPONENT_PATH, INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
+import { SPIN_TUNING_ENV } from '../../scripts/spin-tuning.mjs';
+import { COMPONENT_PATH, INSTANCE_REUSE, PER_REQUEST_TUNING, SERVING_LINE, findWasmtime, tuningFor, wasmtimeServeArgs, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const COMPONENT = `${root}${COMPONENT_PATH}`;
@@ -90,6 +91,8 @@ const wasmtime = findWasmtime();
 /** The wasmtime binary the suites run on, for the run's report. */
 export const wasmtimeBinary = wasmtime;
 const wasmtimeRelease = wasmtime ? wasmtimeVersion(wasmtime) : undefined;
+/** The shipped allocator options this release knows (the oldest tested one lacks `pooling-pagemap-scan`). */
+const wasmtimeTuning = wasmtime ? tuningFor(wasmtime) : [];
 /** Why the wasmtime suites cannot run here, or undefined when they can. */
 const wasmtimeMissing = wasmtime
   ? undefined
@@ -98,7 +101,10 @@ const wasmtimeLabel = `wasmtime serve${wasmtimeRelease ? ` ${wasmtimeRelease}` :
 /** wasmtime's instance-reuse options exist since release 39. */
 const reuseUnsupported = wasmtimeRelease && Number(wasmtimeRelease.split('.')[0]) < 39 ? `wasmtime ${wasmtimeRelease} has no instance reuse (39+)` : undefined;
 
-/** `wasmtime serve` with the README's flags (scripts/wasmtime.mjs), on a port of its own choosing. */
+/**
+ * `wasmtime serve` as the README writes it (scripts/wasmtime.mjs: per-request instances on the tuned pooling
+ * allocator), on a port of its own choosing; with instance reuse added for the reuse host.
+ */
 function wasmtimeKind(variant: { nameLookup: boolean; reuse: boolean }): HostKind {
   const label = [wasmtimeLabel, variant.nameLookup ? '' : 'without -S allow-ip-name-lookup', variant.reuse ? 'with instance reuse' : ''].filter(Boolean).join(' ');
   return {
@@ -108,7 +114,7 @@ function wasmtimeKind(variant: { nameLookup: boolean; reuse: boolean }): HostKin
     start: (env) =>
       spawnHost(
         wasmtime!,
-        wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup: variant.nameLookup, component: COMPONENT, tuning: variant.reuse ? INSTANCE_REUSE : [] }),
+        wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup: variant.nameLookup, component: COMPONENT, tuning: wasmtimeTuning, extra: variant.reuse ? INSTANCE_REUSE : [] }),
         {},
         (log) => SERVING_LINE.exec(log)?.[1],
       ),
@@ -131,7 +137,10 @@ export const containerCommandHost: HostKind = {
   resolvesNames: true,
   start(env) {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(`${root}Dockerfile`, 'utf8'))![1]!) as string[];
-    const args = cmd.slice(1).map((arg) => (arg === '/app/ai-agent-sockets.wasm' ? COMPONENT : arg === '0.0.0.0:8081' ? '127.0.0.1:0' : arg));
+    const local = cmd.slice(1).map((arg) => (arg === '/app/ai-agent-sockets.wasm' ? COMPONENT : arg === '0.0.0.0:8081' ? '127.0.0.1:0' : arg));
+    // An older release runs it without the allocator options it does not know, as the other wasmtime hosts do.
+    const unknown = new Set(PER_REQUEST_TUNING.filter((arg) => arg !== '-O' && !wasmtimeTuning.includes(arg)));
+    const args = local.filter((arg, i) => !unknown.has(arg) && !(arg === '-O' && unknown.has(local[i + 1]!)));
     return spawnHost(wasmtime!, args, env, (log) => SERVING_LINE.exec(log)?.[1]);
   },
 };
@@ -145,7 +154,8 @@ export const spinHost: HostKind = {
     // Settings go in as Spin variables, as a deployment gives them (spin.toml's variables win over `--env`).
     // Tests talk only to loopback: the manifest's public DNS servers are dropped unless a test names its own.
     const variableArgs = Object.entries({ DNS_SERVERS: '', ...env }).flatMap(([k, v]) => ['--variable', `${k.toLowerCase()}=${v}`]);
-    return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...variableArgs], {}, () => `http://127.0.0.1:${port}`);
+    // With the allocator settings docs/HOSTS.md gives (scripts/spin-tuning.mjs), in Spin's own environment.
+    return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...variableArgs], { ...SPIN_TUNING_ENV }, () => `http://127.0.0.1:${port}`);
   },
 };
 
