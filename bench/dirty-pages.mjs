@@ -23,7 +23,7 @@ const MiB = 2 ** 20;
 /** @type {Record<string, (echoPort: number) => Probe>} */
 const PROBES = {
   health: () => ({ method: 'GET', path: '/health' }),
-  'tcp/send': (port) => ({ method: 'GET', path: `/tcp/send?host=127.0.0.1&port=${port}&msg=hello` }),
+  'tcp/send': (port) => ({ method: 'GET', path: `/tcp/send?host=127.0.0.1&port=${port}&msg=hello%0A&until=%0A` }),
   'tcp/exchange (2 steps)': (port) => ({
     method: 'POST',
     path: '/tcp/exchange',
@@ -34,10 +34,7 @@ const PROBES = {
   'openapi.json': () => ({ method: 'GET', path: '/openapi.json' }),
 };
 
-/**
- * A peer that answers each line with `echo:` + the line and keeps the connection open (two-step dialogues need
- * that); it closes when the client does.
- */
+/** A peer that answers each line with `echo:` + the line and keeps the connection open; every probe ends on `until`. */
 function linePeer() {
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
@@ -47,11 +44,6 @@ function linePeer() {
       for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
         socket.write(`echo:${buffered.slice(0, at + 1)}`);
         buffered = buffered.slice(at + 1);
-      }
-      // A message without a newline (tcp/send's `hello`) is answered and the connection closed.
-      if (buffered && !buffered.includes('\n')) {
-        socket.end(`echo:${buffered}`);
-        buffered = '';
       }
     });
   });
@@ -99,6 +91,15 @@ function imageExtent(memory) {
 /** Runs in a child process: one fresh instance, one probe, then nine more on the same instance. */
 async function child() {
   const [name, port] = [process.argv[3] ?? '', Number(process.argv[4])];
+  const { transpiled } = await import('../host/transpile-cache.mjs');
+  // Transpiled first: jco's own Wasm must not be taken for the component's.
+  const { entry } = await transpiled(`${root}dist/ai-agent-sockets.wasm`);
+  const { _setEnv, _setArgs } = await import('@bytecodealliance/preview2-shim/cli');
+  const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem');
+  const { IncomingRequest, OutgoingResponse, ResponseOutparam, requestFields } = await import('../host/wasi-http-incoming.mjs');
+  _setEnv({ ALLOWED_TARGETS: '127.0.0.0/8:*' });
+  _setArgs([]);
+  _setPreopens({});
   // Node's WebAssembly global, which this project's TypeScript settings do not declare.
   const wasm = /** @type {any} */ (globalThis).WebAssembly;
   /** @type {{ buffer: ArrayBuffer }[]} */
@@ -111,14 +112,6 @@ async function child() {
     for (const value of Object.values(instance.exports)) if (value instanceof wasm.Memory) memories.push(/** @type {any} */ (value));
     return result;
   };
-  const { transpiled } = await import('../host/transpile-cache.mjs');
-  const { _setEnv, _setArgs } = await import('@bytecodealliance/preview2-shim/cli');
-  const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem');
-  const { IncomingRequest, OutgoingResponse, ResponseOutparam, requestFields } = await import('../host/wasi-http-incoming.mjs');
-  _setEnv({ ALLOWED_TARGETS: '127.0.0.0/8:*' });
-  _setArgs([]);
-  _setPreopens({});
-  const { entry } = await transpiled(`${root}dist/ai-agent-sockets.wasm`);
   const { incomingHandler } = await import(entry);
   const probe = PROBES[name]?.(port);
   if (!probe) throw new Error(`unknown probe ${name}`);

@@ -45,8 +45,8 @@ const MiB = 1024 * 1024;
  * A fresh instance per request (wasmtime's default for WASI 0.2 components), made cheaper: the pooling allocator
  * reuses memory slots and resets the pages a request dirtied in place, instead of handing them back to the
  * kernel (`madvise`) and taking a page fault for each on the next request. Sizes from measuring the component
- * (`node bench/dirty-pages.mjs`, docs/BENCHMARKS.md): its linear memory is 10.06 MiB and did not grow in any
- * probe; one request dirties 0.8–1.3 MiB of it (200–330 pages in about 100 runs, scattered from 1 to 9 MiB); its
+ * (`node bench/dirty-pages.mjs`, docs/BENCHMARKS.md): its linear memory is 10.06 MiB and no single request grew
+ * it; one request dirties 0.8–1.4 MiB of it (200–360 pages in about 100 runs, scattered from 1 to 9 MiB); its
  * one table has 7,816 entries of 8 bytes (61 KiB).
  * - `pooling-pagemap-scan=auto`: where the kernel has the PAGEMAP_SCAN ioctl (Linux 6.7+; seen used here, one
  *   call per request) keep-resident becomes a budget of *dirtied* bytes instead of a prefix of memory. Without
@@ -54,8 +54,8 @@ const MiB = 1024 * 1024;
  *   slot (1.0–1.3 GiB peak at 100 connections, measured). wasmtime 49 stops the scan after 32 dirty runs
  *   (wasmtime PR 14357, open), so about half of the faults remain: 278 → 137 per `/health`, 323 → 157 per
  *   `/tcp/send`.
- * - `pooling-memory-keep-resident` 4 MiB: three times what one request dirtied at most, so the budget never
- *   runs out, while no slot keeps more than 4 MiB.
+ * - `pooling-memory-keep-resident` 4 MiB: nearly three times what one request dirtied at most (1.4 MiB), so
+ *   the budget does not run out, while no slot keeps more than 4 MiB.
  * - `pooling-table-keep-resident` 64 KiB: the whole table.
  * Isolation is unchanged — every slot is back to the component's initial image before its next instance — and
  * every end-to-end suite runs on this command (test/e2e/instance-reuse.test.ts aims at leaks between requests).

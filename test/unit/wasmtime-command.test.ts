@@ -43,8 +43,8 @@ describe('the shipped wasmtime serve command', () => {
 
   test('keeps every page a request dirties resident, and the whole table', () => {
     const option = (name: string) => Number(PER_REQUEST_TUNING.find((o) => o.startsWith(`${name}=`))?.split('=')[1]);
-    // Measured by bench/dirty-pages.mjs: at most 1.27 MiB per request (a 64 KiB upload); 7,816 table entries of 8 bytes.
-    expect(option('pooling-memory-keep-resident')).toBeGreaterThanOrEqual(2 * 1.27 * MiB);
+    // Measured by bench/dirty-pages.mjs: at most 1.40 MiB per request (a 64 KiB upload); 7,816 table entries of 8 bytes.
+    expect(option('pooling-memory-keep-resident')).toBeGreaterThanOrEqual(2 * 1.4 * MiB);
     expect(option('pooling-table-keep-resident')).toBeGreaterThanOrEqual(7816 * 8);
     expect(PER_REQUEST_TUNING).toContain('pooling-pagemap-scan=auto');
   });
