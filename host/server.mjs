@@ -67,6 +67,7 @@ function writeReply(res, reply, close) {
  * @property {(graceMs?: number) => Promise<void>} close Stops accepting, lets requests in flight finish (up to `graceMs`), then stops the workers.
  * @property {Promise<void>} ready Resolves when at least one worker can take requests.
  * @property {() => { workers: number, idle: number, queued: number }} stats
+ * @property {() => number} openConnections Client connections the server holds open.
  * @property {() => number[]} threadIds
  */
 
@@ -104,23 +105,44 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     workerUrl,
   });
   let closing = false;
+  const hostLog = log ?? console.error;
 
-  const server = http.createServer({ maxHeaderSize: headLimit }, async (req, res) => {
+  const server = http.createServer({ maxHeaderSize: headLimit }, (req, res) => {
+    handle(req, res).catch((error) => {
+      // Anything but a pool error is the host's own fault: say so to this client, log it, keep serving the others.
+      hostLog(`ai-agent-sockets host: ${req.method} ${(req.url ?? '').slice(0, 200)} failed in the host: ${error?.stack ?? error}`);
+      jsonError(res, 'internal', 'the host failed while handling this request');
+    });
+  });
+
+  /**
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   */
+  async function handle(req, res) {
     if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
     const gone = new AbortController();
     res.once('close', () => gone.abort());
     // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
-    const { body, overflow } = await collectBody(req, bodyLimit);
+    const collected = await collectBody(req, bodyLimit);
+    // A client that left before its body ended gets nothing done for it: no part of a body reaches a peer.
+    if (collected === undefined || gone.signal.aborted) return;
     if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
-    const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body };
+    const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body: collected.body };
     try {
-      writeReply(res, await pool.run(request, gone.signal), overflow);
+      writeReply(res, await pool.run(request, gone.signal), collected.overflow);
     } catch (error) {
       if (!(error instanceof PoolError)) throw error;
       jsonError(res, error.code, error.message, error.headers);
     }
-  });
+  }
   server.keepAliveTimeout = KEEP_ALIVE_MS;
+  /** @type {Set<import('node:net').Socket>} */
+  const connections = new Set();
+  server.on('connection', (socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   server.on('clientError', (error, socket) => answerClientError(error, socket, headLimit));
 
   try {
@@ -154,6 +176,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     close,
     ready: pool.ready,
     stats: () => pool.stats(),
+    openConnections: () => connections.size,
     threadIds: () => pool.threadIds(),
   };
 }

@@ -106,6 +106,37 @@ describe('the local host', () => {
     expect(lines.join('\n')).toMatch(/a worker answered request \d+ while handling request \d+; replacing it/);
   });
 
+  test('an error inside the request handler that is not a pool error is answered 500 internal, and the host keeps serving', async () => {
+    const lines: string[] = [];
+    const server = await start({ poolSize: 1, workerUrl: new URL('../fixtures/malformed-reply-worker.mjs', import.meta.url), log: (line) => lines.push(line) });
+    const r = await fetch(`${server.url}/malformed`, { signal: AbortSignal.timeout(20_000) });
+    expect(r.status).toBe(500);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    expect(((await r.json()) as ErrorBody).error.code).toBe('internal');
+    expect(lines.join('\n')).toContain('GET /malformed failed in the host');
+    expect(await (await fetch(`${server.url}/after`)).text()).toBe('ok');
+  });
+
+  test('a client that disconnects in the middle of its request body: nothing of it reaches the peer, and the host keeps nothing for it', async () => {
+    const peer = await echoAndClosePeer();
+    try {
+      const server = await start({ poolSize: 1 });
+      const client = net.connect(server.port, '127.0.0.1');
+      await new Promise((resolve) => client.once('connect', resolve));
+      client.write(`POST /tcp/send?host=127.0.0.1&port=${peer.port} HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\npartial body`);
+      await expect.poll(() => server.openConnections()).toBe(1);
+      client.destroy();
+      await expect.poll(() => server.openConnections()).toBe(0);
+      // One worker takes requests in order: had the partial body been handed on, the peer would see it first.
+      const next = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${peer.port}&msg=next`);
+      expect(await next.text()).toBe('echo:next');
+      expect(peer.received.map(String)).toEqual(['next']);
+      expect(server.stats()).toEqual({ workers: 1, idle: 1, queued: 0 });
+    } finally {
+      await peer.close();
+    }
+  });
+
   describe('with a component that traps or sets no response', () => {
     let fixture = '';
     beforeAll(async () => {
