@@ -2,6 +2,7 @@
 // component's reply, or the pool's error as the service's JSON error. No handler logic lives here.
 
 import http from 'node:http';
+import { pathToFileURL } from 'node:url';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
 import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
@@ -86,18 +87,19 @@ function writeReply(res, reply, close) {
  *   workerUrl?: URL,
  *   imports?: Record<string, string>,
  *   importsData?: unknown,
+ *   transpileCacheDir?: string,
  * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
  * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
- * `workerData.importsData`.
+ * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
  * @returns {Promise<LocalHost>}
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData }) {
-  const { entry } = await transpiled(componentPath, undefined, imports);
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir }) {
+  const { entry } = await transpiled(componentPath, transpileCacheDir, imports);
   const componentEnv = componentEnvironment(env);
   const headLimit = maxHeadBytes(componentEnv);
   const bodyLimit = maxBodyBytes(componentEnv);
   const pool = new WorkerPool({
-    workerData: { entry: new URL(`file://${entry}`).href, env: componentEnv, importsData },
+    workerData: { entry: pathToFileURL(entry).href, env: componentEnv, importsData },
     size: poolSize,
     queueLimit,
     queueWaitMs,

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import webpack from 'webpack';
 import { componentize } from '@bytecodealliance/componentize-js';
 import bundleConfig from '../webpack.config.js';
@@ -121,6 +121,8 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   return results;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  await build({ ifStale: process.argv.includes('--if-stale') });
+// pathToFileURL escapes what a path may hold and a URL may not (space, #, %): compare URLs, not strings made by hand.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const results = await build({ ifStale: process.argv.includes('--if-stale') });
+  for (const result of Object.values(results)) if (!result.built) console.error(`${relative(root, result.path)} is current (its inputs are unchanged)`);
 }

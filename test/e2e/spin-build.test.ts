@@ -3,14 +3,13 @@
 // second, and a variable Spin fails to provide closes the service instead of falling back.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { pathToFileURL } from 'node:url';
 import { COMPONENT_PATH, SPIN_COMPONENT_PATH, build } from '../../scripts/build.mjs';
 import { startServer, type LocalHost } from '../../host/server.mjs';
 import { echoPeer, type Peer } from '../support/peers.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
 import type { SpinVariables } from '../support/spin-variables.mjs';
 
-const STAND_IN = { 'fermyon:spin/variables@2.0.0': `${pathToFileURL(new URL('../support/spin-variables.mjs', import.meta.url).pathname).href}#variables` };
+const STAND_IN = { 'fermyon:spin/variables@2.0.0': `${new URL('../support/spin-variables.mjs', import.meta.url).href}#variables` };
 const TOKEN = 'spin-variable-token-0123456789';
 const OTHER_TOKEN = 'environment-token-0123456789';
 
