@@ -8,9 +8,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import webpack from 'webpack';
-import { componentize } from '@bytecodealliance/componentize-js';
-import bundleConfig from '../webpack.config.js';
 import { installMethodlessResourceWorkaround } from './methodless-resources.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -58,7 +55,9 @@ export async function inputsHash() {
  * Bundles the entries of `specs` in one webpack run.
  * @param {BuildSpec[]} specs
  */
-function bundle(specs) {
+async function bundle(specs) {
+  // The build tools load only when a build runs: `npm start` with a current component never pays for them.
+  const [{ default: webpack }, { default: bundleConfig }] = await Promise.all([import('webpack'), import('../webpack.config.js')]);
   return /** @type {Promise<void>} */ (
     new Promise((resolve, reject) => {
       webpack(specs.map(bundleConfig), (error, stats) => {
@@ -96,6 +95,7 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   await mkdir(join(root, 'dist'), { recursive: true });
   log(`bundling src/ with webpack (${stale.join(', ')})…`);
   await bundle(stale.map((name) => BUILDS[name]));
+  const { componentize } = await import('@bytecodealliance/componentize-js');
   for (const name of stale) {
     const spec = BUILDS[name];
     const componentStarted = Date.now();
