@@ -28,7 +28,9 @@ export const BUILDS = /** @type {const} @satisfies {Record<BuildName, BuildSpec>
 
 /** @param {BuildSpec} spec */
 const outputPath = (spec, ext = 'wasm') => join(root, 'dist', `${spec.name}.${ext}`);
-export const COMPONENT_PATH = outputPath(BUILDS.portable);
+/** The portable component (absolute path): what the local host, wasmtime and the container run. */
+export const PORTABLE_COMPONENT_PATH = outputPath(BUILDS.portable);
+/** The Spin build (absolute path). */
 export const SPIN_COMPONENT_PATH = outputPath(BUILDS.spin);
 
 /** @param {string} path */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type LocalHost } from '../../host/server.mjs';
-import { COMPONENT } from '../support/hosts.js';
+import { PORTABLE_COMPONENT_PATH } from '../../scripts/build.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Every character that a file URL escapes and a hand-made `file://${path}` gets wrong. */
@@ -47,7 +47,7 @@ describe(`a checkout in a directory named "${AWKWARD_NAME}"`, () => {
   });
 
   test('the local host serves a component transpiled into a cache there', async () => {
-    const server = await startServer({ componentPath: COMPONENT, poolSize: 1, transpileCacheDir: join(checkout, '.cache', 'transpiled') });
+    const server = await startServer({ componentPath: PORTABLE_COMPONENT_PATH, poolSize: 1, transpileCacheDir: join(checkout, '.cache', 'transpiled') });
     servers.push(server);
     await server.ready;
     expect(await (await fetch(`${server.url}/health`)).text()).toBe('ok');
