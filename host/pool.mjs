@@ -28,7 +28,7 @@ export const POOL_SETTINGS = {
  * A request longer than this is abandoned and its worker replaced: the component's own deadlines
  * (120 s at most, plus connect) end every request well before, so this only catches a stuck worker.
  */
-export const WORKER_GUARD_MS = 190_000;
+const WORKER_GUARD_MS = 190_000;
 
 /** How long to wait before retrying a worker that never loaded the component, so a broken build cannot spin the CPU. */
 const FAILED_START_RETRY_MS = 1_000;

@@ -4,12 +4,10 @@
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
-import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
+import { PoolError, WorkerPool } from './pool.mjs';
 import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment } from './settings.mjs';
 import { transpiled } from './transpile-cache.mjs';
-
-export { POOL_SETTINGS };
 
 /** How long an idle keep-alive connection stays open. */
 const KEEP_ALIVE_MS = 5_000;

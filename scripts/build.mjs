@@ -46,7 +46,7 @@ async function filesUnder(path) {
 }
 
 /** A hash of every build input, so a stale component is rebuilt and a current one is not. */
-export async function inputsHash() {
+async function inputsHash() {
   const hash = createHash('sha256');
   const files = (await Promise.all(INPUTS.map(filesUnder))).flat().sort();
   for (const file of files) hash.update(file).update('\0').update(await readFile(join(root, file))).update('\0');

@@ -75,7 +75,7 @@ export const README_DNS_SERVERS = '1.1.1.1,8.8.8.8';
 export const SERVING_LINE = /Serving HTTP on (http:\/\/[^\s/]+)/;
 
 /** @param {string} version */
-export function installedBinary(version) {
+function installedBinary(version) {
   return `${root}.cache/wasmtime/${version}/wasmtime_cli/wasmtime`;
 }
 
@@ -119,7 +119,7 @@ export function wasmtimeVersion(binary) {
  * @param {string} version
  * @returns {string} the binary's path
  */
-export function installWasmtime(version) {
+function installWasmtime(version) {
   const binary = installedBinary(version);
   if (isExecutable(binary)) return binary;
   const dir = `${root}.cache/wasmtime/${version}`;

@@ -37,7 +37,7 @@ export function onPath(command) {
  * @param {import('node:child_process').ChildProcess} child
  * @returns {Promise<void>}
  */
-export function stopProcess(child) {
+function stopProcess(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

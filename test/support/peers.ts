@@ -25,14 +25,14 @@ export const endlessPeer = () =>
   });
 
 /** Sends one byte every `intervalMs`, forever. */
-export const dripPeer = (intervalMs = 100) =>
+const dripPeer = (intervalMs = 100) =>
   tcpPeer((s) => {
     const timer = setInterval(() => (s.destroyed ? clearInterval(timer) : s.write('.')), intervalMs);
     s.on('close', () => clearInterval(timer));
   });
 
 /** Sends part of a reply, then resets the connection (RST). */
-export const resetPeer = () =>
+const resetPeer = () =>
   tcpPeer((s) =>
     s.once('data', () => {
       s.write('partial');
@@ -41,10 +41,10 @@ export const resetPeer = () =>
   );
 
 /** Closes the connection at once, before reading anything. */
-export const closeAtOncePeer = () => tcpPeer((s) => s.destroy());
+const closeAtOncePeer = () => tcpPeer((s) => s.destroy());
 
 /** Reads the message, sends a reply and half-closes (FIN) while still accepting data. */
-export const halfClosePeer = () => tcpPeer((s) => s.once('data', (d) => s.end(Buffer.concat([Buffer.from('bye:'), d]))));
+const halfClosePeer = () => tcpPeer((s) => s.once('data', (d) => s.end(Buffer.concat([Buffer.from('bye:'), d]))));
 
 /** An HTTP/1.1 server that records the raw request head it received. */
 export async function httpPeer(): Promise<Peer & { heads: string[] }> {
@@ -70,7 +70,7 @@ export async function httpPeer(): Promise<Peer & { heads: string[] }> {
 }
 
 /** A port on 127.0.0.1 with nothing listening on it. */
-export const closedPort = freePort;
+const closedPort = freePort;
 
 /** Whether this machine has an IPv6 loopback to test against. */
 export async function hasIpv6Loopback(): Promise<boolean> {
