@@ -12,7 +12,6 @@ import { componentEnvironment } from '../../host/settings.mjs';
 import { BUILDS } from '../../scripts/build.mjs';
 import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
 
-
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const jcoDir = join(dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco')), '..');
 
