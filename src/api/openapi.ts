@@ -4,6 +4,8 @@
 import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, PORT_SCHEMA } from './exchange-schema.js';
 import { MAX_UNTIL_BYTES } from './read-options.js';
+import { REPLY_ENDS } from '../net/network.js';
+import { MCP_PROTOCOL_VERSIONS } from './mcp.js';
 import { VERSION } from '../core/version.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -41,7 +43,7 @@ const header = (description: string, schema: Record<string, unknown> = { type: '
 const RAW_REPLY = {
   description: 'The peer\'s raw reply bytes.',
   headers: {
-    'X-Reply-End': header('Why reading stopped.', { type: 'string', enum: ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] }),
+    'X-Reply-End': header('Why reading stopped.', { type: 'string', enum: [...REPLY_ENDS] }),
     'X-Truncated': header('"true" when the reply reached MAX_REPLY_BYTES and was cut there.', { type: 'string', enum: ['true'] }),
     'X-Peer-Address': header('The address connected to, e.g. 127.0.0.1:9090 or [::1]:6379.'),
   },
@@ -146,14 +148,14 @@ export function openApiDocument() {
           operationId: 'mcp',
           summary: 'Model Context Protocol over Streamable HTTP (stateless, JSON responses), with one tool: tcp_exchange.',
           description:
-            'JSON-RPC 2.0: initialize, ping, tools/list, tools/call (protocol versions 2025-03-26, 2025-06-18, 2025-11-25). Notifications and responses are accepted with 202. GET is 405 (no server-sent stream). A browser Origin other than the server itself is 403.',
+            `JSON-RPC 2.0: initialize, ping, tools/list, tools/call (protocol versions ${MCP_PROTOCOL_VERSIONS.join(', ')}). Notifications and responses are accepted with 202. GET is 405 (no server-sent stream). A request that carries an Origin header (a browser page) is 403 origin-denied.`,
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 message.' } } } },
           responses: {
             '200': { description: 'A JSON-RPC response.', content: { 'application/json': { schema: { type: 'object' } } } },
             '202': { description: 'A notification or response was accepted.' },
             '400': { description: 'Malformed JSON (JSON-RPC error -32700) or an invalid message (-32600).', content: { 'application/json': { schema: { type: 'object' } } } },
             ...errors([401, 405]),
-            '403': { description: 'The request came from a browser Origin that is not allowed.', content: { 'application/json': { schema: { type: 'object' } } } },
+            '403': { description: 'The request carried an Origin header: browser pages may not drive this server.', content: { 'application/json': { schema: { type: 'object' } } } },
           },
         },
       },

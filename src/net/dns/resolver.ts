@@ -37,7 +37,7 @@ function randomQueryId(): number {
 export function withDnsServers(network: TcpNetwork, settings: () => DnsSettings): TcpNetwork {
   return {
     nowMs: () => network.nowMs(),
-    exchange: (to, steps, limits) => network.exchange(to, steps, limits),
+    converse: (to, steps, limits) => network.converse(to, steps, limits),
     resolve(name, timeoutMs) {
       const { mode, servers } = settings();
       if (mode === 'tcp') return resolveOverTcp(network, name, servers, timeoutMs);
@@ -108,7 +108,7 @@ function query(network: TcpNetwork, server: SocketAddress, question: { id: numbe
   try {
     // A length-prefixed read ends when the message is complete: a server that pauses inside a reply is
     // waited for until the query's deadline, never cut by a quiet gap.
-    reply = network.exchange(server, [{ send: encodeQuery(question), read: { lengthPrefixed: true } }], {
+    reply = network.converse(server, [{ send: encodeQuery(question), read: { lengthPrefixed: true } }], {
       connectTimeoutMs: timeoutMs,
       deadlineMs: timeoutMs,
       maxReplyBytes: LENGTH_PREFIX_BYTES + MAX_DNS_MESSAGE_BYTES,
