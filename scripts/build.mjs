@@ -13,10 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import webpack from 'webpack';
-import { componentize } from '@bytecodealliance/componentize-js';
-import bundleConfig from '../webpack.config.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installMethodlessResourceWorkaround } from './methodless-resources.mjs';
 import { ENGINE_PATH } from './tls-engine.mjs';
 
@@ -38,8 +35,9 @@ export const BUILDS = /** @type {const} @satisfies {Record<BuildName, BuildSpec>
 
 /** @param {BuildSpec} spec */
 const outputPath = (spec, ext = 'wasm') => join(root, 'dist', `${spec.name}.${ext}`);
-/** The composed components (app + TLS engine): what wasmtime, Spin and the container run. */
-export const COMPONENT_PATH = outputPath(BUILDS.portable);
+/** The composed portable component (app + TLS engine, absolute path): what wasmtime and the container run. */
+export const PORTABLE_COMPONENT_PATH = outputPath(BUILDS.portable);
+/** The composed Spin build (absolute path). */
 export const SPIN_COMPONENT_PATH = outputPath(BUILDS.spin);
 /** The apps alone, importing ai-agent-sockets:tls/client: what the local host links with the engine. */
 export const APP_COMPONENT_PATH = outputPath(BUILDS.portable, 'app.wasm');
@@ -84,7 +82,7 @@ async function filesUnder(path) {
 }
 
 /** A hash of every build input, so a stale component is rebuilt and a current one is not. */
-export async function inputsHash() {
+async function inputsHash() {
   const hash = createHash('sha256');
   const files = (await Promise.all(INPUTS.map(filesUnder))).flat().sort();
   for (const file of files) hash.update(file).update('\0').update(await readFile(join(root, file))).update('\0');
@@ -95,7 +93,9 @@ export async function inputsHash() {
  * Bundles the entries of `specs` in one webpack run.
  * @param {BuildSpec[]} specs
  */
-function bundle(specs) {
+async function bundle(specs) {
+  // The build tools load only when a build runs: `npm start` with a current component never pays for them.
+  const [{ default: webpack }, { default: bundleConfig }] = await Promise.all([import('webpack'), import('../webpack.config.js')]);
   return /** @type {Promise<void>} */ (
     new Promise((resolve, reject) => {
       webpack(specs.map(bundleConfig), (error, stats) => {
@@ -153,6 +153,7 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
       const componentStarted = Date.now();
       log(`making ${spec.name}.app.wasm with componentize-js…`);
       workaround = await installMethodlessResourceWorkaround();
+      const { componentize } = await import('@bytecodealliance/componentize-js');
       const { component } = await componentize({
         sourcePath: outputPath(spec, 'js'),
         witPath: join(root, 'wit'),
@@ -186,6 +187,8 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   return results;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  await build({ ifStale: process.argv.includes('--if-stale') });
+// pathToFileURL escapes what a path may hold and a URL may not (space, #, %): compare URLs, not strings made by hand.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const results = await build({ ifStale: process.argv.includes('--if-stale') });
+  for (const result of Object.values(results)) if (!result.built) console.error(`${relative(root, result.path)} is current (its inputs are unchanged)`);
 }

@@ -3,14 +3,13 @@
 // second, and a variable Spin fails to provide closes the service instead of falling back.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { pathToFileURL } from 'node:url';
-import { APP_COMPONENT_PATH, COMPONENT_PATH, SPIN_APP_COMPONENT_PATH, SPIN_COMPONENT_PATH, build, findWac } from '../../scripts/build.mjs';
+import { APP_COMPONENT_PATH, PORTABLE_COMPONENT_PATH, SPIN_APP_COMPONENT_PATH, SPIN_COMPONENT_PATH, build, findWac } from '../../scripts/build.mjs';
 import { startServer, type LocalHost } from '../../host/server.mjs';
 import { echoPeer, type Peer } from '../support/peers.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
 import type { SpinVariables } from '../support/spin-variables.mjs';
 
-const STAND_IN = { 'fermyon:spin/variables@2.0.0': `${pathToFileURL(new URL('../support/spin-variables.mjs', import.meta.url).pathname).href}#variables` };
+const STAND_IN = { 'fermyon:spin/variables@2.0.0': `${new URL('../support/spin-variables.mjs', import.meta.url).href}#variables` };
 const TOKEN = 'spin-variable-token-0123456789';
 const OTHER_TOKEN = 'environment-token-0123456789';
 
@@ -92,7 +91,7 @@ describe('build({ ifStale })', () => {
   test('after the run\'s build, both components are current: nothing is rebuilt', async () => {
     expect(await build({ ifStale: true, quiet: true })).toEqual({
       // The composed components where wac is installed; the apps alone where it is not.
-      portable: { built: false, path: findWac() ? COMPONENT_PATH : APP_COMPONENT_PATH },
+      portable: { built: false, path: findWac() ? PORTABLE_COMPONENT_PATH : APP_COMPONENT_PATH },
       spin: { built: false, path: findWac() ? SPIN_COMPONENT_PATH : SPIN_APP_COMPONENT_PATH },
     });
   });

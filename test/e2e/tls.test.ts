@@ -12,7 +12,7 @@ import {
   plaintextPeer,
   redisTlsPeer,
   startTlsPeer,
-  tlsBulkPeer,
+  bulkPeer,
   tlsEchoPeer,
   type Pki,
 } from '../support/tls.js';
@@ -49,9 +49,9 @@ for (const kind of ALL_HOSTS) {
         tlsEchoPeer(pki.expired),
         tlsEchoPeer(pki.namesOnly),
         tlsEchoPeer(pki.selfSigned),
-        tlsBulkPeer(pki.good, MAX_REPLY_BYTES + 50_000),
-        startTlsPeer(pki.good),
-        startTlsPeer(pki.good, '250 injected\r\n'),
+        bulkPeer(pki.good, Buffer.alloc(MAX_REPLY_BYTES + 50_000, 'abcdefghijklmnopqrstuvwxyz')),
+        startTlsPeer('220 ready', pki.good),
+        startTlsPeer('220 ready', pki.good, { injected: '250 injected\r\n' }),
         silentPeer(),
         plaintextPeer(),
       ]);

@@ -11,11 +11,13 @@ import { TlsChannel } from '../../src/net/tls/channel.js';
 import type { EngineSession, Status, TlsEngine } from '../../src/net/tls/engine.js';
 import { TlsFault, fromTlsFault } from '../../src/net/tls/faults.js';
 import { TlsSession } from '../../src/net/tls/session.js';
-import { type FakePollable, type PeerEvent, fakeInput, fakeOutput, fakePollHost } from '../support/fake-poll.js';
+import { type PeerEvent, fakeInput, fakeOutput, fakePollHost } from '../support/fake-poll.js';
 import { runSteps, timer } from '../../src/net/connection.js';
 import type { Reply, Step } from '../../src/net/network.js';
 
 const NS_PER_MS = 1_000_000n;
+/** A pollable of the virtual clock. */
+type FakePollable = ReturnType<ReturnType<typeof fakePollHost>['subscribeDuration']>;
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytes = (s: string) => new TextEncoder().encode(s);
 
