@@ -27,8 +27,8 @@ describe(`a checkout in a directory named "${AWKWARD_NAME}"`, () => {
     // The build script and its inputs are copied (a symlinked main module would run from its real path);
     // big inputs and the dependencies are linked. The components are linked with their stamps, so the
     // build finds them current and builds nothing.
-    for (const file of ['package.json', 'webpack.config.js', 'scripts/build.mjs', 'scripts/methodless-resources.mjs']) copyFileSync(join(root, file), join(checkout, file));
-    for (const path of ['src', 'wit', 'node_modules', 'package-lock.json']) symlinkSync(join(root, path), join(checkout, path));
+    for (const file of ['package.json', 'webpack.config.js', 'scripts/build.mjs', 'scripts/methodless-resources.mjs', 'scripts/tls-engine.mjs']) copyFileSync(join(root, file), join(checkout, file));
+    for (const path of ['src', 'wit', 'node_modules', 'package-lock.json', 'tls-engine']) symlinkSync(join(root, path), join(checkout, path));
     for (const file of readdirSync(join(root, 'dist'))) {
       if (file.endsWith('.wasm')) symlinkSync(join(root, 'dist', file), join(checkout, 'dist', file));
       if (file.endsWith('.inputs')) copyFileSync(join(root, 'dist', file), join(checkout, 'dist', file));
