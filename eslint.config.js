@@ -1,10 +1,32 @@
 // `npm run lint`: ESLint's and typescript-eslint's recommended rules over everything we write (src, host,
-// scripts, test, bench and the config files); generated and built files are left out.
+// scripts, test, bench and the config files); generated and built files are left out. The layers of src/
+// (README, "Architecture") are enforced here: each folder may import only the folders below it.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** What each folder of src/ may import from the others (entry/ may import anything). */
+export const LAYERS = {
+  core: [],
+  net: ['core'],
+  settings: ['core', 'net'],
+  http: ['core'],
+  api: ['core', 'net', 'settings', 'http'],
+  wasi: ['core', 'net', 'settings', 'http'],
+};
+
+/** Host interfaces (WASI, Spin, the TLS engine) are called from src/wasi/ only; their types may be imported anywhere. */
+const HOST_IMPORTS = { regex: '^(wasi|fermyon|ai-agent-sockets):', allowTypeImports: true, message: 'only src/wasi/ calls host imports: add or use an adapter there' };
+
+/** The rule for one layer: a relative import that reaches a folder of src/ outside its list is an error. */
+function layerRule(layer, allowed) {
+  const forbidden = Object.keys(LAYERS).concat('entry').filter((other) => other !== layer && !allowed.includes(other));
+  const patterns = [{ regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`, message: `src/${layer}/ ${allowed.length ? `may import only ${allowed.map((a) => `src/${a}/`).join(', ')}` : 'imports nothing else of src/'}` }];
+  if (layer !== 'wasi') patterns.push(HOST_IMPORTS);
+  return { files: [`src/${layer}/**/*.{ts,js}`], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } };
+}
+
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'src/generated/'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'src/generated/', 'target/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
@@ -15,4 +37,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
+  ...Object.entries(LAYERS).map(([layer, allowed]) => layerRule(layer, allowed)),
 );

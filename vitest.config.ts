@@ -6,9 +6,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     alias: {
-      // src/wasi-http.ts runs in unit tests on the local host's in-memory wasi:http (see the file).
+      // src/wasi/http.ts runs in unit tests on the local host's in-memory wasi:http (see the file).
       'wasi:http/types@0.2.10': fileURLToPath(new URL('test/support/wasi-http-types.ts', import.meta.url)),
-      // src/spin-variables.ts runs in unit tests on the stand-in the Spin build's end-to-end tests use.
+      // src/wasi/spin-variables.ts runs in unit tests on the stand-in the Spin build's end-to-end tests use.
       'fermyon:spin/variables@2.0.0': fileURLToPath(new URL('test/support/spin-variables.mjs', import.meta.url)),
     },
   },

@@ -1,6 +1,7 @@
 // The worker pool of the local host: worker threads that each hold one reused component instance, a bounded
 // queue with a wait limit, and replacement of any worker that failed. It knows nothing of HTTP.
 
+import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
@@ -36,15 +37,15 @@ const FAILED_START_RETRY_MS = 1_000;
 export class PoolError extends Error {
   /**
    * @param {'host-busy' | 'host-timeout' | 'host-closing' | 'component-failed'} code
-   * @param {number} status
    * @param {string} message
    * @param {Record<string, string>} [headers]
    */
-  constructor(code, status, message, headers = {}) {
+  constructor(code, message, headers = {}) {
     super(message);
     this.name = 'PoolError';
     this.code = code;
-    this.status = status;
+    /** The status the one error table gives the code. */
+    this.status = ERROR_STATUS[code];
     this.headers = headers;
   }
 }
@@ -181,7 +182,7 @@ export class WorkerPool {
     const guard = setTimeout(() => {
       worker.job = undefined;
       this.log(`ai-agent-sockets host: ${describe(request)} took longer than ${this.guardMs} ms; replacing its worker`);
-      reject(new PoolError('host-timeout', 504, 'the component did not answer in time; its worker was replaced'));
+      reject(new PoolError('host-timeout', 'the component did not answer in time; its worker was replaced'));
       this.#retire(worker);
     }, this.guardMs);
     worker.job = {
@@ -193,13 +194,13 @@ export class WorkerPool {
           // A worker out of step with the dispatcher would answer the next request with this one's reply.
           this.log(`ai-agent-sockets host: a worker answered request ${message.id} while handling request ${id}; replacing it`);
           this.#retire(worker);
-          return reject(new PoolError('component-failed', 502, "the host's worker answered out of step; it was replaced"));
+          return reject(new PoolError('component-failed', "the host's worker answered out of step; it was replaced"));
         }
         if (message.failed !== undefined || message.status === undefined) {
           // A failed instance (trapped, or set no response) cannot be trusted with another request.
           this.log(`ai-agent-sockets host: ${describe(request)} failed in the component: ${message.failed ?? 'no status in the reply'}`);
           this.#retire(worker);
-          return reject(new PoolError('component-failed', 502, 'the component failed while handling this request; its worker was replaced'));
+          return reject(new PoolError('component-failed', 'the component failed while handling this request; its worker was replaced'));
         }
         this.#release(worker);
         resolve({ status: message.status, headers: message.headers ?? [], body: message.body ?? new Uint8Array() });
@@ -217,12 +218,12 @@ export class WorkerPool {
    */
   run(request, signal) {
     return new Promise((resolve, reject) => {
-      if (this.#closing) return reject(new PoolError('host-closing', 503, 'the server is shutting down'));
+      if (this.#closing) return reject(new PoolError('host-closing', 'the server is shutting down'));
       const worker = this.#idle.pop();
       if (worker) return this.#dispatch(worker, { request, resolve, reject });
       const busy = `all ${this.size} ${plural(this.size, 'worker')} are busy`;
       if (this.#queue.length >= this.queueLimit) {
-        return reject(new PoolError('host-busy', 503, `${busy} and ${this.queueLimit} requests are queued; retry shortly`, { 'retry-after': '1' }));
+        return reject(new PoolError('host-busy', `${busy} and ${this.queueLimit} requests are queued; retry shortly`, { 'retry-after': '1' }));
       }
       /** @type {Job} */
       const job = { request, resolve, reject };
@@ -234,9 +235,9 @@ export class WorkerPool {
         return true;
       };
       job.timer = setTimeout(() => {
-        if (leave()) reject(new PoolError('host-busy', 503, `${busy}: waited ${this.queueWaitMs} ms (QUEUE_WAIT_MS) for one; retry shortly`, { 'retry-after': '1' }));
+        if (leave()) reject(new PoolError('host-busy', `${busy}: waited ${this.queueWaitMs} ms (QUEUE_WAIT_MS) for one; retry shortly`, { 'retry-after': '1' }));
       }, this.queueWaitMs);
-      signal?.addEventListener('abort', () => leave() && reject(new PoolError('host-closing', 503, 'the client went away')), { once: true });
+      signal?.addEventListener('abort', () => leave() && reject(new PoolError('host-closing', 'the client went away')), { once: true });
       this.#queue.push(job);
     });
   }
@@ -255,7 +256,7 @@ export class WorkerPool {
     this.#closing = true;
     for (const job of this.#queue.splice(0)) {
       clearTimeout(job.timer);
-      job.reject(new PoolError('host-closing', 503, 'the server is shutting down'));
+      job.reject(new PoolError('host-closing', 'the server is shutting down'));
     }
   }
 

@@ -2,7 +2,10 @@
 // percent-encoded MAX_MESSAGE_BYTES message, a body long enough for the largest the component takes, and a
 // JSON error (never Node's bare 431) for anything longer.
 
-/** MAX_MESSAGE_BYTES: the component's default and upper bound (src/config.ts). */
+import { STATUS_CODES } from 'node:http';
+import { ERROR_STATUS } from '../src/core/error-codes.js';
+
+/** MAX_MESSAGE_BYTES: the component's default and upper bound (src/settings/config.ts). */
 const MESSAGE_BYTES = { defaultValue: 65_536, max: 1_048_576 };
 /** Room for everything in the request head besides `msg`: the other parameters and the headers. */
 const HEAD_ROOM_BYTES = 16_384;
@@ -35,14 +38,14 @@ export function maxBodyBytes(env) {
 }
 
 /**
- * @param {number} status
- * @param {string} reason
- * @param {string} code
+ * The JSON error of `code` as raw HTTP, for a request Node could not parse (no ServerResponse exists for it).
+ * @param {keyof typeof ERROR_STATUS} code
  * @param {string} message
  */
-function rawJsonResponse(status, reason, code, message) {
+function rawJsonResponse(code, message) {
+  const status = ERROR_STATUS[code];
   const body = JSON.stringify({ error: { code, message } });
-  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 /**
@@ -55,8 +58,8 @@ export function answerClientError(error, socket, headLimit) {
   if (socket.writable && error.code !== 'ECONNRESET') {
     socket.end(
       error.code === 'HPE_HEADER_OVERFLOW'
-        ? rawJsonResponse(414, 'URI Too Long', 'uri-too-long', `the request line and headers exceed ${headLimit} bytes (3 bytes per byte of MAX_MESSAGE_BYTES, plus ${HEAD_ROOM_BYTES}); send long messages as the body of POST /tcp/send`)
-        : rawJsonResponse(400, 'Bad Request', 'invalid-request', 'the request is not valid HTTP/1.1'),
+        ? rawJsonResponse('uri-too-long', `the request line and headers exceed ${headLimit} bytes (3 bytes per byte of MAX_MESSAGE_BYTES, plus ${HEAD_ROOM_BYTES}); send long messages as the body of POST /tcp/send`)
+        : rawJsonResponse('invalid-request', 'the request is not valid HTTP/1.1'),
     );
   }
   socket.destroy();

@@ -2,6 +2,7 @@
 // component's reply, or the pool's error as the service's JSON error. No handler logic lives here.
 
 import http from 'node:http';
+import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
 import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment } from './settings.mjs';
@@ -15,19 +16,19 @@ const KEEP_ALIVE_MS = 5_000;
 const CLOSE_GRACE_MS = 10_000;
 
 /**
- * Writes the service's JSON error shape (src/errors.ts), or cuts the connection when headers went out already.
+ * Writes the service's JSON error shape (src/http/responses.ts) with the status the one error table gives
+ * `code`, or cuts the connection when headers went out already.
  * @param {http.ServerResponse} res
- * @param {number} status
- * @param {string} code
+ * @param {keyof typeof ERROR_STATUS} code
  * @param {string} message
  * @param {Record<string, string>} [headers]
  */
-function jsonError(res, status, code, message, headers = {}) {
+function jsonError(res, code, message, headers = {}) {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.writeHead(ERROR_STATUS[code], { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify({ error: { code, message } }));
 }
 
@@ -53,7 +54,7 @@ function writeReply(res, reply, close) {
   } catch (error) {
     // A status or header Node cannot send must not take the whole host down.
     const reason = /** @type {{ code?: string, message?: string }} */ (error);
-    jsonError(res, 502, 'component-failed', `the component's response could not be sent (${reason.code ?? reason.message})`);
+    jsonError(res, 'component-failed', `the component's response could not be sent (${reason.code ?? reason.message})`);
     return;
   }
   res.end(reply.body);
@@ -105,18 +106,18 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   let closing = false;
 
   const server = http.createServer({ maxHeaderSize: headLimit }, async (req, res) => {
-    if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
     const gone = new AbortController();
     res.once('close', () => gone.abort());
     // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
     const { body, overflow } = await collectBody(req, bodyLimit);
-    if (closing) return jsonError(res, 503, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
     const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body };
     try {
       writeReply(res, await pool.run(request, gone.signal), overflow);
     } catch (error) {
       if (!(error instanceof PoolError)) throw error;
-      jsonError(res, error.status, error.code, error.message, error.headers);
+      jsonError(res, error.code, error.message, error.headers);
     }
   });
   server.keepAliveTimeout = KEEP_ALIVE_MS;

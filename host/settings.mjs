@@ -1,8 +1,8 @@
 // The configuration variables the component documents: the local host forwards these, and only these.
 
-import { COMPONENT_SETTINGS } from '../src/setting-names.js';
+import { COMPONENT_SETTINGS } from '../src/settings/setting-names.js';
 
-/** The one list of setting names lives with the component's sources (src/setting-names.js). */
+/** The one list of setting names lives with the component's sources (src/settings/setting-names.js). */
 export { COMPONENT_SETTINGS };
 
 /**

@@ -24,9 +24,9 @@ const INPUTS = ['src', 'wit', 'scripts/build.mjs', 'scripts/methodless-resources
 /** The builds: output name (dist/NAME.wasm), webpack entry, and WIT world (wit/world.wit). */
 export const BUILDS = /** @type {const} @satisfies {Record<BuildName, BuildSpec>} */ ({
   /** For wasmtime, the local host and the container image: imports nothing Spin-only. */
-  portable: { name: 'ai-agent-sockets', entry: './src/index.ts', world: 'ai-agent-sockets' },
+  portable: { name: 'ai-agent-sockets', entry: './src/entry/index.ts', world: 'ai-agent-sockets' },
   /** For Spin and SpinKube: also imports fermyon:spin/variables@2.0.0. */
-  spin: { name: 'ai-agent-sockets-spin', entry: './src/index-spin.ts', world: 'ai-agent-sockets-spin' },
+  spin: { name: 'ai-agent-sockets-spin', entry: './src/entry/index-spin.ts', world: 'ai-agent-sockets-spin' },
 });
 
 /** @param {BuildSpec} spec */

@@ -4,7 +4,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXCHANGE_REQUEST_SCHEMA } from '../../src/exchange-schema.js';
+import { EXCHANGE_REQUEST_SCHEMA } from '../../src/api/exchange-schema.js';
 import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 import { get } from '../support/http.js';
 import { greetingPeer, keepOpenPeer, type Peer } from '../support/peers.js';

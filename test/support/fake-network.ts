@@ -1,8 +1,8 @@
 // A scripted stand-in for the socket module, for unit tests of everything above it.
 
-import { SocketFault } from '../../src/errors.js';
-import { formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/ip.js';
-import type { ExchangeLimits, Reply, Step, TcpNetwork } from '../../src/tcp.js';
+import { SocketFault } from '../../src/net/faults.js';
+import { formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/net/ip.js';
+import type { ExchangeLimits, Reply, Step, TcpNetwork } from '../../src/net/network.js';
 
 /** A scripted reply; `ms` defaults to 1. */
 export type FakeReply = Omit<Reply, 'ms'> & { ms?: number };

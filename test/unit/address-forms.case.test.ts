@@ -2,11 +2,11 @@
 // /tcp/send and GET /, the JSON of /tcp/exchange, the MCP tool, and each setting), so the doors cannot drift.
 
 import { describe, expect, test } from 'vitest';
-import { createApp } from '../../src/app.js';
-import { Config, type Environment, parseEntries } from '../../src/config.js';
-import { ServiceError } from '../../src/errors.js';
-import { addressFromValue, formatIp } from '../../src/ip.js';
-import { makeTarget, parseHost } from '../../src/target.js';
+import { createApp } from '../../src/api/app.js';
+import { Config, type Environment, parseEntries } from '../../src/settings/config.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { addressFromValue, formatIp } from '../../src/net/ip.js';
+import { makeTarget, parseHost } from '../../src/net/target.js';
 import { fakeNetwork } from '../support/fake-network.js';
 
 /** What a door made of the text: the name it looked up, the address it used, or `invalid`. */

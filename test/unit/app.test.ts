@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { createApp } from '../../src/app.js';
-import { Config, type Environment } from '../../src/config.js';
-import { SocketFault } from '../../src/errors.js';
-import type { IpAddress } from '../../src/ip.js';
-import type { Reply } from '../../src/tcp.js';
+import { createApp } from '../../src/api/app.js';
+import { Config, type Environment } from '../../src/settings/config.js';
+import { SocketFault } from '../../src/net/faults.js';
+import type { IpAddress } from '../../src/net/ip.js';
+import type { Reply } from '../../src/net/network.js';
 import { fakeNetwork, reply, v4 } from '../support/fake-network.js';
 
 const LOCAL_PROFILE = '127.0.0.0/8:*,10.0.0.0/8:*,[::1]:*,0.0.0.0/0:*,[::/0]:*';

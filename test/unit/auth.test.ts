@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { createApp } from '../../src/app.js';
-import { constantTimeEqual } from '../../src/auth.js';
-import { Config } from '../../src/config.js';
+import { createApp } from '../../src/api/app.js';
+import { constantTimeEqual } from '../../src/http/auth.js';
+import { Config } from '../../src/settings/config.js';
 import { fakeNetwork, reply } from '../support/fake-network.js';
 
 const TOKEN = 'correct-horse-battery-staple-42';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { Config, NUMERIC_SETTINGS } from '../../src/config.js';
-import { ServiceError } from '../../src/errors.js';
-import { formatIp, formatSocketAddress } from '../../src/ip.js';
+import { Config, NUMERIC_SETTINGS } from '../../src/settings/config.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { formatIp, formatSocketAddress } from '../../src/net/ip.js';
 import { failure } from '../support/failure.js';
 
 describe('Config.limits', () => {

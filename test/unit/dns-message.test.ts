@@ -3,8 +3,8 @@
 import * as dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { type Answer, DnsReplyError, MAX_CNAME_HOPS, type Question, decodeReply, encodeQuery } from '../../src/dns-message.js';
-import { canonicalAddress, formatIp, parsePlainIp } from '../../src/ip.js';
+import { type Answer, DnsReplyError, MAX_CNAME_HOPS, type Question, decodeReply, encodeQuery } from '../../src/net/dns/message.js';
+import { canonicalAddress, formatIp, parsePlainIp } from '../../src/net/ip.js';
 import { type Zone, answerFrom, frame, readQuery } from '../support/dns.js';
 
 const A: Question = { id: 0x1234, name: 'peer.test', type: 'A' };

@@ -1,11 +1,11 @@
 // DNS over TCP above the socket interface: server order, query ids, outcomes, and when DNS_MODE uses it.
 
 import { describe, expect, test } from 'vitest';
-import { createApp } from '../../src/app.js';
-import { Config, type DnsSettings, type Environment } from '../../src/config.js';
-import { DNS_QUERY_TIMEOUT_MS, resolveOverTcp, withDnsServers } from '../../src/dns-resolver.js';
-import { SocketFault } from '../../src/errors.js';
-import { formatIp, type IpAddress, type SocketAddress } from '../../src/ip.js';
+import { createApp } from '../../src/api/app.js';
+import { Config, type DnsSettings, type Environment } from '../../src/settings/config.js';
+import { DNS_QUERY_TIMEOUT_MS, resolveOverTcp, withDnsServers } from '../../src/net/dns/resolver.js';
+import { SocketFault } from '../../src/net/faults.js';
+import { formatIp, type IpAddress, type SocketAddress } from '../../src/net/ip.js';
 import { type Zone, dnsPeer } from '../support/dns.js';
 import { failure } from '../support/failure.js';
 import { type FakeReply, fakeNetwork, reply, v4 } from '../support/fake-network.js';

@@ -1,5 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
-import { ServiceError, SocketFault, errorResponse, fromSocketFault, type WasiSocketErrorCode } from '../../src/errors.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { SocketFault, fromSocketFault, type WasiSocketErrorCode } from '../../src/net/faults.js';
+import { errorResponse } from '../../src/http/responses.js';
 
 // Every wasi:sockets error code and the status it must map to: a code missing here fails to compile.
 const WASI_CODE_MAPPING = {
@@ -68,7 +70,7 @@ describe('fromSocketFault(fault, target, address)', () => {
 
 describe('errorResponse(error)', () => {
   test('a service error keeps its status, code and headers', async () => {
-    const response = errorResponse(new ServiceError('method-not-allowed', 405, 'GET only', { headers: { allow: 'GET' } }));
+    const response = errorResponse(new ServiceError('method-not-allowed', 'GET only', { headers: { allow: 'GET' } }));
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET');
     expect(await response.json()).toEqual({ error: { code: 'method-not-allowed', message: 'GET only' } });
@@ -93,7 +95,7 @@ describe('errorResponse(error)', () => {
   test('a known error is not logged: it answers the client, it is no fault of the service', () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      errorResponse(new ServiceError('not-found', 404, 'no such path'));
+      errorResponse(new ServiceError('not-found', 'no such path'));
       expect(logged).not.toHaveBeenCalled();
     } finally {
       logged.mockRestore();

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { Config } from '../../src/config.js';
-import { ServiceError, SocketFault } from '../../src/errors.js';
-import { encodeValue, runExchange } from '../../src/exchange.js';
+import { Config } from '../../src/settings/config.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { SocketFault } from '../../src/net/faults.js';
+import { encodeValue, runExchange } from '../../src/api/exchange.js';
 import { fakeNetwork, reply } from '../support/fake-network.js';
 
 const config = () => new Config({ ALLOWED_TARGETS: '127.0.0.0/8:*', MAX_MESSAGE_BYTES: '16' });

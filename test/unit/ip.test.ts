@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatIp, parseIpv4, parseIpv6 } from '../../src/ip.js';
+import { formatIp, parseIpv4, parseIpv6 } from '../../src/net/ip.js';
 
 describe('parseIpv4(text)', () => {
   test.each([

@@ -1,12 +1,12 @@
 // The Spin build's settings: Spin variable first, environment behind it, and no fallback when Spin fails.
 
 import { beforeEach, describe, expect, test } from 'vitest';
-import { createApp } from '../../src/app.js';
-import { Config } from '../../src/config.js';
-import { ServiceError } from '../../src/errors.js';
-import { layeredSettings, type Lookup } from '../../src/layered-settings.js';
-import { COMPONENT_SETTINGS } from '../../src/setting-names.js';
-import { readSpinVariable, spinVariableName } from '../../src/spin-variables.js';
+import { createApp } from '../../src/api/app.js';
+import { Config } from '../../src/settings/config.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { layeredSettings, type Lookup } from '../../src/settings/layered-settings.js';
+import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
+import { readSpinVariable, spinVariableName } from '../../src/wasi/spin-variables.js';
 import { failure } from '../support/failure.js';
 import { fakeNetwork, reply } from '../support/fake-network.js';
 import { serveSpinVariables } from '../support/spin-variables.mjs';

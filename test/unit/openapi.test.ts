@@ -1,10 +1,10 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, test } from 'vitest';
-import { createApp, ROUTES } from '../../src/app.js';
-import { Config } from '../../src/config.js';
-import { ERROR_STATUS } from '../../src/errors.js';
-import { EXCHANGE_REQUEST_SCHEMA } from '../../src/exchange-schema.js';
-import { openApiDocument, withoutDialect } from '../../src/openapi.js';
+import { createApp, ROUTES } from '../../src/api/app.js';
+import { Config } from '../../src/settings/config.js';
+import { ERROR_STATUS } from '../../src/core/errors.js';
+import { EXCHANGE_REQUEST_SCHEMA } from '../../src/api/exchange-schema.js';
+import { openApiDocument, withoutDialect } from '../../src/api/openapi.js';
 import { fakeNetwork } from '../support/fake-network.js';
 
 describe('openApiDocument()', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { ServiceError } from '../../src/errors.js';
-import { embeddedIpv4, parseIpv6 } from '../../src/ip.js';
-import { parseEntries } from '../../src/config.js';
-import { Policy, parseEntry } from '../../src/policy.js';
-import { makeTarget, parseHost } from '../../src/target.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { embeddedIpv4, parseIpv6 } from '../../src/net/ip.js';
+import { parseEntries } from '../../src/settings/config.js';
+import { Policy, parseEntry } from '../../src/net/policy.js';
+import { makeTarget, parseHost } from '../../src/net/target.js';
 
 function verdict(policy: Policy, host: string, port: number, resolved?: string[]): string {
   const parsed = parseHost(host);

@@ -2,12 +2,12 @@
 
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ServiceError } from '../../src/errors.js';
-import { type IpAddress, addressValue, formatIp, parseIpv4, parseIpv6 } from '../../src/ip.js';
-import { parseEntries } from '../../src/config.js';
-import { BUILT_IN_DENIED, Policy } from '../../src/policy.js';
-import { parseQuery } from '../../src/query.js';
-import { makeTarget, parseHost, parsePort } from '../../src/target.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { type IpAddress, addressValue, formatIp, parseIpv4, parseIpv6 } from '../../src/net/ip.js';
+import { parseEntries } from '../../src/settings/config.js';
+import { BUILT_IN_DENIED, Policy } from '../../src/net/policy.js';
+import { parseQuery } from '../../src/http/query.js';
+import { makeTarget, parseHost, parsePort } from '../../src/net/target.js';
 
 const RUNS = { numRuns: 5_000 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { ServiceError } from '../../src/errors.js';
-import { parseQuery } from '../../src/query.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { parseQuery } from '../../src/http/query.js';
 
 describe('parseQuery(search)', () => {
   test('decodes percent-escapes and + as space', () => {

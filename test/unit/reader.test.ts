@@ -1,10 +1,10 @@
 // The read loop on a virtual clock: each way a reply ends, at the time it must end, with what it keeps.
 
 import { describe, expect, test } from 'vitest';
-import { SocketFault } from '../../src/errors.js';
-import { NS_PER_MS, Reader } from '../../src/reader.js';
-import { Resources } from '../../src/resources.js';
-import type { ReadEnd, ReplyEnd } from '../../src/tcp.js';
+import { SocketFault } from '../../src/net/faults.js';
+import { NS_PER_MS, Reader } from '../../src/net/reply-reader.js';
+import { Resources } from '../../src/core/resources.js';
+import type { ReadEnd, ReplyEnd } from '../../src/net/network.js';
 import { type PeerEvent, fakeInput, fakePollHost } from '../support/fake-poll.js';
 
 const text = (s: string) => new TextEncoder().encode(s);

@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { POOL_SETTINGS } from '../../host/pool.mjs';
 import * as hostSettings from '../../host/settings.mjs';
 import { BUILDS } from '../../scripts/build.mjs';
-import { COMPONENT_SETTINGS } from '../../src/setting-names.js';
+import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
 
 const { componentEnvironment } = hostSettings;
 
@@ -61,13 +61,15 @@ describe('generated and vendored files', () => {
 });
 
 describe('settings', () => {
-  test('the local host forwards the one list of settings, src/setting-names.js', () => {
+  test('the local host forwards the one list of settings, src/settings/setting-names.js', () => {
     expect(hostSettings.COMPONENT_SETTINGS).toBe(COMPONENT_SETTINGS);
   });
 
-  test('src/setting-names.js lists exactly the variables the component reads', () => {
+  test('src/settings/setting-names.js lists exactly the variables the component reads', () => {
     const read = new Set<string>();
-    for (const file of readdirSync(join(root, 'src')).filter((f) => f.endsWith('.ts'))) {
+    const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('generated'));
+    expect(sources.length).toBeGreaterThan(20);
+    for (const file of sources) {
       const text = readFileSync(join(root, 'src', file), 'utf8');
       for (const m of text.matchAll(/(?:name: '|env\.|env\[')([A-Z][A-Z0-9_]{3,})/g)) read.add(m[1]!);
     }

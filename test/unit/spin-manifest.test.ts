@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { BUILDS } from '../../scripts/build.mjs';
 import { README_DNS_SERVERS } from '../../scripts/wasmtime.mjs';
-import { Config } from '../../src/config.js';
-import { formatSocketAddress } from '../../src/ip.js';
+import { Config } from '../../src/settings/config.js';
+import { formatSocketAddress } from '../../src/net/ip.js';
 import { LOCAL_PROFILE_ALLOWED_TARGETS } from '../../host/settings.mjs';
-import { COMPONENT_SETTINGS } from '../../src/setting-names.js';
+import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
 
 const manifest = readSpinManifest();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { ServiceError } from '../../src/errors.js';
-import { formatTarget, makeTarget, parseHost, parsePort } from '../../src/target.js';
+import { ServiceError } from '../../src/core/errors.js';
+import { formatTarget, makeTarget, parseHost, parsePort } from '../../src/net/target.js';
 
 function codeOf(run: () => unknown): string | undefined {
   try {

@@ -3,7 +3,7 @@
 
 import { describe, expect, test, vi } from 'vitest';
 import { IncomingRequest, OutgoingResponse, ResponseOutparam, requestFields, type ResponseResult } from '../../host/wasi-http-incoming.mjs';
-import { incomingHandlerFor } from '../../src/wasi-http.js';
+import { incomingHandlerFor } from '../../src/wasi/http.js';
 
 type Handle = ReturnType<typeof incomingHandlerFor>['handle'];
 

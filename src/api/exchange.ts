@@ -1,0 +1,153 @@
+// POST /tcp/exchange: a JSON dialogue, validated against its schema, run on one connection, answered as JSON.
+
+import { type Schema, Validator } from '@cfworker/json-schema';
+import { readBody } from '../http/body.js';
+import type { Config } from '../settings/config.js';
+import { dial } from '../net/outbound.js';
+import type { Query } from '../http/query.js';
+import { jsonResponse } from '../http/responses.js';
+import type { AppDeps } from './deps.js';
+import { ServiceError } from '../core/errors.js';
+import { SocketFault } from '../net/faults.js';
+import { EXCHANGE_REQUEST_SCHEMA } from './exchange-schema.js';
+import { formatSocketAddress } from '../net/ip.js';
+import { limitsWithTimeout, readEndOf } from './read-options.js';
+import { makeTarget } from '../net/target.js';
+import type { Reply, Step, TcpNetwork } from '../net/network.js';
+
+/** Bytes in one of the three encodings of the schema. */
+type ByteValue = { text: string } | { base64: string } | { hex: string };
+
+/** A request body that passed the schema. */
+interface ExchangeRequest {
+  host: string;
+  port: number;
+  timeout_ms?: number;
+  steps: { send?: ByteValue; until?: ByteValue; bytes?: number; idle_ms?: number }[];
+}
+
+/** One step of the answer. */
+export interface StepResult {
+  reply: { text: string } | { base64: string };
+  end: Reply['end'];
+  bytes: number;
+  ms: number;
+}
+
+export interface ExchangeAnswer {
+  peer: string;
+  steps: StepResult[];
+  ms: number;
+}
+
+const validator = new Validator(EXCHANGE_REQUEST_SCHEMA as unknown as Schema, '2020-12', false);
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Largest JSON body: hex doubles the bytes of a message; the rest is room for the dialogue's structure. */
+export function exchangeBodyLimit(maxMessageBytes: number): number {
+  return 2 * maxMessageBytes + 65_536;
+}
+
+/** The JSON body of a dialogue (POST /tcp/exchange, the MCP tool's call), at most `exchangeBodyLimit` bytes. */
+export function readExchangeBody(request: Request, maxMessageBytes: number): Promise<Uint8Array> {
+  return readBody(request, exchangeBodyLimit(maxMessageBytes), { code: 'body-too-large', name: 'the body', setting: 'twice MAX_MESSAGE_BYTES plus 64 KiB' });
+}
+
+/** Parses a JSON body; malformed JSON is a 400 `invalid-json`. */
+export function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(strictUtf8.decode(bytes));
+  } catch (cause) {
+    throw new ServiceError('invalid-json', `the body is not valid JSON (UTF-8): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * Validates `input` against the schema and the server's limits, then runs the dialogue. A fault after
+ * the connection opened is thrown as the usual error, with the steps completed before it in `extra.steps`.
+ */
+export function runExchange(input: unknown, network: TcpNetwork, config: Config): ExchangeAnswer {
+  const request = validated(input);
+  const target = makeTarget(request.host, request.port);
+  const limits = limitsWithTimeout(config.limits, request.timeout_ms);
+  let sendBytes = 0;
+  const steps: Step[] = request.steps.map((step, i) => {
+    const send = step.send ? decodeValue(step.send) : new Uint8Array(0);
+    sendBytes += send.length;
+    if (sendBytes > limits.maxMessageBytes) {
+      throw new ServiceError(
+        'message-too-large',
+        `steps/${i}/send brings the bytes to send to ${sendBytes}; the limit for a whole dialogue is ${limits.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`,
+      );
+    }
+    const until = step.until ? decodeValue(step.until) : undefined;
+    return { send, read: readEndOf({ until, bytes: step.bytes, idleMs: step.idle_ms }, limits, `steps/${i}/`) };
+  });
+  const startedAt = network.nowMs();
+  try {
+    const { replies, address } = dial(network, config, target, steps, limits);
+    return { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(network.nowMs() - startedAt) };
+  } catch (error) {
+    if (error instanceof ServiceError && error.cause instanceof SocketFault) throw error.amended({ extra: { steps: error.cause.replies.map(toStepResult) } });
+    throw error;
+  }
+}
+
+/** A duration as answered: milliseconds to the microsecond. */
+const toMs = (ms: number) => Math.round(ms * 1000) / 1000;
+
+function toStepResult(reply: Reply): StepResult {
+  return { reply: encodeValue(reply.bytes), end: reply.end, bytes: reply.bytes.length, ms: toMs(reply.ms) };
+}
+
+function validated(input: unknown): ExchangeRequest {
+  const result = validator.validate(input);
+  if (result.valid) return input as ExchangeRequest;
+  // The deepest error names the field; the ones above it only say "a property did not match".
+  const wrappers = new Set(['properties', 'items', 'prefixItems', 'false', 'allOf', '$ref']);
+  const error = result.errors.findLast((e) => !wrappers.has(e.keyword)) ?? result.errors.at(-1)!;
+  const field = error.instanceLocation.replace(/^#\/?/, '') || 'the body';
+  const detail =
+    error.keyword === 'pattern'
+      ? `is not valid ${field.endsWith('hex') ? 'hex (pairs of hex digits)' : 'base64 (standard alphabet, padded)'}`
+      : error.keyword === 'additionalProperties'
+        ? `has an unknown field ${/Property "(.*)" does not match/.exec(error.error)?.[1] ?? ''}`.trim()
+        : error.keyword === 'not'
+        ? 'gives more than one of until, bytes and idle_ms; give at most one'
+          : error.keyword === 'maxProperties' || error.keyword === 'minProperties'
+            ? 'must have exactly one of text, base64 and hex'
+            : error.error.replace(/\.$/, '');
+  throw new ServiceError('invalid-body', `${field}: ${detail} (the schema is in GET /openapi.json)`);
+}
+
+function decodeValue(value: ByteValue): Uint8Array {
+  if ('text' in value) return utf8.encode(value.text);
+  if ('hex' in value) {
+    const bytes = new Uint8Array(value.hex.length / 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(value.hex.slice(2 * i, 2 * i + 2), 16);
+    return bytes;
+  }
+  const binary = atob(value.base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** `text` when the bytes are valid UTF-8, else `base64`. */
+export function encodeValue(bytes: Uint8Array): { text: string } | { base64: string } {
+  try {
+    return { text: strictUtf8.decode(bytes) };
+  } catch {
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 8192) binary += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    return { base64: btoa(binary) };
+  }
+}
+
+/** POST /tcp/exchange — a JSON dialogue on one connection (schema: exchange-schema.ts). */
+export async function tcpExchange(request: Request, _: Query, deps: AppDeps): Promise<Response> {
+  const config = deps.config();
+  const body = await readExchangeBody(request, config.limits.maxMessageBytes);
+  return jsonResponse(runExchange(parseJson(body), deps.network, config));
+}

@@ -1,0 +1,171 @@
+// POST /mcp: a Model Context Protocol server over Streamable HTTP, stateless (every request stands alone, as
+// on hosts that make an instance per request), answering application/json, with one tool: tcp_exchange.
+
+import { jsonResponse } from '../http/responses.js';
+import type { Config } from '../settings/config.js';
+import { ServiceError } from '../core/errors.js';
+import { type ExchangeAnswer, readExchangeBody, runExchange } from './exchange.js';
+import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS } from './exchange-schema.js';
+import type { TcpNetwork } from '../net/network.js';
+import { VERSION } from '../core/version.js';
+
+/** Versions with the initialize handshake, newest first: an initialize asking for another gets the newest. */
+const HANDSHAKE_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
+/** The stateless revision: no initialize; every request names its version in `_meta`. */
+const STATELESS_VERSION = '2026-07-28';
+export const MCP_PROTOCOL_VERSIONS = [STATELESS_VERSION, ...HANDSHAKE_VERSIONS];
+const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
+const META_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
+
+/** JSON-RPC and MCP error codes. */
+const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
+const METHOD_NOT_FOUND = -32601;
+const INVALID_PARAMS = -32602;
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+
+const SERVER_INFO = { name: 'ai-agent-sockets', title: 'Raw TCP for agents', version: VERSION };
+const INSTRUCTIONS =
+  'Use tcp_exchange to talk to a TCP service (Redis, SMTP, memcached, a line protocol, a binary protocol) on one connection. Each step sends bytes (optional) and reads a reply; end each read with `until` (the protocol terminator, e.g. {"text":"\\r\\n"}) or `bytes` when you know it, otherwise the read ends after a quiet gap. Destinations are limited by the server\'s policy; a refused destination comes back as an error result with its code.';
+
+export const TCP_EXCHANGE_TOOL = {
+  name: 'tcp_exchange',
+  title: 'TCP exchange',
+  description:
+    `Open one TCP connection to host:port and run up to ${MAX_STEPS} steps on it. Each step optionally sends bytes (` +
+    '{"text": "..."} for UTF-8, {"base64": "..."} or {"hex": "..."} for binary), then reads a reply that ends right after `until` bytes, after exactly `bytes` bytes, ' +
+    'after a quiet gap (`idle_ms`, the default), or when the peer closes. Example, a greeting line protocol: ' +
+    '{"host": "127.0.0.1", "port": 25, "steps": [{"until": {"text": "\\r\\n"}}, {"send": {"text": "HELO me\\r\\n"}, "until": {"text": "\\r\\n"}}]}. ' +
+    'Redis: {"host": "127.0.0.1", "port": 6379, "steps": [{"send": {"text": "PING\\r\\n"}, "until": {"text": "\\r\\n"}}]}. ' +
+    'The result lists each step\'s reply (text when UTF-8, else base64), why it ended (until, bytes, idle, closed, limit, deadline), its size and time. ' +
+    'Errors (destination-denied, connection-refused, read-timeout, …) come back as an error result with a code and the steps completed before the error.',
+  inputSchema: EXCHANGE_REQUEST_SCHEMA,
+  outputSchema: EXCHANGE_RESPONSE_SCHEMA,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+};
+
+type Id = string | number | null;
+interface Message {
+  jsonrpc: '2.0';
+  id?: Id;
+  method?: string;
+  params?: Record<string, unknown>;
+}
+
+class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const rpcError = (id: Id, code: number, message: string, data?: unknown) => ({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } });
+
+/** Handles one HTTP request to /mcp (auth has been checked by the app). */
+export async function handleMcp(request: Request, network: TcpNetwork, config: Config): Promise<Response> {
+  // A browser page must not drive this server through its user's network (DNS rebinding): no Origin is allowed.
+  const origin = request.headers.get('origin');
+  if (origin !== null) {
+    throw new ServiceError('origin-denied', `requests from a browser page (Origin ${JSON.stringify(origin.slice(0, 100))}) are not allowed on /mcp`);
+  }
+  const headerVersion = request.headers.get('mcp-protocol-version');
+  if (headerVersion !== null && !MCP_PROTOCOL_VERSIONS.includes(headerVersion)) {
+    return jsonResponse(rpcError(null, INVALID_REQUEST, `unsupported MCP-Protocol-Version ${JSON.stringify(headerVersion.slice(0, 40))}; supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}`), 400);
+  }
+  const bytes = await readExchangeBody(request, config.limits.maxMessageBytes);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return jsonResponse(rpcError(null, PARSE_ERROR, 'Parse error: the body is not valid JSON'), 400);
+  }
+  const batch = Array.isArray(parsed);
+  const messages = batch ? (parsed as unknown[]) : [parsed];
+  if (messages.length === 0) return jsonResponse(rpcError(null, INVALID_REQUEST, 'Invalid Request: an empty batch'), 400);
+  const answers: unknown[] = [];
+  for (const message of messages) {
+    if (!isMessage(message)) {
+      const id = typeof message === 'object' && message !== null && 'id' in message ? (message as { id: unknown }).id : null;
+      answers.push(rpcError(typeof id === 'string' || typeof id === 'number' ? id : null, INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 message'));
+      continue;
+    }
+    // Notifications and responses need no answer.
+    if (message.method === undefined || message.id === undefined) continue;
+    answers.push(answer(message as Message & { method: string; id: Id }, headerVersion, network, config));
+  }
+  if (answers.length === 0) return new Response(null, { status: 202 });
+  const invalidOnly = !batch && 'error' in (answers[0] as object) && (answers[0] as { error: { code: number } }).error.code === INVALID_REQUEST;
+  return jsonResponse(batch ? answers : answers[0], invalidOnly ? 400 : 200);
+}
+
+function isMessage(value: unknown): value is Message {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const m = value as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return false;
+  if ('id' in m && typeof m.id !== 'string' && typeof m.id !== 'number') return false;
+  if ('method' in m && typeof m.method !== 'string') return false;
+  if ('params' in m && (typeof m.params !== 'object' || m.params === null || Array.isArray(m.params))) return false;
+  return 'method' in m || 'result' in m || 'error' in m;
+}
+
+function answer(message: Message & { method: string; id: Id }, headerVersion: string | null, network: TcpNetwork, config: Config): unknown {
+  try {
+    const params = message.params ?? {};
+    const meta = (typeof params._meta === 'object' && params._meta !== null ? params._meta : {}) as Record<string, unknown>;
+    const stateless = meta[META_VERSION] !== undefined || headerVersion === STATELESS_VERSION;
+    if (stateless) checkStatelessMeta(meta);
+    const complete = (result: Record<string, unknown>) => (stateless ? { resultType: 'complete', ...result } : result);
+    switch (message.method) {
+      case 'initialize': {
+        const asked = typeof params.protocolVersion === 'string' ? params.protocolVersion : '';
+        const protocolVersion = HANDSHAKE_VERSIONS.includes(asked) ? asked : HANDSHAKE_VERSIONS[0];
+        return { jsonrpc: '2.0', id: message.id, result: { protocolVersion, capabilities: { tools: { listChanged: false } }, serverInfo: SERVER_INFO, instructions: INSTRUCTIONS } };
+      }
+      case 'server/discover':
+        return {
+          jsonrpc: '2.0',
+          id: message.id,
+          result: { resultType: 'complete', supportedVersions: MCP_PROTOCOL_VERSIONS, capabilities: { tools: {} }, serverInfo: SERVER_INFO, instructions: INSTRUCTIONS },
+        };
+      case 'ping':
+        return { jsonrpc: '2.0', id: message.id, result: complete({}) };
+      case 'tools/list':
+        return { jsonrpc: '2.0', id: message.id, result: complete({ tools: [TCP_EXCHANGE_TOOL] }) };
+      case 'tools/call': {
+        if (params.name !== TCP_EXCHANGE_TOOL.name) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the one tool is tcp_exchange`);
+        return { jsonrpc: '2.0', id: message.id, result: complete(callTool(params.arguments ?? {}, network, config)) };
+      }
+      default:
+        throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${message.method.slice(0, 100)}`);
+    }
+  } catch (error) {
+    if (error instanceof RpcError) return rpcError(message.id, error.code, error.message, error.data);
+    throw error;
+  }
+}
+
+function checkStatelessMeta(meta: Record<string, unknown>): void {
+  const version = meta[META_VERSION];
+  if (typeof version !== 'string' || typeof meta[META_CAPABILITIES] !== 'object' || meta[META_CAPABILITIES] === null) {
+    throw new RpcError(INVALID_PARAMS, `_meta must carry ${META_VERSION} (a string) and ${META_CAPABILITIES} (an object)`);
+  }
+  if (version !== STATELESS_VERSION) {
+    throw new RpcError(UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version ${JSON.stringify(version.slice(0, 40))}`, { supported: [STATELESS_VERSION], requested: version.slice(0, 40) });
+  }
+}
+
+/** Runs the exchange; a refused, denied or failed exchange is a tool error result carrying the code, not a JSON-RPC error. */
+function callTool(args: unknown, network: TcpNetwork, config: Config): Record<string, unknown> {
+  let answer: ExchangeAnswer;
+  try {
+    answer = runExchange(args, network, config);
+  } catch (error) {
+    if (!(error instanceof ServiceError) || error.code === 'internal') throw error;
+    const body = { error: { code: error.code, message: error.message }, ...error.extra };
+    return { content: [{ type: 'text', text: JSON.stringify(body) }], isError: true };
+  }
+  return { content: [{ type: 'text', text: JSON.stringify(answer) }], structuredContent: answer, isError: false };
+}

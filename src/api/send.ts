@@ -1,0 +1,75 @@
+// GET / and GET/POST /tcp/send: one message on one connection, the raw reply bytes as the answer.
+
+import { ServiceError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import { type TooLarge, readBody, tooLargeError } from '../http/body.js';
+import type { Query } from '../http/query.js';
+import { formatSocketAddress } from '../net/ip.js';
+import { type Exchange, dial } from '../net/outbound.js';
+import { formatTarget, makeTarget, parsePort, type Target } from '../net/target.js';
+import type { AppDeps } from './deps.js';
+import { limitsWithTimeout, readEndOf, wholeNumber } from './read-options.js';
+
+/** GET / — an HTTP/1.1 GET to the default target, or to `?host=&port=`; returns the raw reply. */
+export function httpGet(_: Request, query: Query, deps: AppDeps): Response {
+  const host = query.get('host');
+  const port = query.get('port');
+  let target: Target;
+  if (host === undefined || host === '') {
+    const defaults = deps.config().defaultTarget;
+    target = makeTarget(defaults.host, port === undefined ? defaults.port : parsePort(port));
+  } else {
+    target = makeTarget(host, port === undefined ? 80 : parsePort(port));
+  }
+  const authority = target.port === 80 ? formatTarget(target).replace(/:80$/, '') : formatTarget(target);
+  const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
+  const config = deps.config();
+  const read = { idleMs: config.limits.replyIdleMs };
+  return replyResponse(dial(deps.network, config, target, [{ send: new TextEncoder().encode(request), read }], config.limits));
+}
+
+/**
+ * GET and POST /tcp/send — connect to host:port, send `msg` (percent-decoded bytes) or the POST body,
+ * read a reply that ends as `until` / `bytes` / `idle_ms` say, within `timeout_ms`; return its raw bytes.
+ */
+export async function tcpSend(request: Request, query: Query, deps: AppDeps): Promise<Response> {
+  const target = makeTarget(required(query, 'host', '127.0.0.1'), parsePort(required(query, 'port', '6379')));
+  const config = deps.config();
+  const limits = limitsWithTimeout(config.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
+  const read = readEndOf(
+    { until: query.bytes('until'), bytes: wholeNumber(query.get('bytes'), 'bytes'), idleMs: wholeNumber(query.get('idle_ms'), 'idle_ms') },
+    limits,
+  );
+  let message = query.bytes('msg') ?? new Uint8Array(0);
+  const tooLarge = (name: string): TooLarge => ({ code: 'message-too-large', name, setting: 'MAX_MESSAGE_BYTES' });
+  if (message.length > limits.maxMessageBytes) throw tooLargeError(tooLarge('the message'), String(message.length), limits.maxMessageBytes);
+  if (request.method === 'POST') {
+    const body = await readBody(request, limits.maxMessageBytes, tooLarge('the body'));
+    if (body.length > 0 && query.has('msg')) {
+      throw new ServiceError('invalid-parameter', 'give the message either as msg or as the request body, not both');
+    }
+    if (body.length > 0) message = body;
+  }
+  return replyResponse(dial(deps.network, config, target, [{ send: message, read }], limits));
+}
+
+function required(query: Query, name: string, example: string): string {
+  const value = query.get(name);
+  if (value === undefined || value === '') {
+    throw new ServiceError('missing-parameter', `parameter "${name}" is required (for example ${name}=${example})`);
+  }
+  return value;
+}
+
+/** The reply's raw bytes, with where it ended and where it came from in headers. */
+function replyResponse(exchange: Exchange): Response {
+  const reply = exchange.replies[0]!;
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'cache-control': 'no-store',
+    'x-reply-end': reply.end,
+    'x-peer-address': formatSocketAddress(exchange.address),
+  };
+  if (reply.end === 'limit') headers['x-truncated'] = 'true';
+  return new Response(reply.bytes, { status: 200, headers });
+}

@@ -1,0 +1,72 @@
+// The contract between the service and the one module that opens sockets: small enough to fake in tests.
+
+import type { IpAddress, SocketAddress } from './ip.js';
+
+/** Deadlines (milliseconds) and byte caps of one request, as the settings give them and a caller may narrow them. */
+export interface Limits {
+  connectTimeoutMs: number;
+  requestDeadlineMs: number;
+  replyIdleMs: number;
+  maxReplyBytes: number;
+  maxMessageBytes: number;
+}
+
+/** Deadlines and caps for one connection: connect, then every step. */
+export interface ExchangeLimits {
+  /** How long the TCP handshake may take. */
+  connectTimeoutMs: number;
+  /** Time left for the whole exchange (connect, every write and read). */
+  deadlineMs: number;
+  /** Reading ends once this many bytes have arrived, counted across all steps; more are not read. */
+  maxReplyBytes: number;
+}
+
+/**
+ * Where one read ends, besides the peer closing, the byte cap and the deadline. With `until` or `bytes`
+ * the quiet gap does not end the read: a protocol that says where its reply ends is waited for.
+ */
+export type ReadEnd =
+  /** Right after the first occurrence of these bytes (1 or more). */
+  | { until: Uint8Array }
+  /** After exactly this many bytes. */
+  | { bytes: number }
+  /**
+   * After one message behind a 2-byte big-endian length prefix (DNS over TCP, RFC 1035 §4.2.2), prefix
+   * included: reading ends as soon as it has fully arrived (`complete`).
+   */
+  | { lengthPrefixed: true }
+  /** This long after the last data arrived. */
+  | { idleMs: number };
+
+/** One turn of a dialogue: send (possibly nothing), then read. */
+export interface Step {
+  send: Uint8Array;
+  read: ReadEnd;
+}
+
+/** Why reading a reply stopped. */
+export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline' | 'until' | 'bytes' | 'complete';
+
+/** What the peer sent in one step, and how long the step took. */
+export interface Reply {
+  bytes: Uint8Array;
+  end: ReplyEnd;
+  ms: number;
+}
+
+/** Outbound TCP, as the service uses it, and the clock its deadlines run on. Failures are thrown as `SocketFault`. */
+export interface TcpNetwork {
+  /**
+   * Milliseconds on the monotonic clock, from an arbitrary origin: every deadline and duration above the
+   * socket module is measured on it, never on the wall clock (which can jump).
+   */
+  nowMs(): number;
+  /** Resolves a DNS name to its addresses, in the resolver's order. */
+  resolve(name: string, timeoutMs: number): IpAddress[];
+  /**
+   * Connects to `to` and runs the steps on that one connection; every resource is released before it
+   * returns or throws. Steps after one that ended on the byte cap or the deadline are not run. A fault
+   * after connecting carries the replies of the steps completed before it (`SocketFault.replies`).
+   */
+  exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[];
+}

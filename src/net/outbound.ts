@@ -1,0 +1,93 @@
+// One outbound exchange for a validated target: resolve (with fallbacks), check the policy, try each address, map faults.
+
+import type { Policy } from './policy.js';
+import { ServiceError } from '../core/errors.js';
+import { SocketFault, fromSocketFault, isLookupRefused } from './faults.js';
+import { type IpAddress, type SocketAddress, canonicalAddress, formatIp, formatSocketAddress } from './ip.js';
+import { formatTarget, type Target } from './target.js';
+import type { Limits, Reply, Step, TcpNetwork } from './network.js';
+
+/** The replies of every step and the address they came from. */
+export interface Exchange {
+  replies: Reply[];
+  address: SocketAddress;
+}
+
+/** What a connection needs of the settings: the destination policy, and the default target with its fallback addresses. */
+export interface OutboundSettings {
+  readonly policy: Policy;
+  readonly defaultTarget: { readonly host: string; readonly fallbackAddresses: IpAddress[] };
+}
+
+/** Runs `steps` on one connection to `target` under the settings' policy; `limits` are the request's (the settings', possibly narrowed). */
+export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits): Exchange {
+  return exchangeWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses: fallbacksFor(target, settings) });
+}
+
+/** Fallback addresses apply to the default target's name only, whichever endpoint names it. */
+function fallbacksFor(target: Target, settings: OutboundSettings): IpAddress[] {
+  if (target.kind !== 'name') return [];
+  const defaults = settings.defaultTarget;
+  return target.host === defaults.host ? defaults.fallbackAddresses : [];
+}
+
+/** Failures of DNS over TCP after which the default target's fallback addresses still apply (not NXDOMAIN). */
+const DNS_SERVERS_FAILED: ReadonlySet<string> = new Set(['resolver-failure', 'resolve-timeout']);
+
+/**
+ * Connects to `target` and runs `steps` (send, then read) on that connection, if the policy allows every address.
+ * Names are resolved through the network; when no resolver answers (the host refuses lookups, and DNS
+ * over TCP, if configured, fails), `fallbackAddresses` (configured for the default target) are used.
+ * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
+ */
+export function exchangeWithTarget(
+  network: TcpNetwork,
+  { target, steps, limits, policy, fallbackAddresses = [] }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[] },
+): Exchange {
+  const startedAt = network.nowMs();
+  const timeLeft = () => limits.requestDeadlineMs - (network.nowMs() - startedAt);
+  const shown = formatTarget(target);
+  const addresses = addressesOf(network, target, Math.min(limits.connectTimeoutMs, limits.requestDeadlineMs), fallbackAddresses).map(canonicalAddress);
+  if (addresses.length === 0) {
+    throw new ServiceError('name-unresolvable', `the name in ${shown} resolved to no addresses`);
+  }
+  // Every address is checked before any is tried, and only checked addresses are connected to:
+  // a name that resolves to one denied address is refused whole (DNS rebinding, split answers).
+  policy.check(target, addresses);
+  let lastFault: { fault: SocketFault; address: string } | undefined;
+  for (const address of addresses) {
+    const to = { address, port: target.port };
+    const deadlineMs = timeLeft();
+    if (deadlineMs <= 0) break;
+    try {
+      const { connectTimeoutMs, maxReplyBytes } = limits;
+      return { replies: network.exchange(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs }), address: to };
+    } catch (error) {
+      if (!(error instanceof SocketFault)) throw error;
+      lastFault = { fault: error, address: formatSocketAddress(to) };
+      if (error.stage !== 'connect') break;
+    }
+  }
+  if (!lastFault) throw fromSocketFault(new SocketFault('connect', 'deadline'), shown);
+  const mapped = fromSocketFault(lastFault.fault, shown, lastFault.address);
+  throw addresses.length > 1 && lastFault.fault.stage === 'connect' ? mapped.amended({ suffix: ` (tried ${addresses.length} addresses)` }) : mapped;
+}
+
+function addressesOf(network: TcpNetwork, target: Target, timeoutMs: number, fallbackAddresses: IpAddress[]): IpAddress[] {
+  if (target.kind === 'ip') return [target.address];
+  let resolved: IpAddress[];
+  try {
+    resolved = network.resolve(target.host, timeoutMs);
+  } catch (error) {
+    // The last resort, when no resolver could answer: the host refuses lookups and DNS_SERVERS, if set, failed.
+    const unanswered = error instanceof SocketFault ? isLookupRefused(error) : error instanceof ServiceError && DNS_SERVERS_FAILED.has(error.code);
+    if (fallbackAddresses.length > 0 && unanswered) {
+      resolved = fallbackAddresses;
+    } else {
+      throw error instanceof SocketFault ? fromSocketFault(error, formatTarget(target)) : error;
+    }
+  }
+  // Each address once; IPv4 first, each family in the resolver's order (a stable sort).
+  const unique = [...new Map(resolved.map((a) => [formatIp(a), a])).values()];
+  return unique.sort((a, b) => (a.tag === b.tag ? 0 : a.tag === 'ipv4' ? -1 : 1));
+}

@@ -1,0 +1,152 @@
+// Destination policy: which addresses and ports the service may connect to, checked on resolved addresses.
+
+import { ServiceError } from '../core/errors.js';
+import { type IpAddress, addressValue, canonicalAddress, embeddedIpv4, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
+import { MAX_PORT, MIN_PORT, type Target, isPort, parseHostName, splitHostPort } from './target.js';
+
+/** A port, or every port. */
+type PortSpec = number | '*';
+
+/** One entry of ALLOWED_TARGETS / DENIED_TARGETS, or of the built-in deny list. */
+export type PolicyEntry =
+  | { kind: 'range'; family: IpAddress['tag']; network: bigint; prefix: number; port: PortSpec; text: string; note?: string }
+  | { kind: 'name'; name: string; port: PortSpec; text: string };
+
+type RangeEntry = Extract<PolicyEntry, { kind: 'range' }>;
+
+const BITS = { ipv4: 32, ipv6: 128 } as const;
+
+/** The prefix of ::ffff:0:0/96, the IPv4-mapped addresses. */
+const MAPPED_PREFIX = 96;
+
+function mask(family: IpAddress['tag'], prefix: number): bigint {
+  const bits = BigInt(BITS[family]);
+  return ((1n << bits) - 1n) ^ ((1n << (bits - BigInt(prefix))) - 1n);
+}
+
+function inRange(entry: RangeEntry, address: IpAddress): boolean {
+  return entry.family === address.tag && (addressValue(address) & mask(entry.family, entry.prefix)) === entry.network;
+}
+
+const portMatches = (spec: PortSpec, port: number) => spec === '*' || spec === port;
+
+function range(cidr: string, note: string): RangeEntry {
+  const entry = parseRange(cidr, false, '*', cidr);
+  if (!entry) throw new Error(`bad built-in range ${cidr}`);
+  return { ...entry, note };
+}
+
+/** Ranges no request reaches unless an ALLOWED_TARGETS entry names them explicitly (at least as specifically). */
+export const BUILT_IN_DENIED: readonly RangeEntry[] = [
+  range('0.0.0.0/8', '"this" network'),
+  range('10.0.0.0/8', 'private network'),
+  range('100.64.0.0/10', 'carrier-grade NAT'),
+  range('127.0.0.0/8', 'loopback'),
+  range('169.254.0.0/16', 'link-local, cloud metadata'),
+  range('172.16.0.0/12', 'private network'),
+  range('192.0.0.0/24', 'IETF protocol assignments'),
+  range('192.168.0.0/16', 'private network'),
+  range('198.18.0.0/15', 'benchmarking'),
+  range('224.0.0.0/4', 'multicast'),
+  range('240.0.0.0/4', 'reserved'),
+  range('255.255.255.255/32', 'broadcast'),
+  range('::/128', 'unspecified'),
+  range('::1/128', 'loopback'),
+  range('fc00::/7', 'unique local'),
+  range('fe80::/10', 'link-local'),
+  range('ff00::/8', 'multicast'),
+];
+
+/** `ADDRESS` or `ADDRESS/LEN`; `bracketed`: it stood in brackets, so it must be IPv6. */
+function parseRange(text: string, bracketed: boolean, port: PortSpec, original: string): RangeEntry | undefined {
+  const [addressText, prefixText, extra] = text.split('/');
+  if (addressText === undefined || extra !== undefined) return undefined;
+  const written = parsePlainIp(addressText, bracketed);
+  if (!written) return undefined;
+  if (prefixText !== undefined && !/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return undefined;
+  const writtenPrefix = prefixText === undefined ? BITS[written.tag] : Number(prefixText);
+  if (writtenPrefix > BITS[written.tag]) return undefined;
+  // An IPv4-mapped range is the IPv4 range it maps, as a mapped destination is the IPv4 address it maps.
+  const address = writtenPrefix >= MAPPED_PREFIX ? canonicalAddress(written) : written;
+  const prefix = address === written ? writtenPrefix : writtenPrefix - MAPPED_PREFIX;
+  return { kind: 'range', family: address.tag, network: addressValue(address) & mask(address.tag, prefix), prefix, port, text: original };
+}
+
+/**
+ * Parses `ADDRESS_OR_CIDR:PORT`, `[IPV6_OR_CIDR]:PORT` or `HOSTNAME:PORT`, port `*` for any.
+ * Returns undefined when the entry is malformed.
+ */
+export function parseEntry(text: string): PolicyEntry | undefined {
+  const split = splitHostPort(text);
+  if (split?.port === undefined) return undefined;
+  const port: PortSpec | undefined = split.port === '*' ? '*' : isPort(split.port) ? Number(split.port) : undefined;
+  if (port === undefined) return undefined;
+  const name = split.bracketed ? undefined : parseHostName(split.host);
+  if (name !== undefined) return { kind: 'name', name, port, text };
+  return parseRange(split.host, split.bracketed, port, text);
+}
+
+/** What an entry of ALLOWED_TARGETS / DENIED_TARGETS looks like, for the message of a malformed one. */
+export const ENTRY_FORM = `ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT ${MIN_PORT}-${MAX_PORT} or *`;
+
+function mostSpecific(entries: readonly PolicyEntry[], address: IpAddress, port: number): RangeEntry | undefined {
+  let best: RangeEntry | undefined;
+  for (const entry of entries) {
+    if (entry.kind === 'range' && portMatches(entry.port, port) && inRange(entry, address) && (!best || entry.prefix > best.prefix)) best = entry;
+  }
+  return best;
+}
+
+/**
+ * The destination policy. With no allow list, everything outside the deny lists is reachable; with one,
+ * only what it names. A denied range stays denied unless an allow entry covers the address at least as
+ * specifically as the deny entry does (so `127.0.0.1:*` opens loopback, `0.0.0.0/0:*` does not).
+ */
+export class Policy {
+  constructor(
+    private readonly allowed: PolicyEntry[] | undefined,
+    private readonly denied: PolicyEntry[],
+  ) {}
+
+  /** Throws 403 destination-denied unless every address `target` resolved to may be connected to on its port. */
+  check(target: Target, addresses: readonly IpAddress[]): void {
+    for (const address of addresses) this.checkOne(target, address);
+  }
+
+  private checkOne(target: Target, address: IpAddress): void {
+    const { host, port } = target;
+    const isName = target.kind === 'name';
+    const where = formatSocketAddress({ address, port });
+    const asked = isName ? `${host}:${port} (resolved to ${formatIp(address)})` : where;
+    const deny = (message: string) => {
+      throw new ServiceError('destination-denied', `${asked} is not allowed: ${message}`);
+    };
+    if (isName) {
+      const byName = this.denied.find((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
+      if (byName) deny(`DENIED_TARGETS entry "${byName.text}" denies it; remove that entry to allow it`);
+    }
+    const views = [address, embeddedIpv4(address)].filter((a): a is IpAddress => a !== undefined);
+    for (const view of views) {
+      const builtIn = mostSpecific(BUILT_IN_DENIED, view, port);
+      const configured = mostSpecific(this.denied, view, port);
+      const denial = !builtIn || (configured && configured.prefix >= builtIn.prefix) ? configured : builtIn;
+      if (!denial) continue;
+      const allowance = this.allowed && mostSpecific(this.allowed, view, port);
+      if (allowance && allowance.prefix >= denial.prefix) continue;
+      const viaEmbedded = view === address ? '' : ` (it carries the IPv4 address ${formatIp(view)})`;
+      if (denial === builtIn) {
+        deny(
+          `${formatIp(view)} is in ${builtIn.text} (${builtIn.note}), denied by default${viaEmbedded}; to allow it, add "${formatSocketAddress({ address: view, port })}" or "${builtIn.family === 'ipv6' ? `[${builtIn.text}]` : builtIn.text}:*" to ALLOWED_TARGETS`,
+        );
+      }
+      deny(`DENIED_TARGETS entry "${denial.text}" denies it${viaEmbedded}; remove that entry, or allow the address more specifically in ALLOWED_TARGETS`);
+    }
+    if (!this.allowed) return;
+    const byRange = views.some((view) => mostSpecific(this.allowed!, view, port));
+    const byName = isName && this.allowed.some((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
+    if (!byRange && !byName) {
+      const suggestion = isName ? `"${host}:${port}" or "${where}"` : `"${where}"`;
+      deny(`ALLOWED_TARGETS does not include it; add ${suggestion} to ALLOWED_TARGETS`);
+    }
+  }
+}

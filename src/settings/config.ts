@@ -1,0 +1,236 @@
+// The one place that reads settings: environment variables → validated, bounded configuration.
+
+import { SettingError } from '../core/errors.js';
+import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp, parseSettingIp } from '../net/ip.js';
+import { ENTRY_FORM, Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
+import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
+import type { Limits } from '../net/network.js';
+import { MAX_PORT, MIN_PORT, isPort, parseHost, splitHostPort } from '../net/target.js';
+
+/** Read-only view of the environment the host gave the component. */
+export type { DnsMode, DnsSettings, Limits };
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The target of `GET /` when the caller names none, and the addresses to use when the host refuses lookups. */
+export interface DefaultTarget {
+  host: string;
+  port: number;
+  fallbackAddresses: IpAddress[];
+}
+
+/** The port of a DNS server given without one. */
+export const DNS_PORT = 53;
+
+/** A numeric setting: its variable, default and the hard bounds no configuration can pass. */
+interface NumericSetting {
+  name: string;
+  defaultValue: number;
+  min: number;
+  max: number;
+  unit: string;
+}
+
+/** Every numeric setting, in one table: the README's configuration table is checked against it. */
+export const NUMERIC_SETTINGS = {
+  connectTimeoutMs: { name: 'CONNECT_TIMEOUT_MS', defaultValue: 5_000, min: 1, max: 60_000, unit: 'ms' },
+  requestDeadlineMs: { name: 'REQUEST_DEADLINE_MS', defaultValue: 30_000, min: 1, max: 120_000, unit: 'ms' },
+  replyIdleMs: { name: 'REPLY_IDLE_MS', defaultValue: 200, min: 1, max: 10_000, unit: 'ms' },
+  maxReplyBytes: { name: 'MAX_REPLY_BYTES', defaultValue: 1_048_576, min: 1, max: 16_777_216, unit: 'bytes' },
+  maxMessageBytes: { name: 'MAX_MESSAGE_BYTES', defaultValue: 65_536, min: 0, max: 1_048_576, unit: 'bytes' },
+} as const satisfies Record<keyof Limits, NumericSetting>;
+
+export const DEFAULT_TARGET_HOST = 'example.com';
+export const DEFAULT_TARGET_PORT = 80;
+
+/**
+ * Addresses of example.com, used only when the default host is example.com and the host refuses lookups
+ * (Spin). Addresses of public sites change: DEFAULT_TARGET_FALLBACK_IPS overrides them.
+ */
+export const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.215.0.138,96.7.128.175,96.7.128.198';
+
+/** Configuration with each group validated on first use, so a bad setting fails only the requests that need it. */
+export class Config {
+  #limits?: Limits;
+  #defaultTarget?: DefaultTarget;
+  #policy?: Policy;
+  #authToken?: { value: string | undefined };
+  #dns?: DnsSettings;
+  constructor(private readonly env: Environment) {}
+
+  /** Where connections may go: ALLOWED_TARGETS (unset: anything not denied) and DENIED_TARGETS plus the built-in deny list. */
+  get policy(): Policy {
+    const allowed = this.env.ALLOWED_TARGETS?.trim();
+    this.#policy ??= new Policy(allowed ? parseEntries('ALLOWED_TARGETS', allowed) : undefined, parseEntries('DENIED_TARGETS', this.env.DENIED_TARGETS ?? ''));
+    return this.#policy;
+  }
+
+  /** The bearer token every endpoint but /health requires, or undefined when AUTH_TOKEN is unset or empty. */
+  get authToken(): string | undefined {
+    this.#authToken ??= { value: readAuthToken(this.env) };
+    return this.#authToken.value;
+  }
+
+  /** Limits of every outbound exchange; throws `config-invalid` naming the variable if one is malformed. */
+  get limits(): Limits {
+    this.#limits ??= {
+      connectTimeoutMs: readNumber(this.env, NUMERIC_SETTINGS.connectTimeoutMs),
+      requestDeadlineMs: readNumber(this.env, NUMERIC_SETTINGS.requestDeadlineMs),
+      replyIdleMs: readNumber(this.env, NUMERIC_SETTINGS.replyIdleMs),
+      maxReplyBytes: readNumber(this.env, NUMERIC_SETTINGS.maxReplyBytes),
+      maxMessageBytes: readNumber(this.env, NUMERIC_SETTINGS.maxMessageBytes),
+    };
+    return this.#limits;
+  }
+
+  /** How names are resolved (DNS_MODE) and the DNS servers to ask over TCP (DNS_SERVERS). */
+  get dns(): DnsSettings {
+    this.#dns ??= readDns(this.env);
+    return this.#dns;
+  }
+
+  /**
+   * Every malformed setting, each checked on its own (a request fails on the first one its group needs;
+   * `/ready` reports them all). Empty when every setting is well-formed.
+   */
+  get problems(): SettingError[] {
+    const env = this.env;
+    const checks: (() => unknown)[] = [
+      ...Object.values(NUMERIC_SETTINGS).map((setting) => () => readNumber(env, setting)),
+      () => readAuthToken(env),
+      () => parseEntries('ALLOWED_TARGETS', env.ALLOWED_TARGETS?.trim() ?? ''),
+      () => parseEntries('DENIED_TARGETS', env.DENIED_TARGETS ?? ''),
+      () => readDefaultPort(env),
+      () => readFallbacks(env, (env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST).toLowerCase()),
+      () => readDefaultHost(env),
+      () => readDnsServers(env),
+      () => readDns(env),
+    ];
+    const found = new Map<string, SettingError>();
+    for (const check of checks) {
+      try {
+        check();
+      } catch (error) {
+        if (!(error instanceof SettingError)) throw error;
+        found.set(error.setting, error);
+      }
+    }
+    return [...found.values()];
+  }
+
+  /** The default target of `GET /` and its fallback addresses. */
+  get defaultTarget(): DefaultTarget {
+    this.#defaultTarget ??= readDefaultTarget(this.env);
+    return this.#defaultTarget;
+  }
+}
+
+function invalidSetting(name: string, value: string, expected: string): SettingError {
+  return new SettingError(name, expected, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+}
+
+function readNumber(env: Environment, setting: NumericSetting): number {
+  const raw = env[setting.name];
+  if (raw === undefined || raw.trim() === '') return setting.defaultValue;
+  const text = raw.trim();
+  const expected = `a whole number of ${setting.unit} from ${setting.min} to ${setting.max}`;
+  if (!/^[0-9]{1,10}$/.test(text)) throw invalidSetting(setting.name, raw, expected);
+  const value = Number(text);
+  if (value < setting.min || value > setting.max) throw invalidSetting(setting.name, raw, expected);
+  return value;
+}
+
+/** Tokens shorter than this are guessable; a deployment that sets one must set a real one. */
+const MIN_TOKEN_LENGTH = 16;
+
+function readAuthToken(env: Environment): string | undefined {
+  const raw = env.AUTH_TOKEN;
+  if (raw === undefined || raw === '') return undefined;
+  // Never echo the value of a secret in an error message.
+  const fail = (why: string) => new SettingError('AUTH_TOKEN', why, `setting AUTH_TOKEN is invalid: ${why}`);
+  if (raw.includes('{{')) throw fail('it looks like an unexpanded template ({{ ... }}); provide the secret itself');
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw fail('use printable ASCII without spaces');
+  if (raw.length < MIN_TOKEN_LENGTH) throw fail(`use at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
+  return raw;
+}
+
+function readDefaultTarget(env: Environment): DefaultTarget {
+  const host = readDefaultHost(env);
+  return { host, port: readDefaultPort(env), fallbackAddresses: readFallbacks(env, host) };
+}
+
+/** Checked with the same host parser as a caller's `host`, so a bad setting is the operator's 503, never the caller's 400. */
+function readDefaultHost(env: Environment): string {
+  const rawHost = env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST;
+  try {
+    return parseHost(rawHost).host;
+  } catch {
+    throw invalidSetting('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
+  }
+}
+
+function readDefaultPort(env: Environment): number {
+  const rawPort = env.DEFAULT_TARGET_PORT?.trim() || String(DEFAULT_TARGET_PORT);
+  if (!isPort(rawPort)) throw invalidSetting('DEFAULT_TARGET_PORT', rawPort, `a port number from ${MIN_PORT} to ${MAX_PORT}`);
+  return Number(rawPort);
+}
+
+function readFallbacks(env: Environment, host: string): IpAddress[] {
+  const rawFallbacks = env.DEFAULT_TARGET_FALLBACK_IPS ?? (host === DEFAULT_TARGET_HOST ? EXAMPLE_COM_FALLBACK_IPS : '');
+  return parseAddressList('DEFAULT_TARGET_FALLBACK_IPS', rawFallbacks);
+}
+
+/** The items of a comma-separated setting, trimmed, empty ones dropped: the one list syntax of every setting. */
+function commaList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** A comma-separated setting, each item read by `parseItem`; the first malformed item is config-invalid, named. */
+function readList<T>(name: string, raw: string, parseItem: (item: string) => T | undefined, expected: string): T[] {
+  return commaList(raw).map((item) => {
+    const parsed = parseItem(item);
+    if (parsed === undefined) throw new SettingError(name, expected, `setting ${name} has a malformed entry ${JSON.stringify(item)}: expected ${expected}`);
+    return parsed;
+  });
+}
+
+/** ALLOWED_TARGETS or DENIED_TARGETS: destination entries, each `ADDRESS:PORT`, `CIDR:PORT`, `[IPV6]:PORT` or `HOSTNAME:PORT`. */
+export function parseEntries(name: 'ALLOWED_TARGETS' | 'DENIED_TARGETS', raw: string): PolicyEntry[] {
+  return readList(name, raw, parseEntry, ENTRY_FORM);
+}
+
+/** A comma-separated list of IP addresses in plain notation (dotted decimal or IPv6, brackets optional around IPv6). */
+function parseAddressList(name: string, raw: string): IpAddress[] {
+  const expected = 'comma-separated IP addresses such as 93.184.215.14,2606:2800:21f:cb07:6820:80da:af6b:8b2c';
+  return readList(name, raw, (item) => {
+    const address = parseSettingIp(item);
+    return address && canonicalAddress(address);
+  }, expected);
+}
+
+const DNS_MODES: readonly DnsMode[] = ['auto', 'system', 'tcp'];
+
+function readDns(env: Environment): DnsSettings {
+  const rawMode = env.DNS_MODE?.trim() || 'auto';
+  const mode = DNS_MODES.find((m) => m === rawMode);
+  if (!mode) throw invalidSetting('DNS_MODE', rawMode, 'auto, system or tcp');
+  const servers = readDnsServers(env);
+  if (mode === 'tcp' && servers.length === 0) throw invalidSetting('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
+  return { mode, servers };
+}
+
+function readDnsServers(env: Environment): SocketAddress[] {
+  const expected = 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53';
+  return readList('DNS_SERVERS', env.DNS_SERVERS ?? '', parseServer, expected);
+}
+
+/** `IP`, `IP:PORT`, `[IPV6]` or `[IPV6]:PORT`: a bare IPv6 address is refused, as its last group could be read as a port. */
+function parseServer(entry: string): SocketAddress | undefined {
+  const split = splitHostPort(entry);
+  const address = split && parsePlainIp(split.host, split.bracketed);
+  if (!split || !address || (split.port !== undefined && !isPort(split.port))) return undefined;
+  return { address: canonicalAddress(address), port: split.port === undefined ? DNS_PORT : Number(split.port) };
+}

@@ -1,0 +1,133 @@
+// Adapts wasi:http (incoming-request, response-outparam) to a web Request → Response function.
+
+import {
+  Fields,
+  IncomingBody,
+  OutgoingBody,
+  OutgoingResponse,
+  ResponseOutparam,
+  type IncomingRequest,
+  type Method,
+} from 'wasi:http/types@0.2.10';
+import type { StreamError } from 'wasi:io/streams@0.2.12';
+import { BLOCKING_WRITE_MAX_BYTES } from '../core/bytes.js';
+import { ServiceError } from '../core/errors.js';
+import { errorResponse } from '../http/responses.js';
+import { wasiPayload } from '../core/wasi-payload.js';
+import { Resources } from '../core/resources.js';
+
+/** Largest read of a request body per call: a reader over its cap stops after at most one of these. */
+const BODY_READ_CHUNK_BYTES = 65_536;
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function methodName(method: Method): string {
+  return method.tag === 'other' ? method.val : method.tag.toUpperCase();
+}
+
+/**
+ * Builds a web Request. The URL's authority is fixed: the inbound Host header never reaches routing,
+ * and a path such as `//evil.example/x` stays a path.
+ */
+function toRequest(incoming: IncomingRequest, held: Resources): Request {
+  const method = methodName(incoming.method());
+  const pathWithQuery = incoming.pathWithQuery() ?? '/';
+  const path = pathWithQuery.startsWith('/') ? pathWithQuery : `/${pathWithQuery}`;
+  const headers = new Headers();
+  for (const [name, value] of incoming.headers().entries()) {
+    try {
+      headers.append(name, decoder.decode(value));
+    } catch {
+      // A header the web Headers class refuses is one the app has no use for.
+    }
+  }
+  const body = method === 'GET' || method === 'HEAD' ? undefined : bodyStream(incoming, held);
+  return new Request(`http://component.local${path}`, { method, headers, body, duplex: 'half' } as RequestInit);
+}
+
+/**
+ * The request body as a web stream that reads from wasi:http only when the app pulls: an app that stops
+ * at its cap leaves the rest unread. The body and its stream go into `held`, released after the response.
+ */
+function bodyStream(incoming: IncomingRequest, held: Resources): ReadableStream<Uint8Array> {
+  const body: IncomingBody = held.hold(incoming.consume());
+  const stream = held.hold(body.stream());
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      try {
+        const chunk = stream.blockingRead(BigInt(BODY_READ_CHUNK_BYTES));
+        if (chunk.length > 0) controller.enqueue(chunk);
+      } catch (error) {
+        if ((wasiPayload(error) as StreamError | undefined)?.tag === 'closed') controller.close();
+        else controller.error(error);
+      }
+    },
+  });
+}
+
+/** A response ready to hand over: nothing that can fail is left once it exists. */
+interface PreparedResponse {
+  outgoing: OutgoingResponse;
+  body: Uint8Array;
+}
+
+/** Reads the body and builds the wasi:http response; throws (a body stream error, a header wasi:http refuses) before anything is sent. */
+async function prepareResponse(response: Response): Promise<PreparedResponse> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  const fields: [string, Uint8Array][] = [];
+  response.headers.forEach((value, name) => fields.push([name, encoder.encode(value)]));
+  const outgoing = new OutgoingResponse(Fields.fromList(fields));
+  outgoing.setStatusCode(response.status);
+  return { outgoing, body };
+}
+
+/** Hands the response to the host, then writes its body in chunks. */
+function sendResponse({ outgoing, body }: PreparedResponse, outparam: ResponseOutparam): void {
+  const outgoingBody = outgoing.body();
+  // The response is handed over first, so the host can stream the body while it is written.
+  ResponseOutparam.set(outparam, { tag: 'ok', val: outgoing });
+  {
+    // The stream is a child of the body: released before the body is finished.
+    using stream = outgoingBody.write();
+    for (let offset = 0; offset < body.length; offset += BLOCKING_WRITE_MAX_BYTES) {
+      stream.blockingWriteAndFlush(body.subarray(offset, offset + BLOCKING_WRITE_MAX_BYTES));
+    }
+  }
+  OutgoingBody.finish(outgoingBody, undefined);
+}
+
+/** The app's response to `incoming`; the request's body (and its stream, first) are released before it returns. */
+async function respond(app: (request: Request) => Promise<Response>, incoming: IncomingRequest): Promise<Response> {
+  using held = new Resources();
+  try {
+    return await app(toRequest(incoming, held));
+  } catch (error) {
+    // The app answers its own errors, so what reaches here is a request the web Request class refuses.
+    return errorResponse(new ServiceError('invalid-request', 'the request could not be read', { cause: error }));
+  }
+}
+
+/**
+ * The `wasi:http/incoming-handler` export for an app. Nothing a request or the app does makes it throw:
+ * a throw would trap the instance, and hosts that reuse instances would lose it.
+ */
+export function incomingHandlerFor(app: (request: Request) => Promise<Response>) {
+  return {
+    async handle(request: IncomingRequest, outparam: ResponseOutparam): Promise<void> {
+      const response = await respond(app, request);
+      let prepared: PreparedResponse;
+      try {
+        prepared = await prepareResponse(response);
+      } catch (error) {
+        // An `internal` error: logged with its cause, answered as a generic 500.
+        prepared = await prepareResponse(errorResponse(error));
+      }
+      try {
+        sendResponse(prepared, outparam);
+      } catch (error) {
+        // The response is already the host's: all that is left is to say why its body stopped.
+        console.error('ai-agent-sockets: the response body could not be written:', error);
+      }
+    },
+  };
+}
