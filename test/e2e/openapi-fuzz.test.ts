@@ -14,6 +14,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Where .ci/run installs the pinned release: `python3 -m venv .cache/schemathesis && .cache/schemathesis/bin/pip install schemathesis==4.32.5`. */
 const SCHEMATHESIS = process.env.SCHEMATHESIS ?? `${root}.cache/schemathesis/bin/schemathesis`;
 const missing = existsSync(SCHEMATHESIS) ? undefined : `schemathesis is not installed at ${SCHEMATHESIS} (.ci/run installs it)`;
+// CI installs it: there a missing fuzzer fails the run instead of skipping the suite.
+if (missing && process.env.CI === 'true') throw new Error(missing);
 const TOKEN = 'fuzz-token-0123456789abcdef';
 /** Test cases per operation and phase; a fixed seed, so a finding is reproducible with the command it prints. */
 const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 150);
