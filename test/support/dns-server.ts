@@ -31,12 +31,16 @@ export interface DnsServer extends Peer {
   server: string;
   /** The types asked on each connection, in order of connection and of arrival. */
   connections: string[][];
+  /** How the server treats connections from now on. */
+  set(options: DnsServerOptions): void;
 }
 
 /** A DNS-over-TCP server (RFC 7766): reads length-prefixed queries as they arrive, pipelined or not. */
-export async function startDnsServer(zone: Zone, options: DnsServerOptions = {}): Promise<DnsServer> {
+export async function startDnsServer(zone: Zone, initial: DnsServerOptions = {}): Promise<DnsServer> {
   const connections: string[][] = [];
+  let current = initial;
   const peer = await tcpPeer((socket) => {
+    const options = current;
     const asked: string[] = [];
     connections.push(asked);
     let buffered = Buffer.alloc(0);
@@ -72,5 +76,5 @@ export async function startDnsServer(zone: Zone, options: DnsServerOptions = {})
       else write();
     }
   });
-  return { ...peer, server: `127.0.0.1:${peer.port}`, connections };
+  return { ...peer, server: `127.0.0.1:${peer.port}`, connections, set: (next) => (current = next) };
 }
