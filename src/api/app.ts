@@ -19,7 +19,7 @@ export const ROUTES: Routes<AppDeps> = {
   '/': { GET: httpGet },
   '/tcp/send': { GET: tcpSend, POST: tcpSend },
   '/tcp/exchange': { POST: tcpExchange },
-  '/openapi.json': { GET: () => jsonResponse(openApiDocument()) },
+  '/openapi.json': { GET: (_, __, deps) => jsonResponse(openApiDocument(wellFormedLimits(deps))) },
   '/mcp': { POST: (request, _, deps) => handleMcp(request, deps.network, deps.config()) },
 };
 
@@ -32,6 +32,15 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
   // Names resolve as DNS_MODE says, over TCP to DNS_SERVERS where the host refuses lookups.
   const resolving: AppDeps = { ...deps, network: withDnsServers(deps.network, () => deps.config().dns) };
   return (request) => route(request, resolving);
+}
+
+/** The limits the document states as bounds; none when a setting is malformed (/ready names it). */
+function wellFormedLimits(deps: AppDeps) {
+  try {
+    return deps.config().limits;
+  } catch {
+    return undefined;
+  }
 }
 
 /** GET /ready — 200 when every setting is well-formed, else 503 config-invalid listing each malformed one. */

@@ -84,7 +84,10 @@ export async function handleMcp(request: Request, network: TcpNetwork, config: C
   }
   const batch = Array.isArray(parsed);
   const messages = batch ? (parsed as unknown[]) : [parsed];
-  if (messages.length === 0) return jsonResponse(rpcError(null, INVALID_REQUEST, 'Invalid Request: an empty batch'), 400);
+  if (batch) {
+    const refused = batchRefusal(messages, headerVersion);
+    if (refused) return jsonResponse(rpcError(null, INVALID_REQUEST, `Invalid Request: ${refused}`), 400);
+  }
   const answers: unknown[] = [];
   for (const message of messages) {
     if (!isMessage(message)) {
@@ -99,6 +102,21 @@ export async function handleMcp(request: Request, network: TcpNetwork, config: C
   if (answers.length === 0) return new Response(null, { status: 202 });
   const invalidOnly = !batch && 'error' in (answers[0] as object) && (answers[0] as { error: { code: number } }).error.code === INVALID_REQUEST;
   return jsonResponse(batch ? answers : answers[0], invalidOnly ? 400 : 200);
+}
+
+/** The one revision with JSON-RPC batches; 2025-06-18 removed them, and a request without the header is read as this one. */
+const BATCH_VERSION = '2025-03-26';
+
+/** Why a batch is refused, or undefined when it may be answered: under 2025-03-26 only, and made of messages only. */
+function batchRefusal(messages: unknown[], headerVersion: string | null): string | undefined {
+  if (headerVersion !== null && headerVersion !== BATCH_VERSION) {
+    return `a JSON-RPC batch under MCP-Protocol-Version ${headerVersion}: batches exist only in ${BATCH_VERSION} (removed in 2025-06-18); send one message per request`;
+  }
+  if (messages.length === 0) return 'an empty batch';
+  if (!messages.every(isMessage)) return 'every member of a batch must be a JSON-RPC 2.0 message';
+  const meta = (m: Message) => (typeof m.params?._meta === 'object' && m.params._meta !== null ? m.params._meta : {});
+  if ((messages as Message[]).some((m) => META_VERSION in meta(m))) return `a JSON-RPC batch of ${STATELESS_VERSION} messages: batches exist only in ${BATCH_VERSION}`;
+  return undefined;
 }
 
 function isMessage(value: unknown): value is Message {
