@@ -18,7 +18,7 @@ const missing = existsSync(SCHEMATHESIS) ? undefined : `schemathesis is not inst
 if (missing && process.env.CI === 'true') throw new Error(missing);
 const TOKEN = 'fuzz-token-0123456789abcdef';
 /** Test cases per operation and phase; a fixed seed, so a finding is reproducible with the command it prints. */
-const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 150);
+const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 100);
 const SEED = process.env.FUZZ_SEED ?? '20261130';
 
 /** Runs schemathesis to its end; its exit code and everything it printed. */
