@@ -4,7 +4,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** What each folder of src/ may import from the others (entry/ may import anything). */
+/** What each folder of src/ may import from the others (entry/ may import anything). @type {Record<string, string[]>} */
 export const LAYERS = {
   core: [],
   net: ['core'],
@@ -17,9 +17,15 @@ export const LAYERS = {
 /** Host interfaces (WASI, Spin, the TLS engine) are called from src/wasi/ only; their types may be imported anywhere. */
 const HOST_IMPORTS = { regex: '^(wasi|fermyon|ai-agent-sockets):', allowTypeImports: true, message: 'only src/wasi/ calls host imports: add or use an adapter there' };
 
-/** The rule for one layer: a relative import that reaches a folder of src/ outside its list is an error. */
+/**
+ * The rule for one layer: a relative import that reaches a folder of src/ outside its list is an error.
+ * @param {string} layer
+ * @param {string[]} allowed
+ * @returns {import('eslint').Linter.Config}
+ */
 function layerRule(layer, allowed) {
   const forbidden = Object.keys(LAYERS).concat('entry').filter((other) => other !== layer && !allowed.includes(other));
+  /** @type {Array<{ regex: string, message: string, allowTypeImports?: boolean }>} */
   const patterns = [{ regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`, message: `src/${layer}/ ${allowed.length ? `may import only ${allowed.map((a) => `src/${a}/`).join(', ')}` : 'imports nothing else of src/'}` }];
   if (layer !== 'wasi') patterns.push(HOST_IMPORTS);
   return { files: [`src/${layer}/**/*.{ts,js}`], rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } };

@@ -4,9 +4,10 @@
 
 import { STATUS_CODES } from 'node:http';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
+import { NUMERIC_SETTINGS, exchangeBodyLimit } from '../src/settings/bounds.js';
 
-/** MAX_MESSAGE_BYTES: the component's default and upper bound (src/settings/config.ts). */
-const MESSAGE_BYTES = { defaultValue: 65_536, max: 1_048_576 };
+/** MAX_MESSAGE_BYTES: the component's default and upper bound. */
+const MESSAGE_BYTES = NUMERIC_SETTINGS.maxMessageBytes;
 /** Room for everything in the request head besides `msg`: the other parameters and the headers. */
 const HEAD_ROOM_BYTES = 16_384;
 
@@ -34,7 +35,7 @@ export function maxHeadBytes(env) {
  * @param {Record<string, string | undefined>} env
  */
 export function maxBodyBytes(env) {
-  return 2 * maxMessageBytes(env) + 65_536;
+  return exchangeBodyLimit(maxMessageBytes(env));
 }
 
 /**

@@ -1,6 +1,7 @@
 // The JSON schema of a /tcp/exchange body: the one source of truth that validates requests, documents the
 // endpoint in /openapi.json, and is the input schema of the MCP tool `tcp_exchange`.
 
+import { REPLY_ENDS } from '../net/network.js';
 import { MAX_PORT, MIN_PORT } from '../net/target.js';
 
 /** Most steps in one dialogue: enough for a handshake and a few commands, small enough to bound the work. */
@@ -112,9 +113,6 @@ const replyValue = {
   additionalProperties: false,
   properties: { text: { type: 'string' }, base64: { type: 'string' } },
 };
-
-/** Why a read ended. */
-export const REPLY_ENDS = ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] as const;
 
 const STEP_RESULT_SCHEMA = {
   type: 'object',

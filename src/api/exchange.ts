@@ -4,6 +4,7 @@ import { type Schema, Validator } from '@cfworker/json-schema';
 import { readBody } from '../http/body.js';
 import type { Config } from '../settings/config.js';
 import { dial } from '../net/outbound.js';
+import { exchangeBodyLimit } from '../settings/bounds.js';
 import type { Query } from '../http/query.js';
 import { jsonResponse } from '../http/responses.js';
 import type { AppDeps } from './deps.js';
@@ -44,18 +45,13 @@ const validator = new Validator(EXCHANGE_REQUEST_SCHEMA as unknown as Schema, '2
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Largest JSON body: hex doubles the bytes of a message; the rest is room for the dialogue's structure. */
-export function exchangeBodyLimit(maxMessageBytes: number): number {
-  return 2 * maxMessageBytes + 65_536;
-}
-
 /** The JSON body of a dialogue (POST /tcp/exchange, the MCP tool's call), at most `exchangeBodyLimit` bytes. */
 export function readExchangeBody(request: Request, maxMessageBytes: number): Promise<Uint8Array> {
   return readBody(request, exchangeBodyLimit(maxMessageBytes), { code: 'body-too-large', name: 'the body', setting: 'twice MAX_MESSAGE_BYTES plus 64 KiB' });
 }
 
 /** Parses a JSON body; malformed JSON is a 400 `invalid-json`. */
-export function parseJson(bytes: Uint8Array): unknown {
+function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(strictUtf8.decode(bytes));
   } catch (cause) {

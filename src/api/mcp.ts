@@ -28,7 +28,7 @@ const SERVER_INFO = { name: 'ai-agent-sockets', title: 'Raw TCP for agents', ver
 const INSTRUCTIONS =
   'Use tcp_exchange to talk to a TCP service (Redis, SMTP, memcached, a line protocol, a binary protocol) on one connection. Each step sends bytes (optional) and reads a reply; end each read with `until` (the protocol terminator, e.g. {"text":"\\r\\n"}) or `bytes` when you know it, otherwise the read ends after a quiet gap. Destinations are limited by the server\'s policy; a refused destination comes back as an error result with its code.';
 
-export const TCP_EXCHANGE_TOOL = {
+const TCP_EXCHANGE_TOOL = {
   name: 'tcp_exchange',
   title: 'TCP exchange',
   description:

@@ -2,8 +2,9 @@
 // from the same values the service uses (the exchange schema, the error table, the read limits).
 
 import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
-import type { Limits } from '../net/network.js';
+import { type Limits, REPLY_ENDS } from '../net/network.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, HOST_SCHEMA, PORT_SCHEMA, UNTIL_LENGTHS } from './exchange-schema.js';
+import { MCP_PROTOCOL_VERSIONS } from './mcp.js';
 import { MAX_UNTIL_CHARACTERS } from './read-options.js';
 import { VERSION } from '../core/version.js';
 
@@ -60,7 +61,7 @@ const header = (description: string, schema: Record<string, unknown> = { type: '
 const RAW_REPLY = {
   description: 'The peer\'s raw reply bytes.',
   headers: {
-    'X-Reply-End': header('Why reading stopped.', { type: 'string', enum: ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] }),
+    'X-Reply-End': header('Why reading stopped.', { type: 'string', enum: [...REPLY_ENDS] }),
     'X-Truncated': header('"true" when the reply reached MAX_REPLY_BYTES and was cut there.', { type: 'string', enum: ['true'] }),
     'X-Peer-Address': header('The address connected to, e.g. 127.0.0.1:9090 or [::1]:6379.'),
   },
@@ -194,7 +195,7 @@ export function openApiDocument(limits?: Limits) {
           operationId: 'mcp',
           summary: 'Model Context Protocol over Streamable HTTP (stateless, JSON responses), with one tool: tcp_exchange.',
           description:
-            'JSON-RPC 2.0: initialize, ping, tools/list, tools/call (protocol versions 2025-03-26, 2025-06-18, 2025-11-25), server/discover (2026-07-28). Notifications and responses are accepted with 202. A JSON-RPC batch (an array of messages) is taken only under protocol version 2025-03-26, the one revision that has batches: without an MCP-Protocol-Version header (which a server then reads as 2025-03-26) or with that version; under 2025-06-18 and later it is a 400 (-32600), as is a batch with a member that is not a JSON-RPC message. An MCP-Protocol-Version header naming a version the server does not speak is a 400. GET is 405 (no server-sent stream). A request with an Origin header (a browser page) is 403.',
+            `JSON-RPC 2.0: initialize, ping, tools/list, tools/call, server/discover (protocol versions ${MCP_PROTOCOL_VERSIONS.join(', ')}). Notifications and responses are accepted with 202. A JSON-RPC batch (an array of messages) is taken only under protocol version 2025-03-26, the one revision that has batches: without an MCP-Protocol-Version header (which a server then reads as 2025-03-26) or with that version; under 2025-06-18 and later it is a 400 (-32600), as is a batch with a member that is not a JSON-RPC message. An MCP-Protocol-Version header naming a version the server does not speak is a 400. GET is 405 (no server-sent stream). A request that carries an Origin header (a browser page) is 403 origin-denied.`,
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { oneOf: [ref('JsonRpcMessage'), { type: 'array', minItems: 1, items: ref('JsonRpcMessage'), description: 'A batch: protocol version 2025-03-26 only.' }] } } },
@@ -210,7 +211,7 @@ export function openApiDocument(limits?: Limits) {
               content: { 'application/json': { schema: ref('JsonRpcResponse') } },
             },
             ...errors([401, 405, 413]),
-            '403': { description: 'The request came from a browser Origin that is not allowed.', content: { 'application/json': { schema: { type: 'object' } } } },
+            '403': { description: 'The request carried an Origin header: browser pages may not drive this server.', content: { 'application/json': { schema: { type: 'object' } } } },
           },
         },
       },

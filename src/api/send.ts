@@ -5,7 +5,7 @@ import { VERSION } from '../core/version.js';
 import { type TooLarge, readBody, tooLargeError } from '../http/body.js';
 import type { Query } from '../http/query.js';
 import { formatSocketAddress } from '../net/ip.js';
-import { type Exchange, dial } from '../net/outbound.js';
+import { type Dialogue, dial } from '../net/outbound.js';
 import { formatTarget, makeTarget, parsePort, type Target } from '../net/target.js';
 import type { AppDeps } from './deps.js';
 import { limitsWithTimeout, readEndOf, untilText, wholeNumber } from './read-options.js';
@@ -62,7 +62,7 @@ function required(query: Query, name: string, example: string): string {
 }
 
 /** The reply's raw bytes, with where it ended and where it came from in headers. */
-function replyResponse(exchange: Exchange): Response {
+function replyResponse(exchange: Dialogue): Response {
   const reply = exchange.replies[0]!;
   const headers: Record<string, string> = {
     'content-type': 'application/octet-stream',

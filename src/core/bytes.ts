@@ -1,7 +1,4 @@
-// Byte chunks: joining them with one copy, and the largest one a blocking write takes.
-
-/** Largest write `wasi:io/streams` `blocking-write-and-flush` accepts in one call, on any output stream. */
-export const BLOCKING_WRITE_MAX_BYTES = 4096;
+// Byte chunks: joining them with one copy.
 
 /** The chunks, in order, as one array of `length` bytes (their total). */
 export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {

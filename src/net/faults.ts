@@ -7,11 +7,18 @@ import { type ErrorCode, ServiceError } from '../core/errors.js';
 import { wasiPayload } from '../core/wasi-payload.js';
 import type { Reply } from './network.js';
 
-/** Where in an outbound exchange something failed: named in every network error message. */
+/** Where on an outbound connection something failed: named in every network error message. */
 export type Stage = 'resolve' | 'connect' | 'write' | 'read';
 
 /** The error codes of `wasi:sockets/network.error-code`: the WIT-generated type, so a code added to the WIT fails the switch below. */
 export type WasiSocketErrorCode = NetworkErrorCode;
+
+/** A failed WASI socket call as a fault of `stage`: its error code, or `unknown` when it threw something else. */
+export function wasiFault(stage: Stage, error: unknown): SocketFault {
+  const code = wasiPayload(error);
+  if (typeof code === 'string') return new SocketFault(stage, code as WasiSocketErrorCode);
+  return new SocketFault(stage, 'unknown', String(error));
+}
 
 /** What a `wasi:io/streams` error means: the peer closed the stream (`closed`), or a `stream-failed` fault. */
 export function streamFault(stage: Stage, error: unknown): SocketFault | 'closed' {

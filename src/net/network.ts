@@ -12,10 +12,10 @@ export interface Limits {
 }
 
 /** Deadlines and caps for one connection: connect, then every step. */
-export interface ExchangeLimits {
+export interface ConnectionLimits {
   /** How long the TCP handshake may take. */
   connectTimeoutMs: number;
-  /** Time left for the whole exchange (connect, every write and read). */
+  /** Time left for the whole connection (connect, every write and read). */
   deadlineMs: number;
   /** Reading ends once this many bytes have arrived, counted across all steps; more are not read. */
   maxReplyBytes: number;
@@ -43,8 +43,11 @@ export interface Step {
   read: ReadEnd;
 }
 
-/** Why reading a reply stopped. */
-export type ReplyEnd = 'closed' | 'idle' | 'limit' | 'deadline' | 'until' | 'bytes' | 'complete';
+/** Why reading a reply stopped, as callers see it (`X-Reply-End`, a step's `end`). */
+export const REPLY_ENDS = ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] as const;
+
+/** Why reading a reply stopped; `complete` ends a length-prefixed read, which only DNS over TCP asks for. */
+export type ReplyEnd = (typeof REPLY_ENDS)[number] | 'complete';
 
 /** What the peer sent in one step, and how long the step took. */
 export interface Reply {
@@ -67,5 +70,5 @@ export interface TcpNetwork {
    * returns or throws. Steps after one that ended on the byte cap or the deadline are not run. A fault
    * after connecting carries the replies of the steps completed before it (`SocketFault.replies`).
    */
-  exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[];
+  converse(to: SocketAddress, steps: readonly Step[], limits: ConnectionLimits): Reply[];
 }

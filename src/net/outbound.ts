@@ -1,4 +1,4 @@
-// One outbound exchange for a validated target: resolve (with fallbacks), check the policy, try each address, map faults.
+// One outbound dialogue for a validated target: resolve (with fallbacks), check the policy, try each address, map faults.
 
 import type { Policy } from './policy.js';
 import { ServiceError } from '../core/errors.js';
@@ -8,7 +8,7 @@ import { formatTarget, type Target } from './target.js';
 import type { Limits, Reply, Step, TcpNetwork } from './network.js';
 
 /** The replies of every step and the address they came from. */
-export interface Exchange {
+export interface Dialogue {
   replies: Reply[];
   address: SocketAddress;
 }
@@ -20,8 +20,8 @@ export interface OutboundSettings {
 }
 
 /** Runs `steps` on one connection to `target` under the settings' policy; `limits` are the request's (the settings', possibly narrowed). */
-export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits): Exchange {
-  return exchangeWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses: fallbacksFor(target, settings) });
+export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits): Dialogue {
+  return dialogueWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses: fallbacksFor(target, settings) });
 }
 
 /** Fallback addresses apply to the default target's name only, whichever endpoint names it. */
@@ -40,10 +40,10 @@ const DNS_SERVERS_FAILED: ReadonlySet<string> = new Set(['resolver-failure', 're
  * over TCP, if configured, fails), `fallbackAddresses` (configured for the default target) are used.
  * Addresses are tried in order, IPv4 first, until one connects; a failure after connecting is final.
  */
-export function exchangeWithTarget(
+function dialogueWithTarget(
   network: TcpNetwork,
   { target, steps, limits, policy, fallbackAddresses = [] }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[] },
-): Exchange {
+): Dialogue {
   const startedAt = network.nowMs();
   const timeLeft = () => limits.requestDeadlineMs - (network.nowMs() - startedAt);
   const shown = formatTarget(target);
@@ -61,7 +61,7 @@ export function exchangeWithTarget(
     if (deadlineMs <= 0) break;
     try {
       const { connectTimeoutMs, maxReplyBytes } = limits;
-      return { replies: network.exchange(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs }), address: to };
+      return { replies: network.converse(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs }), address: to };
     } catch (error) {
       if (!(error instanceof SocketFault)) throw error;
       lastFault = { fault: error, address: formatSocketAddress(to) };

@@ -47,7 +47,7 @@ export class Reader<P extends Disposable> {
   readonly #ready: P;
   /**
    * `resources` holds what the reader creates (the input's pollable, quiet-gap timers) until the connection
-   * is released; `deadline` fires when the whole exchange is out of time.
+   * is released; `deadline` fires when the whole connection is out of time.
    */
   constructor(
     private readonly host: PollHost<P>,

@@ -5,6 +5,7 @@ import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp, par
 import { ENTRY_FORM, Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
 import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
 import type { Limits } from '../net/network.js';
+import { NUMERIC_SETTINGS as BOUNDS } from './bounds.js';
 import { MAX_PORT, MIN_PORT, isPort, parseHost, splitHostPort } from '../net/target.js';
 
 /** Read-only view of the environment the host gave the component. */
@@ -20,7 +21,7 @@ export interface DefaultTarget {
 }
 
 /** The port of a DNS server given without one. */
-export const DNS_PORT = 53;
+const DNS_PORT = 53;
 
 /** A numeric setting: its variable, default and the hard bounds no configuration can pass. */
 interface NumericSetting {
@@ -31,14 +32,8 @@ interface NumericSetting {
   unit: string;
 }
 
-/** Every numeric setting, in one table: the README's configuration table is checked against it. */
-export const NUMERIC_SETTINGS = {
-  connectTimeoutMs: { name: 'CONNECT_TIMEOUT_MS', defaultValue: 5_000, min: 1, max: 60_000, unit: 'ms' },
-  requestDeadlineMs: { name: 'REQUEST_DEADLINE_MS', defaultValue: 30_000, min: 1, max: 120_000, unit: 'ms' },
-  replyIdleMs: { name: 'REPLY_IDLE_MS', defaultValue: 200, min: 1, max: 10_000, unit: 'ms' },
-  maxReplyBytes: { name: 'MAX_REPLY_BYTES', defaultValue: 1_048_576, min: 1, max: 16_777_216, unit: 'bytes' },
-  maxMessageBytes: { name: 'MAX_MESSAGE_BYTES', defaultValue: 65_536, min: 0, max: 1_048_576, unit: 'bytes' },
-} as const satisfies Record<keyof Limits, NumericSetting>;
+/** Every numeric setting, in one table (settings/bounds.js, which the local host reads too). */
+export const NUMERIC_SETTINGS: Record<keyof Limits, NumericSetting> & typeof BOUNDS = BOUNDS;
 
 export const DEFAULT_TARGET_HOST = 'example.com';
 export const DEFAULT_TARGET_PORT = 80;
@@ -47,7 +42,7 @@ export const DEFAULT_TARGET_PORT = 80;
  * Addresses of example.com, used only when the default host is example.com and the host refuses lookups
  * (Spin). Addresses of public sites change: DEFAULT_TARGET_FALLBACK_IPS overrides them.
  */
-export const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.215.0.138,96.7.128.175,96.7.128.198';
+const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.215.0.138,96.7.128.175,96.7.128.198';
 
 /** Configuration with each group validated on first use, so a bad setting fails only the requests that need it. */
 export class Config {

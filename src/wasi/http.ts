@@ -10,10 +10,12 @@ import {
   type Method,
 } from 'wasi:http/types@0.2.10';
 import type { StreamError } from 'wasi:io/streams@0.2.12';
-import { BLOCKING_WRITE_MAX_BYTES } from '../core/bytes.js';
 import { ServiceError } from '../core/errors.js';
 import { errorResponse } from '../http/responses.js';
 import { wasiPayload } from '../core/wasi-payload.js';
+
+/** Largest write `wasi:io/streams` `blocking-write-and-flush` accepts in one call, on any output stream. */
+const BLOCKING_WRITE_MAX_BYTES = 4096;
 import { Resources } from '../core/resources.js';
 
 /** Largest read of a request body per call: a reader over its cap stops after at most one of these. */

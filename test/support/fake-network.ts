@@ -2,7 +2,7 @@
 
 import { SocketFault } from '../../src/net/faults.js';
 import { formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/net/ip.js';
-import type { ExchangeLimits, Reply, Step, TcpNetwork } from '../../src/net/network.js';
+import type { ConnectionLimits, Reply, Step, TcpNetwork } from '../../src/net/network.js';
 
 /** A scripted reply; `ms` defaults to 1. */
 export type FakeReply = Omit<Reply, 'ms'> & { ms?: number };
@@ -12,7 +12,7 @@ export interface FakeCall {
   /** What the first step sent, as text. */
   message: string;
   steps: readonly Step[];
-  limits: ExchangeLimits;
+  limits: ConnectionLimits;
 }
 
 /**
@@ -36,7 +36,7 @@ export function fakeNetwork(options: {
       if (entry instanceof SocketFault) throw entry;
       return entry;
     },
-    exchange(to: SocketAddress, steps: readonly Step[], limits: ExchangeLimits): Reply[] {
+    converse(to: SocketAddress, steps: readonly Step[], limits: ConnectionLimits): Reply[] {
       const key = formatSocketAddress(to);
       const texts = steps.map((step) => new TextDecoder().decode(step.send));
       calls.push({ to: key, message: texts[0] ?? '', steps, limits });

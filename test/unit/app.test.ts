@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import packageJson from '../../package.json';
 import { createApp } from '../../src/api/app.js';
 import { Config, type Environment } from '../../src/settings/config.js';
 import { SocketFault } from '../../src/net/faults.js';
@@ -52,7 +53,7 @@ describe('GET /', () => {
     expect(r.status).toBe(200);
     expect(r.text).toBe('HTTP/1.1 200 OK\r\n\r\nhi');
     expect(lookups).toEqual(['example.com']);
-    expect(calls[0]!.message).toBe('GET / HTTP/1.1\r\nHost: example.com\r\nUser-Agent: ai-agent-sockets/0.1.0\r\nAccept: */*\r\nConnection: close\r\n\r\n');
+    expect(calls[0]!.message).toBe(`GET / HTTP/1.1\r\nHost: example.com\r\nUser-Agent: ai-agent-sockets/${packageJson.version}\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
   });
 
   test('?host=&port= override the target, and the Host header carries a non-default port', async () => {

@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import packageJson from '../../package.json';
 import { BUILDS } from '../../scripts/build.mjs';
 import { README_DNS_SERVERS } from '../../scripts/wasmtime.mjs';
 import { Config } from '../../src/settings/config.js';
@@ -19,6 +20,10 @@ const component = table('component.ai-agent-sockets');
 const lowercase = COMPONENT_SETTINGS.map((name) => name.toLowerCase());
 
 describe('spin.toml', () => {
+  test("states the version package.json holds (the one source; the manifest's format needs its own copy)", () => {
+    expect(table('application').get('version')).toBe(packageJson.version);
+  });
+
   test('serves the Spin build, which its build command makes', () => {
     expect(component.get('source')).toBe(`dist/${BUILDS.spin.name}.wasm`);
     expect(table('component.ai-agent-sockets.build').get('command')).toBe('npm run build');

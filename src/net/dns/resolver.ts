@@ -38,7 +38,7 @@ function randomQueryId(): number {
 export function withDnsServers(network: TcpNetwork, settings: () => DnsSettings): TcpNetwork {
   return {
     nowMs: () => network.nowMs(),
-    exchange: (to, steps, limits) => network.exchange(to, steps, limits),
+    converse: (to, steps, limits) => network.converse(to, steps, limits),
     resolve(name, timeoutMs) {
       const { mode, servers } = settings();
       if (mode === 'tcp') return resolveOverTcp(network, name, servers, timeoutMs);
@@ -138,7 +138,7 @@ function askBoth(network: TcpNetwork, server: SocketAddress, name: string, query
   try {
     // A length-prefixed read ends when one message is complete: two reads, one reply each. A server that
     // pauses inside a reply is waited for until the deadline, never cut by a quiet gap.
-    replies = network.exchange(
+    replies = network.converse(
       server,
       [
         { send: concatBytes(queries, queries[0]!.length + queries[1]!.length), read: { lengthPrefixed: true } },
@@ -192,7 +192,7 @@ function askOne(network: TcpNetwork, server: SocketAddress, question: Question, 
   const shown = formatSocketAddress(server);
   let reply: Reply;
   try {
-    reply = network.exchange(server, [{ send: encodeQuery(question), read: { lengthPrefixed: true } }], dnsLimits(timeoutMs, 1))[0]!;
+    reply = network.converse(server, [{ send: encodeQuery(question), read: { lengthPrefixed: true } }], dnsLimits(timeoutMs, 1))[0]!;
   } catch (error) {
     if (!(error instanceof SocketFault)) throw error;
     if (error.code === 'deadline') return new ServerFailure(shown, true, `did not answer the ${question.type} query within ${timeoutMs} ms`);

@@ -1,0 +1,134 @@
+// One connection's life after the socket exists: waiting for the connect, writing with a deadline, and the
+// dialogue's steps. The socket, its streams, the poll and the clock are passed in, so unit tests drive every
+// step on a virtual clock; src/wasi/tcp.ts passes wasi:sockets, wasi:io and the monotonic clock.
+
+import type { Resources } from '../core/resources.js';
+import { wasiPayload } from '../core/wasi-payload.js';
+import { SocketFault, streamFault, wasiFault } from './faults.js';
+import type { ConnectionLimits, Reply, Step } from './network.js';
+import { NS_PER_MS, type PollHost, Reader, type ReadStream } from './reply-reader.js';
+
+/** The output side of a connection (`wasi:io/streams.output-stream`), used without blocking calls only. */
+export interface WriteStream<P extends Disposable> {
+  /** How many bytes `write` takes now (0: none until the pollable fires); throws the stream error. */
+  checkWrite(): bigint;
+  write(bytes: Uint8Array): void;
+  flush(): void;
+  subscribe(): P;
+}
+
+/** A TCP socket whose connect has started (`wasi:sockets/tcp.tcp-socket`). */
+export interface ConnectingSocket<P extends Disposable, S> {
+  subscribe(): P;
+  /** The connection's streams once connected; throws `would-block` (as a WASI payload) while still connecting. */
+  finishConnect(): S;
+}
+
+/** A connected socket's two streams. */
+export interface Streams<P extends Disposable> {
+  input: ReadStream<P>;
+  output: WriteStream<P>;
+}
+
+/** A pollable ready `ms` milliseconds from now. */
+export function timer<P extends Disposable>(host: PollHost<P>, ms: number): P {
+  return host.subscribeDuration(BigInt(Math.max(0, Math.ceil(ms))) * NS_PER_MS);
+}
+
+/** Waits until `ready` or `deadline` fires; false on the deadline. */
+function waitFor<P extends Disposable>(host: PollHost<P>, ready: P, deadline: P): boolean {
+  return host.poll([ready, deadline]).includes(0);
+}
+
+/**
+ * Waits for `socket` to connect, at most `connectTimeoutMs` (one address's share) and never past `deadline`
+ * (the request's). The streams are held by `resources`, to be released before the socket they belong to.
+ */
+export function awaitConnect<P extends Disposable, S extends [Disposable, Disposable]>(
+  host: PollHost<P>,
+  resources: Resources,
+  socket: ConnectingSocket<P, S>,
+  limits: Pick<ConnectionLimits, 'connectTimeoutMs' | 'deadlineMs'>,
+  deadline: P,
+): S {
+  const ready = resources.hold(socket.subscribe());
+  const connectDeadline = limits.connectTimeoutMs < limits.deadlineMs ? resources.hold(timer(host, limits.connectTimeoutMs)) : deadline;
+  for (;;) {
+    // A connect is never finished right after it starts: wait first, saving a host call per request.
+    if (!waitFor(host, ready, connectDeadline)) throw new SocketFault('connect', 'deadline');
+    try {
+      const streams = socket.finishConnect();
+      resources.hold(streams[0]);
+      resources.hold(streams[1]);
+      resources.release(ready);
+      if (connectDeadline !== deadline) resources.release(connectDeadline);
+      return streams;
+    } catch (error) {
+      if (wasiPayload(error) !== 'would-block') throw wasiFault('connect', error);
+    }
+  }
+}
+
+/**
+ * Writes all of `message`: as much as the stream takes at a time, waiting for room in between, then flushes
+ * and waits until the flush is done. Every wait ends at `deadline` (a peer that stops reading is a
+ * `write-timeout`, whatever the size of the message): no blocking call, which would have no deadline.
+ */
+export function writeAll<P extends Disposable>(host: PollHost<P>, output: WriteStream<P>, ready: P, message: Uint8Array, deadline: P): void {
+  const attempt = <T>(call: () => T): T => {
+    try {
+      return call();
+    } catch (error) {
+      const f = streamFault('write', error);
+      throw f === 'closed' ? new SocketFault('write', 'connection-reset', 'the peer closed before the message was written') : f;
+    }
+  };
+  let offset = 0;
+  while (offset < message.length) {
+    const allowed = attempt(() => output.checkWrite());
+    if (allowed === 0n) {
+      if (!waitFor(host, ready, deadline)) throw new SocketFault('write', 'deadline');
+      continue;
+    }
+    const size = Math.min(Number(allowed > BigInt(message.length) ? BigInt(message.length) : allowed), message.length - offset);
+    attempt(() => output.write(message.subarray(offset, offset + size)));
+    offset += size;
+  }
+  attempt(() => output.flush());
+  while (attempt(() => output.checkWrite()) === 0n) {
+    if (!waitFor(host, ready, deadline)) throw new SocketFault('write', 'deadline');
+  }
+}
+
+/**
+ * Runs the steps of a dialogue on a connected socket: each sends (possibly nothing), then reads its reply.
+ * Steps after one that ended on the byte cap or the deadline are not run: both are for the whole connection.
+ * A fault carries the replies of the steps completed before it.
+ */
+export function runSteps<P extends Disposable>(
+  host: PollHost<P>,
+  resources: Resources,
+  streams: Streams<P>,
+  steps: readonly Step[],
+  limits: Pick<ConnectionLimits, 'maxReplyBytes'>,
+  deadline: P,
+): Reply[] {
+  const reader = new Reader(host, resources, streams.input, deadline);
+  let writable: P | undefined;
+  const replies: Reply[] = [];
+  let received = 0;
+  for (const step of steps) {
+    const startedAt = host.now();
+    try {
+      if (step.send.length > 0) writeAll(host, streams.output, (writable ??= resources.hold(streams.output.subscribe())), step.send, deadline);
+      const { bytes, end } = reader.read(step.read, limits.maxReplyBytes - received);
+      received += bytes.length;
+      replies.push({ bytes, end, ms: Number(host.now() - startedAt) / 1e6 });
+      if (end === 'limit' || end === 'deadline') break;
+    } catch (error) {
+      if (error instanceof SocketFault) error.replies = replies;
+      throw error;
+    }
+  }
+  return replies;
+}

@@ -1,0 +1,106 @@
+// One connection on a virtual clock: the connect wait (per-address timeout, request deadline), writes in
+// chunks with a deadline on every wait, and the steps of a dialogue — each at the exact time it must end.
+
+import { describe, expect, test } from 'vitest';
+import { Resources } from '../../src/core/resources.js';
+import { awaitConnect, runSteps, timer, writeAll } from '../../src/net/connection.js';
+import { SocketFault } from '../../src/net/faults.js';
+import type { Step } from '../../src/net/network.js';
+import { type PeerEvent, type PeerReading, fakeConnectingSocket, fakeInput, fakeOutput, fakePollHost } from '../support/fake-poll.js';
+
+const text = (s: string) => new TextEncoder().encode(s);
+const disposable = <T extends object>(value: T) => Object.assign(value, { [Symbol.dispose]() {} });
+
+/** What a run ended with: the replies, or the fault's stage and code; and when. */
+function outcome(run: () => unknown, host: ReturnType<typeof fakePollHost>) {
+  try {
+    return { result: run(), atMs: host.nowMs() };
+  } catch (error) {
+    if (!(error instanceof SocketFault)) throw error;
+    return { fault: `${error.stage}: ${error.code}`, atMs: host.nowMs(), replies: error.replies.map((r) => new TextDecoder().decode(r.bytes)) };
+  }
+}
+
+describe('awaitConnect(host, resources, socket, limits, deadline)', () => {
+  type Case = [name: string, connectedAtMs: number | undefined, limits: { connectTimeoutMs: number; deadlineMs: number }, expected: { fault?: string; atMs: number }, error?: string];
+  const CASES: Case[] = [
+    ['a connect that finishes in time gives the streams, when it finishes', 7, { connectTimeoutMs: 100, deadlineMs: 1000 }, { atMs: 7 }],
+    ["an address that does not answer ends at its own connect timeout, leaving time for the next address", undefined, { connectTimeoutMs: 100, deadlineMs: 1000 }, { fault: 'connect: deadline', atMs: 100 }],
+    ['the request deadline ends the wait when it is nearer than the connect timeout', undefined, { connectTimeoutMs: 5000, deadlineMs: 300 }, { fault: 'connect: deadline', atMs: 300 }],
+    ['a refused connect is the WASI code, when it is known', 12, { connectTimeoutMs: 100, deadlineMs: 1000 }, { fault: 'connect: connection-refused', atMs: 12 }, 'connection-refused'],
+    ['a connect finishing after the timeout is a timeout, not a connection', 150, { connectTimeoutMs: 100, deadlineMs: 1000 }, { fault: 'connect: deadline', atMs: 100 }],
+  ];
+  test.each(CASES)('%s', (_, connectedAtMs, limits, expected, error) => {
+    const host = fakePollHost();
+    const streams = () => [disposable({ side: 'in' }), disposable({ side: 'out' })] as [Disposable, Disposable];
+    const socket = fakeConnectingSocket(host, connectedAtMs, streams, error);
+    let got;
+    {
+      using resources = new Resources();
+      const deadline = resources.hold(timer(host, limits.deadlineMs));
+      got = outcome(() => awaitConnect(host, resources, socket, limits, deadline), host);
+    }
+    expect({ fault: got.fault, atMs: got.atMs }).toEqual({ fault: expected.fault, atMs: expected.atMs });
+    if (!expected.fault) expect(got.result).toHaveLength(2);
+    expect(host.created.filter((p) => !p.disposed)).toHaveLength(0);
+  });
+});
+
+describe('writeAll(host, output, ready, message, deadline)', () => {
+  type Case = [name: string, size: number, reading: PeerReading, deadlineMs: number, expected: { fault?: string; atMs: number; writes?: number[] }];
+  const CASES: Case[] = [
+    ['a message that fits is one write', 10, { bufferBytes: 4096 }, 1000, { atMs: 0, writes: [10] }],
+    ['a message larger than the room is written as the peer makes room', 10_000, { bufferBytes: 4096, bytesPerMs: 1000 }, 1000, { atMs: 6, writes: [4096, 1000, 1000, 1000, 1000, 1000, 904] }],
+    ['a small write to a peer that stopped reading (full buffer) ends at the deadline', 10, { bufferBytes: 4096, untilMs: 0 }, 500, { fault: 'write: deadline', atMs: 500 }],
+    ['a peer that closes while the message is written: the write fails as reset', 10_000, { bufferBytes: 4096, bytesPerMs: 0, closedAtMs: 40 }, 1000, { fault: 'write: connection-reset', atMs: 40 }],
+  ];
+  test.each(CASES)('%s', (_, size, reading, deadlineMs, expected) => {
+    const host = fakePollHost();
+    const output = fakeOutput(host, reading);
+    // A full buffer: what a peer that stopped reading leaves behind earlier sends.
+    if (reading.untilMs === 0) output.write(new Uint8Array(reading.bufferBytes));
+    output.written.length = 0;
+    let got;
+    {
+      using resources = new Resources();
+      const deadline = resources.hold(timer(host, deadlineMs));
+      const ready = resources.hold(output.subscribe());
+      got = outcome(() => writeAll(host, output, ready, new Uint8Array(size), deadline), host);
+    }
+    expect({ fault: got.fault, atMs: got.atMs }).toEqual({ fault: expected.fault, atMs: expected.atMs });
+    if (expected.writes) expect(output.written).toEqual(expected.writes);
+    if (!expected.fault) expect(output.sent()).toBe(size);
+  });
+});
+
+describe('runSteps(host, resources, streams, steps, limits, deadline)', () => {
+  const send = (s: string, until = '\n'): Step => ({ send: text(s), read: { until: text(until) } });
+  type Case = [name: string, events: PeerEvent[], reading: PeerReading, steps: Step[], deadlineMs: number, expected: { replies?: string[]; fault?: string; atMs: number }];
+  const CASES: Case[] = [
+    ['each step sends, then reads its reply', [{ atMs: 5, send: 'a\n' }, { atMs: 9, send: 'b\n' }], { bufferBytes: 4096 }, [send('1'), send('2')], 1000, { replies: ['a\n', 'b\n'], atMs: 9 }],
+    [
+      'a peer that stops reading while the dialogue keeps sending: the small write that no longer fits ends at the deadline',
+      [{ atMs: 1, send: 'ok\n' }, { atMs: 2, send: 'ok\n' }, { atMs: 3, send: 'ok\n' }],
+      { bufferBytes: 20, untilMs: 0 },
+      [send('12345678'), send('12345678'), send('12345678'), send('12345678')],
+      800,
+      { fault: 'write: deadline', atMs: 800, replies: ['ok\n', 'ok\n'] },
+    ],
+    ['a step that ends on the deadline ends the dialogue', [{ atMs: 1, send: 'partial' }], { bufferBytes: 4096 }, [send('1'), send('2')], 300, { replies: ['partial'], atMs: 300 }],
+    ['a step that reaches the byte cap ends the dialogue', [{ atMs: 1, send: 'abcdefghij\n' }], { bufferBytes: 4096 }, [send('1'), send('2')], 1000, { replies: ['abcde'], atMs: 1 }],
+  ];
+  test.each(CASES)('%s', (_, events, reading, steps, deadlineMs, expected) => {
+    const host = fakePollHost();
+    const input = fakeInput(host, events);
+    const output = fakeOutput(host, reading);
+    let got;
+    {
+      using resources = new Resources();
+      const deadline = resources.hold(timer(host, deadlineMs));
+      got = outcome(() => runSteps(host, resources, { input, output }, steps, { maxReplyBytes: expected.replies?.[0] === 'abcde' ? 5 : 1_000_000 }, deadline), host);
+    }
+    const replies = got.replies ?? (got.result as { bytes: Uint8Array }[]).map((r) => new TextDecoder().decode(r.bytes));
+    expect({ fault: got.fault, atMs: got.atMs, replies }).toEqual({ fault: expected.fault, atMs: expected.atMs, replies: expected.replies });
+    expect(host.created.filter((p) => !p.disposed)).toHaveLength(0);
+  });
+});
