@@ -25,7 +25,7 @@ export function httpGet(_: Request, query: Query, deps: AppDeps): Response {
   const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
   const config = deps.config();
   const read = { idleMs: config.limits.replyIdleMs };
-  return replyResponse(dial(deps.network, config, target, [{ send: new TextEncoder().encode(request), read }], config.limits));
+  return replyResponse(dial(deps.network, config, target, [{ send: new TextEncoder().encode(request), read }], config.limits, deps.audit));
 }
 
 /**
@@ -50,7 +50,7 @@ export async function tcpSend(request: Request, query: Query, deps: AppDeps): Pr
     message = query.bytes('msg') ?? new Uint8Array(0);
     if (message.length > limits.maxMessageBytes) throw tooLargeError(tooLarge('the message'), String(message.length), limits.maxMessageBytes);
   }
-  return replyResponse(dial(deps.network, config, target, [{ send: message, read }], limits));
+  return replyResponse(dial(deps.network, config, target, [{ send: message, read }], limits, deps.audit));
 }
 
 function required(query: Query, name: string, example: string): string {

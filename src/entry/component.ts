@@ -3,6 +3,7 @@
 import { createApp } from '../api/app.js';
 import { Config, type Environment } from '../settings/config.js';
 import { incomingHandlerFor } from '../wasi/http.js';
+import { writeStderrLine } from '../wasi/stderr.js';
 import { wasiTcp } from '../wasi/tcp.js';
 
 /** The component's `wasi:http/incoming-handler`, reading its settings through `readSettings`. */
@@ -13,6 +14,7 @@ export function componentHandler(readSettings: () => Environment): ReturnType<ty
     createApp({
       config: () => (config ??= new Config(readSettings())),
       network: wasiTcp,
+      writeAuditLine: writeStderrLine,
     }),
   );
 }

@@ -19,5 +19,6 @@ export const COMPONENT_SETTINGS = Object.freeze(
     'AUTH_TOKEN',
     'DNS_SERVERS',
     'DNS_MODE',
+    'AUDIT_LOG',
   ]),
 );

@@ -1,4 +1,5 @@
 /// <reference path="./interfaces/wasi-cli-environment.d.ts" />
+/// <reference path="./interfaces/wasi-cli-stderr.d.ts" />
 /// <reference path="./interfaces/wasi-clocks-monotonic-clock.d.ts" />
 /// <reference path="./interfaces/wasi-http-incoming-handler.d.ts" />
 /// <reference path="./interfaces/wasi-http-types.d.ts" />
@@ -12,6 +13,7 @@
 /// <reference path="./interfaces/wasi-sockets-tcp.d.ts" />
 declare module 'ai-agent-sockets:component/ai-agent-sockets' {
   export type * as WasiCliEnvironment0212 from 'wasi:cli/environment@0.2.12'; // import wasi:cli/environment@0.2.12
+  export type * as WasiCliStderr0212 from 'wasi:cli/stderr@0.2.12'; // import wasi:cli/stderr@0.2.12
   export type * as WasiClocksMonotonicClock0212 from 'wasi:clocks/monotonic-clock@0.2.12'; // import wasi:clocks/monotonic-clock@0.2.12
   export type * as WasiHttpTypes0210 from 'wasi:http/types@0.2.10'; // import wasi:http/types@0.2.10
   export type * as WasiIoError0212 from 'wasi:io/error@0.2.12'; // import wasi:io/error@0.2.12
