@@ -3,19 +3,20 @@
 // `npm run bench -- --save` also writes bench/results.json and docs/BENCHMARKS.md (tracked files).
 // BENCH_SECONDS sets the length of each run (default 10).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { CACHE_DIR } from '../host/transpile-cache.mjs';
-import { INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../scripts/wasmtime.mjs';
+import { PORTABLE_COMPONENT_PATH } from '../scripts/build.mjs';
+import { INSTANCE_REUSE, findWasmtime, wasmtimeVersion } from '../scripts/wasmtime.mjs';
+import { onPath, spawnHost, startLocalHost, startSpinHost, startWasmtimeHost } from '../test/support/host-process.mjs';
+import { echoAndClosePeer, silentPeer } from '../test/support/tcp-peers.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const COMPONENT = `${root}dist/ai-agent-sockets.wasm`;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
 /** Only an explicit request rewrites the tracked results. */
@@ -25,96 +26,31 @@ const SAVE = process.argv.includes('--save');
  * @typedef {{ rps: number, p50: number, p99: number, errors: number, requests: number }} Load
  * @typedef {{ peakMiB: number, rps: number, errors: number }} Memory
  * @typedef {{ health1: Load, health10: Load, send1: Load, send10: Load, headOfLine: Load, memory: Memory, startMs: number }} Rows
- * @typedef {{ url: string, pid: number, startMs: number, stop: () => Promise<void> }} Started
+ * @typedef {import('../test/support/host-process.mjs').RunningHost} Started
  */
 
 // ---- peers -------------------------------------------------------------------------------------------
 
-/**
- * @param {net.Server} server
- * @returns {Promise<number>}
- */
-function listen(server) {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(/** @type {net.AddressInfo} */ (server.address()).port)));
-}
 /** Answers `echo:` + the message and closes: a request/response peer that does not make the proxy wait. */
-const echoServer = net.createServer((s) => {
-  s.on('error', () => {});
-  s.once('data', (d) => s.end(Buffer.concat([Buffer.from('echo:'), d])));
-});
+const echoServer = await echoAndClosePeer();
 /** Accepts and never answers: what head-of-line blocking is measured with. */
-const silentServer = net.createServer((s) => s.on('error', () => {}));
-const echoPort = await listen(echoServer);
-const silentPort = await listen(silentServer);
+const silentServer = await silentPeer();
+const echoPort = echoServer.port;
+const silentPort = silentServer.port;
 
 // ---- hosts -------------------------------------------------------------------------------------------
 
-/** @param {string} command */
-function onPath(command) {
-  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-}
-
-async function freePort() {
-  const s = net.createServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/**
- * Starts a process and resolves when GET /health answers 200, with the time that took and its pid.
- * @param {string} command
- * @param {string[]} args
- * @param {Record<string, string>} env
- * @param {(log: string) => string | undefined} urlFrom
- * @returns {Promise<Started>}
- */
-async function startProcess(command, args, env, urlFrom) {
-  const started = performance.now();
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${command} exited: ${log}`);
-    if (performance.now() - started > 180_000) throw new Error(`${command} did not start: ${log}`);
-    const url = urlFrom(log);
-    if (url && (await fetch(`${url}/health`).then((r) => r.status === 200, () => false))) {
-      return { url, pid: child.pid ?? 0, startMs: performance.now() - started, stop: () => stopProcess(child) };
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/**
- * @param {import('node:child_process').ChildProcess} child
- * @returns {Promise<void>}
- */
-function stopProcess(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
-}
-
 const COMPONENT_ENV = { ALLOWED_TARGETS: '127.0.0.0/8:*', REQUEST_DEADLINE_MS: '60000' };
-const startLocal = () =>
-  startProcess('node', ['host/start.mjs'], { ...COMPONENT_ENV, PORT: '0', HOST: '127.0.0.1' }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
-const startBaseline = () => startProcess('node', ['bench/baseline-proxy.mjs'], {}, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]);
+const startLocal = () => startLocalHost(COMPONENT_ENV);
+const startBaseline = () => spawnHost(process.execPath, ['bench/baseline-proxy.mjs'], { urlFrom: (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1] });
 const wasmtime = findWasmtime();
 /**
  * `wasmtime serve` with the README's command line, plus `tuning` options.
  * @param {string[]} [tuning]
  */
-const startWasmtime = (tuning = []) =>
-  startProcess(/** @type {string} */ (wasmtime), wasmtimeServeArgs({ addr: '127.0.0.1:0', env: COMPONENT_ENV, component: COMPONENT, tuning }), {}, (log) => SERVING_LINE.exec(log)?.[1]);
-async function startSpin() {
-  const port = await freePort();
-  const env = Object.entries(COMPONENT_ENV).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-  return startProcess('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...env], {}, () => `http://127.0.0.1:${port}`);
-}
+const startWasmtime = (tuning = []) => startWasmtimeHost({ binary: /** @type {string} */ (wasmtime), env: COMPONENT_ENV, tuning });
+/** `spin up` with the settings as Spin variables, as a deployment gives them. */
+const startSpin = () => startSpinHost(COMPONENT_ENV);
 
 // ---- measurements ------------------------------------------------------------------------------------
 
@@ -141,7 +77,7 @@ const sendPath = () => `/tcp/send?host=127.0.0.1&port=${echoPort}&msg=hello`;
  * @param {string} url
  */
 async function headOfLine(url) {
-  const silentConnections = () => new Promise((resolve) => silentServer.getConnections((_, n) => resolve(n)));
+  const silentConnections = () => silentServer.openConnections();
   const before = await silentConnections();
   const stuck = Array.from({ length: 4 }, () =>
     fetch(`${url}/tcp/send?host=127.0.0.1&port=${silentPort}&msg=x`, { signal: AbortSignal.timeout(120_000) }).catch(() => {}),
@@ -195,12 +131,12 @@ async function measure(name, host) {
 
 // ---- run ---------------------------------------------------------------------------------------------
 
-if (!existsSync(COMPONENT)) spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-const wasm = await readFile(COMPONENT);
+if (!existsSync(PORTABLE_COMPONENT_PATH)) spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+const wasm = await readFile(PORTABLE_COMPONENT_PATH);
 
 await rm(CACHE_DIR, { recursive: true, force: true });
 const cold = await startLocal();
-await cold.stop();
+await cold.close();
 const local = await startLocal(); // warm: the transpiled component is cached now
 /** @type {{ coldMs: number, warmMs: number, wasmtimeColdMs?: number }} */
 const startup = { coldMs: Math.round(cold.startMs), warmMs: Math.round(local.startMs) };
@@ -221,16 +157,16 @@ const run = async (name, host) => {
   return m.rows;
 };
 const mine = await run('component (local host)', local);
-await local.stop();
+await local.close();
 const baseline = await startBaseline();
 const base = await run('baseline (plain Node proxy)', baseline);
-await baseline.stop();
+await baseline.close();
 if (wasmtime) {
   const version = wasmtimeVersion(wasmtime);
   // Cold: wasmtime compiles the component (its cache off); the rows below start warm from its compile cache.
   const coldWasmtime = await startWasmtime(['-C', 'cache=n']);
   startup.wasmtimeColdMs = Math.round(coldWasmtime.startMs);
-  await coldWasmtime.stop();
+  await coldWasmtime.close();
   /** @type {[string, string[]][]} */
   const variants = [
     [`component (wasmtime serve ${version})`, []],
@@ -240,7 +176,7 @@ if (wasmtime) {
   for (const [name, tuning] of variants) {
     const host = await startWasmtime(tuning);
     await run(name, host);
-    await host.stop();
+    await host.close();
   }
 } else {
   results.hosts['component (wasmtime serve)'] = { skipped: 'wasmtime is not installed (node scripts/wasmtime.mjs install)' };
@@ -248,7 +184,7 @@ if (wasmtime) {
 if (onPath('spin')) {
   const host = await startSpin();
   await run('component (spin up)', host);
-  await host.stop();
+  await host.close();
 } else {
   results.hosts['component (spin up)'] = { skipped: 'spin is not on PATH' };
 }
@@ -328,6 +264,5 @@ if (SAVE) {
   console.error('not saved: `npm run bench -- --save` writes bench/results.json and docs/BENCHMARKS.md');
 }
 
-echoServer.close();
-silentServer.close();
+await Promise.all([echoServer.close(), silentServer.close()]);
 process.exit(0);

@@ -28,10 +28,22 @@ export const POOL_SETTINGS = {
  * A request longer than this is abandoned and its worker replaced: the component's own deadlines
  * (120 s at most, plus connect) end every request well before, so this only catches a stuck worker.
  */
-export const WORKER_GUARD_MS = 190_000;
+const WORKER_GUARD_MS = 190_000;
 
 /** How long to wait before retrying a worker that never loaded the component, so a broken build cannot spin the CPU. */
 const FAILED_START_RETRY_MS = 1_000;
+
+/**
+ * What the pool needs of a worker thread (node:worker_threads' Worker has it; pool tests pass a fake).
+ * @typedef {{
+ *   threadId: number,
+ *   stderr?: import('node:stream').Readable | null,
+ *   postMessage(message: unknown): void,
+ *   terminate(): Promise<unknown>,
+ *   on(event: string, listener: (value: any) => void): unknown,
+ *   once(event: string, listener: (value: any) => void): unknown,
+ * }} WorkerThread
+ */
 
 /** Why the pool gave no reply: a stable code and the HTTP status the front end answers with. */
 export class PoolError extends Error {
@@ -52,20 +64,19 @@ export class PoolError extends Error {
 
 class PoolWorker {
   /**
-   * @param {URL} workerUrl
-   * @param {unknown} workerData
+   * @param {() => WorkerThread} startThread
    * @param {(line: string) => void} log
    * @param {(worker: PoolWorker) => void} onExit
    */
-  constructor(workerUrl, workerData, log, onExit) {
+  constructor(startThread, log, onExit) {
     this.dead = false;
     this.wasReady = false;
     /** The request this worker is handling: at most one, since the component blocks while it works. */
     /** @type {{ id: number, onReply: (message: WorkerMessage) => void } | undefined} */
     this.job = undefined;
     // The worker's stderr (the component's own output, a trap's stack) goes to the pool's log, not straight to the terminal.
-    this.thread = new Worker(workerUrl, { workerData, stderr: true });
-    createInterface({ input: this.thread.stderr }).on('line', log);
+    this.thread = startThread();
+    if (this.thread.stderr) createInterface({ input: this.thread.stderr }).on('line', log);
     /** @type {Promise<PoolWorker>} */
     this.ready = new Promise((resolve, reject) => {
       this.thread.once('message', () => {
@@ -104,14 +115,17 @@ export class WorkerPool {
 
   /**
    * @param {{
-   *   workerData: unknown,
+   *   workerData?: unknown,
    *   size?: number,
    *   queueLimit?: number,
    *   queueWaitMs?: number,
    *   guardMs?: number,
+   *   failedStartRetryMs?: number,
    *   workerUrl?: URL,
+   *   startThread?: () => WorkerThread,
    *   log?: (line: string) => void,
-   * }} options `workerUrl` replaces host/worker.mjs (tests use it to stand in a misbehaving worker).
+   * }} options `workerUrl` replaces host/worker.mjs (tests use it to stand in a misbehaving worker);
+   * `startThread` replaces the worker thread itself (the pool's own tests drive a fake one).
    */
   constructor({
     workerData,
@@ -119,15 +133,17 @@ export class WorkerPool {
     queueLimit = POOL_SETTINGS.queueLimit.defaultValue,
     queueWaitMs = POOL_SETTINGS.queueWaitMs.defaultValue,
     guardMs = WORKER_GUARD_MS,
+    failedStartRetryMs = FAILED_START_RETRY_MS,
     workerUrl = new URL('./worker.mjs', import.meta.url),
+    startThread = () => new Worker(workerUrl, { workerData, stderr: true }),
     log = console.error,
   }) {
     this.size = size;
     this.queueLimit = queueLimit;
     this.queueWaitMs = queueWaitMs;
     this.guardMs = guardMs;
-    this.workerUrl = workerUrl;
-    this.workerData = workerData;
+    this.failedStartRetryMs = failedStartRetryMs;
+    this.startThread = startThread;
     this.log = log;
     for (let i = 0; i < size; i++) this.#spawn();
     /** Resolves when at least one worker can take requests. */
@@ -135,17 +151,24 @@ export class WorkerPool {
   }
 
   #spawn() {
-    const worker = new PoolWorker(this.workerUrl, this.workerData, this.log, (gone) => {
+    const worker = new PoolWorker(this.startThread, this.log, (gone) => {
       this.#workers.delete(gone);
       this.#removeIdle(gone);
       if (this.#closing) return;
       // A worker that served and then died is replaced at once; one that never loaded the component is
-      // retried slowly and a few times only.
+      // retried slowly, and only twice the pool size times in a row.
       if (gone.wasReady) this.#spawn();
-      else if (++this.#failedStarts <= this.size * 2) setTimeout(() => this.#closing || this.#spawn(), FAILED_START_RETRY_MS).unref();
+      else if (++this.#failedStarts <= this.size * 2) setTimeout(() => this.#closing || this.#spawn(), this.failedStartRetryMs).unref();
     });
     this.#workers.add(worker);
-    worker.ready.then((w) => this.#release(w), () => {});
+    worker.ready.then(
+      (w) => {
+        // Failed starts count only in a row: a worker that loaded shows the component can start again.
+        this.#failedStarts = 0;
+        this.#release(w);
+      },
+      () => {},
+    );
   }
 
   /** @param {PoolWorker} worker */

@@ -68,18 +68,22 @@ export function answerClientError(error, socket, headLimit) {
 
 /**
  * Collects the request body, at most `limit` + 1 bytes: one byte more tells the component the body is too
- * long, and the rest is never read (the connection is closed after the answer).
+ * long, and the rest is never read (the connection is closed after the answer). Resolves undefined when the
+ * client went away before its body ended: a partial body is never handed on.
  * @param {import('node:http').IncomingMessage} req
  * @param {number} limit
- * @returns {Promise<{ body: Uint8Array, overflow: boolean }>}
+ * @returns {Promise<{ body: Uint8Array, overflow: boolean } | undefined>}
  */
 export function collectBody(req, limit) {
   return new Promise((resolve) => {
     /** @type {Buffer[]} */
-    const chunks = [];
+    let chunks = [];
     let size = 0;
+    let settled = false;
     /** @param {boolean} overflow */
     const done = (overflow) => {
+      if (settled) return;
+      settled = true;
       req.removeAllListeners('data');
       // A fresh buffer of its own, never Node's shared pool: it is transferred to a worker.
       const body = new Uint8Array(Math.min(size, limit + 1));
@@ -89,7 +93,15 @@ export function collectBody(req, limit) {
         body.set(chunk.subarray(0, body.length - at), at);
         at += Math.min(chunk.length, body.length - at);
       }
+      chunks = [];
       resolve({ body, overflow });
+    };
+    const abandon = () => {
+      if (settled) return;
+      settled = true;
+      req.removeAllListeners('data');
+      chunks = [];
+      resolve(undefined);
     };
     req.on('data', (/** @type {Buffer} */ chunk) => {
       chunks.push(chunk);
@@ -100,6 +112,7 @@ export function collectBody(req, limit) {
       }
     });
     req.once('end', () => done(false));
-    req.once('error', () => done(false));
+    req.once('error', abandon);
+    req.once('close', () => (req.complete ? done(false) : abandon()));
   });
 }

@@ -2,13 +2,12 @@
 // component's reply, or the pool's error as the service's JSON error. No handler logic lives here.
 
 import http from 'node:http';
+import { pathToFileURL } from 'node:url';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
-import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
+import { PoolError, WorkerPool } from './pool.mjs';
 import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment } from './settings.mjs';
 import { transpiled } from './transpile-cache.mjs';
-
-export { POOL_SETTINGS };
 
 /** How long an idle keep-alive connection stays open. */
 const KEEP_ALIVE_MS = 5_000;
@@ -67,6 +66,7 @@ function writeReply(res, reply, close) {
  * @property {(graceMs?: number) => Promise<void>} close Stops accepting, lets requests in flight finish (up to `graceMs`), then stops the workers.
  * @property {Promise<void>} ready Resolves when at least one worker can take requests.
  * @property {() => { workers: number, idle: number, queued: number }} stats
+ * @property {() => number} openConnections Client connections the server holds open.
  * @property {() => number[]} threadIds
  */
 
@@ -85,18 +85,19 @@ function writeReply(res, reply, close) {
  *   workerUrl?: URL,
  *   imports?: Record<string, string>,
  *   importsData?: unknown,
+ *   transpileCacheDir?: string,
  * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
  * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
- * `workerData.importsData`.
+ * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
  * @returns {Promise<LocalHost>}
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData }) {
-  const { entry } = await transpiled(componentPath, undefined, imports);
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir }) {
+  const { entry } = await transpiled(componentPath, transpileCacheDir, imports);
   const componentEnv = componentEnvironment(env);
   const headLimit = maxHeadBytes(componentEnv);
   const bodyLimit = maxBodyBytes(componentEnv);
   const pool = new WorkerPool({
-    workerData: { entry: new URL(`file://${entry}`).href, env: componentEnv, importsData },
+    workerData: { entry: pathToFileURL(entry).href, env: componentEnv, importsData },
     size: poolSize,
     queueLimit,
     queueWaitMs,
@@ -104,23 +105,44 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     workerUrl,
   });
   let closing = false;
+  const hostLog = log ?? console.error;
 
-  const server = http.createServer({ maxHeaderSize: headLimit }, async (req, res) => {
+  const server = http.createServer({ maxHeaderSize: headLimit }, (req, res) => {
+    handle(req, res).catch((error) => {
+      // Anything but a pool error is the host's own fault: say so to this client, log it, keep serving the others.
+      hostLog(`ai-agent-sockets host: ${req.method} ${(req.url ?? '').slice(0, 200)} failed in the host: ${error?.stack ?? error}`);
+      jsonError(res, 'internal', 'the host failed while handling this request');
+    });
+  });
+
+  /**
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   */
+  async function handle(req, res) {
     if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
     const gone = new AbortController();
     res.once('close', () => gone.abort());
     // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
-    const { body, overflow } = await collectBody(req, bodyLimit);
+    const collected = await collectBody(req, bodyLimit);
+    // A client that left before its body ended gets nothing done for it: no part of a body reaches a peer.
+    if (collected === undefined || gone.signal.aborted) return;
     if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
-    const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body };
+    const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body: collected.body };
     try {
-      writeReply(res, await pool.run(request, gone.signal), overflow);
+      writeReply(res, await pool.run(request, gone.signal), collected.overflow);
     } catch (error) {
       if (!(error instanceof PoolError)) throw error;
       jsonError(res, error.code, error.message, error.headers);
     }
-  });
+  }
   server.keepAliveTimeout = KEEP_ALIVE_MS;
+  /** @type {Set<import('node:net').Socket>} */
+  const connections = new Set();
+  server.on('connection', (socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   server.on('clientError', (error, socket) => answerClientError(error, socket, headLimit));
 
   try {
@@ -154,6 +176,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     close,
     ready: pool.ready,
     stats: () => pool.stats(),
+    openConnections: () => connections.size,
     threadIds: () => pool.threadIds(),
   };
 }

@@ -2,9 +2,6 @@
 
 import { COMPONENT_SETTINGS } from '../src/settings/setting-names.js';
 
-/** The one list of setting names lives with the component's sources (src/settings/setting-names.js). */
-export { COMPONENT_SETTINGS };
-
 /**
  * The subset of `env` the component may see: nothing else of the host's environment leaks in.
  * @param {Record<string, string | undefined>} env

@@ -1,6 +1,6 @@
 // `npm start`: builds the component when it is missing or stale, then serves it on the local host.
 
-import { COMPONENT_PATH, build } from '../scripts/build.mjs';
+import { PORTABLE_COMPONENT_PATH, build } from '../scripts/build.mjs';
 import { POOL_SETTINGS, plural } from './pool.mjs';
 import { startServer } from './server.mjs';
 import { LOCAL_PROFILE_ALLOWED_TARGETS } from './settings.mjs';
@@ -35,7 +35,7 @@ const LISTEN_ERRORS = {
 
 // The portable build only: the Spin build is for Spin, and building it too would double the first start.
 await build({ ifStale: true, only: ['portable'] });
-const componentPath = COMPONENT_PATH;
+const componentPath = PORTABLE_COMPONENT_PATH;
 /** @type {import('./server.mjs').LocalHost} */
 let server;
 try {

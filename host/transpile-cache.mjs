@@ -49,7 +49,7 @@ export function readJcoDebugOnce(code) {
  * Removes all but the `CACHE_KEEP_ENTRIES` most recently used entries, and temporary directories a crash left.
  * @param {string} cacheDir
  */
-export async function pruneCache(cacheDir = CACHE_DIR) {
+async function pruneCache(cacheDir = CACHE_DIR) {
   const names = await readdir(cacheDir).catch(() => /** @type {string[]} */ ([]));
   const entries = await Promise.all(names.map(async (name) => ({ name, mtimeMs: (await stat(join(cacheDir, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
   const done = entries.filter((e) => !e.name.includes('.tmp-')).sort((a, b) => b.mtimeMs - a.mtimeMs);

@@ -7,10 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import webpack from 'webpack';
-import { componentize } from '@bytecodealliance/componentize-js';
-import bundleConfig from '../webpack.config.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installMethodlessResourceWorkaround } from './methodless-resources.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,7 +28,9 @@ export const BUILDS = /** @type {const} @satisfies {Record<BuildName, BuildSpec>
 
 /** @param {BuildSpec} spec */
 const outputPath = (spec, ext = 'wasm') => join(root, 'dist', `${spec.name}.${ext}`);
-export const COMPONENT_PATH = outputPath(BUILDS.portable);
+/** The portable component (absolute path): what the local host, wasmtime and the container run. */
+export const PORTABLE_COMPONENT_PATH = outputPath(BUILDS.portable);
+/** The Spin build (absolute path). */
 export const SPIN_COMPONENT_PATH = outputPath(BUILDS.spin);
 
 /** @param {string} path */
@@ -47,7 +46,7 @@ async function filesUnder(path) {
 }
 
 /** A hash of every build input, so a stale component is rebuilt and a current one is not. */
-export async function inputsHash() {
+async function inputsHash() {
   const hash = createHash('sha256');
   const files = (await Promise.all(INPUTS.map(filesUnder))).flat().sort();
   for (const file of files) hash.update(file).update('\0').update(await readFile(join(root, file))).update('\0');
@@ -58,7 +57,9 @@ export async function inputsHash() {
  * Bundles the entries of `specs` in one webpack run.
  * @param {BuildSpec[]} specs
  */
-function bundle(specs) {
+async function bundle(specs) {
+  // The build tools load only when a build runs: `npm start` with a current component never pays for them.
+  const [{ default: webpack }, { default: bundleConfig }] = await Promise.all([import('webpack'), import('../webpack.config.js')]);
   return /** @type {Promise<void>} */ (
     new Promise((resolve, reject) => {
       webpack(specs.map(bundleConfig), (error, stats) => {
@@ -96,6 +97,7 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   await mkdir(join(root, 'dist'), { recursive: true });
   log(`bundling src/ with webpack (${stale.join(', ')})…`);
   await bundle(stale.map((name) => BUILDS[name]));
+  const { componentize } = await import('@bytecodealliance/componentize-js');
   for (const name of stale) {
     const spec = BUILDS[name];
     const componentStarted = Date.now();
@@ -121,6 +123,8 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   return results;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  await build({ ifStale: process.argv.includes('--if-stale') });
+// pathToFileURL escapes what a path may hold and a URL may not (space, #, %): compare URLs, not strings made by hand.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const results = await build({ ifStale: process.argv.includes('--if-stale') });
+  for (const result of Object.values(results)) if (!result.built) console.error(`${relative(root, result.path)} is current (its inputs are unchanged)`);
 }

@@ -37,8 +37,8 @@ export const WHEEL_SHA256 = {
 const SOCKET_FLAGS = ['-S', 'cli', '-S', 'inherit-network'];
 const LOOKUP_FLAGS = ['-S', 'allow-ip-name-lookup'];
 
-/** The component file, relative to the repository root (as the README writes it). */
-export const COMPONENT_PATH = 'dist/ai-agent-sockets.wasm';
+/** The component file, relative to the repository root, as the README's command line writes it. */
+const README_COMPONENT_FILE = 'dist/ai-agent-sockets.wasm';
 
 /**
  * Arguments of `wasmtime serve` for this component. `tuning` are further `serve` options (instance reuse,
@@ -48,7 +48,7 @@ export const COMPONENT_PATH = 'dist/ai-agent-sockets.wasm';
  * @param {{ addr?: string, env?: Record<string, string>, inherit?: readonly string[], nameLookup?: boolean, component?: string, tuning?: string[] }} [options]
  * @returns {string[]}
  */
-export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, inherit = [], nameLookup = true, component = COMPONENT_PATH, tuning = [] } = {}) {
+export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, inherit = [], nameLookup = true, component = README_COMPONENT_FILE, tuning = [] } = {}) {
   const envArgs = [...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]), ...inherit.flatMap((name) => ['--env', name])];
   return ['serve', ...SOCKET_FLAGS, ...(nameLookup ? LOOKUP_FLAGS : []), ...tuning, '--addr', addr, ...envArgs, component];
 }
@@ -75,7 +75,7 @@ export const README_DNS_SERVERS = '1.1.1.1,8.8.8.8';
 export const SERVING_LINE = /Serving HTTP on (http:\/\/[^\s/]+)/;
 
 /** @param {string} version */
-export function installedBinary(version) {
+function installedBinary(version) {
   return `${root}.cache/wasmtime/${version}/wasmtime_cli/wasmtime`;
 }
 
@@ -119,7 +119,7 @@ export function wasmtimeVersion(binary) {
  * @param {string} version
  * @returns {string} the binary's path
  */
-export function installWasmtime(version) {
+function installWasmtime(version) {
   const binary = installedBinary(version);
   if (isExecutable(binary)) return binary;
   const dir = `${root}.cache/wasmtime/${version}`;

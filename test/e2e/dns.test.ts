@@ -52,7 +52,7 @@ for (const kind of selectHosts([localHost, wasmtimeNoLookupHost, wasmtimeReuseHo
 
     beforeAll(async () => {
       echo = await echoPeer();
-      echo6 = IPV6 ? await echoPeer('::1') : undefined;
+      echo6 = IPV6 ? await echoPeer({ host: '::1' }) : undefined;
       faulty = await faultyDnsServer();
       dnsmasq = await startDnsmasq({
         hosts: { 'echo.test': ['127.0.0.1'], 'both.test': ['127.0.0.1', '::1'], 'v6.test': ['::1'], 'metadata.test': ['169.254.169.254'], 'private.test': ['10.1.2.3'] },

@@ -152,7 +152,7 @@ for (const kind of ALL_HOSTS) {
 
     test('a bracketed IPv6 literal connects over IPv6 (when the machine has ::1)', async (ctx) => {
       if (!(await hasIpv6Loopback())) ctx.skip();
-      const peer = await echoPeer('::1');
+      const peer = await echoPeer({ host: '::1' });
       try {
         const r = await send(peer.port, 'six', '[::1]');
         expect(r.status).toBe(200);

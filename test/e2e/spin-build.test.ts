@@ -3,14 +3,13 @@
 // second, and a variable Spin fails to provide closes the service instead of falling back.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { pathToFileURL } from 'node:url';
-import { COMPONENT_PATH, SPIN_COMPONENT_PATH, build } from '../../scripts/build.mjs';
+import { PORTABLE_COMPONENT_PATH, SPIN_COMPONENT_PATH, build } from '../../scripts/build.mjs';
 import { startServer, type LocalHost } from '../../host/server.mjs';
 import { echoPeer, type Peer } from '../support/peers.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
 import type { SpinVariables } from '../support/spin-variables.mjs';
 
-const STAND_IN = { 'fermyon:spin/variables@2.0.0': `${pathToFileURL(new URL('../support/spin-variables.mjs', import.meta.url).pathname).href}#variables` };
+const STAND_IN = { 'fermyon:spin/variables@2.0.0': `${new URL('../support/spin-variables.mjs', import.meta.url).href}#variables` };
 const TOKEN = 'spin-variable-token-0123456789';
 const OTHER_TOKEN = 'environment-token-0123456789';
 
@@ -91,7 +90,7 @@ describe('the Spin build on the local host, with Spin variables from a stand-in'
 describe('build({ ifStale })', () => {
   test('after the run\'s build, both components are current: nothing is rebuilt', async () => {
     expect(await build({ ifStale: true, quiet: true })).toEqual({
-      portable: { built: false, path: COMPONENT_PATH },
+      portable: { built: false, path: PORTABLE_COMPONENT_PATH },
       spin: { built: false, path: SPIN_COMPONENT_PATH },
     });
   });

@@ -7,8 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { SPIN_COMPONENT_PATH } from '../../scripts/build.mjs';
-import { COMPONENT } from '../support/hosts.js';
+import { PORTABLE_COMPONENT_PATH, SPIN_COMPONENT_PATH } from '../../scripts/build.mjs';
 import { componentImports, witFunctions, type InterfaceFunctions } from '../support/wit-functions.js';
 
 const jcoDir = join(dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco')), '..');
@@ -72,7 +71,7 @@ describe('imports of dist/ai-agent-sockets.wasm against canonical WASI 0.2.12 WI
   let reference: InterfaceFunctions = new Map();
 
   beforeAll(async () => {
-    head = await printedHead(COMPONENT);
+    head = await printedHead(PORTABLE_COMPONENT_PATH);
     imports = componentImports(head);
     reference = await canonical(CANONICAL_WIT);
   });
@@ -105,7 +104,7 @@ describe('imports of dist/ai-agent-sockets.wasm against canonical WASI 0.2.12 WI
 
   test('its world exports only wasi:http/incoming-handler at the engine version (0.2.10), and the reader saw every import', async () => {
     const { componentWit } = await import('@bytecodealliance/jco');
-    const world = await componentWit(await readFile(COMPONENT));
+    const world = await componentWit(await readFile(PORTABLE_COMPONENT_PATH));
     expect([...world.matchAll(/^\s*export (\S+);/gm)].map((m) => m[1])).toEqual(['wasi:http/incoming-handler@0.2.10']);
     expect([...world.matchAll(/^\s*import (\S+);/gm)].map((m) => m[1]).sort()).toEqual([...imports.keys()].sort());
   });
@@ -119,7 +118,7 @@ describe('imports of dist/ai-agent-sockets-spin.wasm: the portable imports, and 
   let reference: InterfaceFunctions = new Map();
 
   beforeAll(async () => {
-    [head, portable] = await Promise.all([printedHead(SPIN_COMPONENT_PATH), printedHead(COMPONENT).then(componentImports)]);
+    [head, portable] = await Promise.all([printedHead(SPIN_COMPONENT_PATH), printedHead(PORTABLE_COMPONENT_PATH).then(componentImports)]);
     imports = componentImports(head);
     spinWit = await readFile(SPIN_WIT, 'utf8');
     reference = await canonical(CANONICAL_WIT);

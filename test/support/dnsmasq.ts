@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { freePort } from './hosts.js';
+import { freePort } from './tcp-peers.mjs';
 
 /** dnsmasq's Debian package without the system service (the `dnsmasq` package would start one on port 53). */
 const PACKAGE = 'dnsmasq-base';

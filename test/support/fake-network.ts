@@ -15,20 +15,42 @@ export interface FakeCall {
   limits: ConnectionLimits;
 }
 
+/** A monotonic clock that moves only when a test (or a scripted peer) says so: deadlines come out exact. */
+export interface VirtualClock {
+  nowMs(): number;
+  advance(ms: number): void;
+}
+
+/** A virtual clock at 0 ms. */
+export function virtualClock(): VirtualClock {
+  let now = 0;
+  return {
+    nowMs: () => now,
+    advance(ms) {
+      now += ms;
+    },
+  };
+}
+
 /**
  * `names` maps a name to its addresses or to the fault its lookup throws; `peers` maps `addr:port`
+<<<<<<< HEAD
  * to a reply or a fault (a function answers each step's message, or throws the fault that step meets). Unknown addresses refuse the connection.
+=======
+ * to a reply or a fault (a function answers each step's message). Unknown addresses refuse the connection.
+ * Time is a virtual clock (a fresh one at 0 unless `clock` is given): it stands still unless moved.
+>>>>>>> main
  */
 export function fakeNetwork(options: {
   names?: Record<string, IpAddress[] | SocketFault>;
   peers?: Record<string, FakeReply | SocketFault | ((message: string, bytes: Uint8Array) => FakeReply)>;
-  /** The monotonic clock in ms; `performance.now` unless a test steers time itself. */
-  nowMs?: () => number;
+  clock?: VirtualClock;
 }) {
+  const clock = options.clock ?? virtualClock();
   const calls: FakeCall[] = [];
   const lookups: string[] = [];
   const network: TcpNetwork = {
-    nowMs: options.nowMs ?? (() => performance.now()),
+    nowMs: () => clock.nowMs(),
     resolve(name) {
       lookups.push(name);
       const entry = options.names?.[name];
@@ -56,7 +78,7 @@ export function fakeNetwork(options: {
       return replies;
     },
   };
-  return { network, calls, lookups };
+  return { network, calls, lookups, clock };
 }
 
 export const v4 = (a: number, b: number, c: number, d: number): IpAddress => ({ tag: 'ipv4', val: [a, b, c, d] });

@@ -6,7 +6,7 @@ import type { PollHost, ReadStream } from '../../src/net/reply-reader.js';
 const NS_PER_MS = 1_000_000n;
 
 /** A pollable on the virtual clock: ready from `readyAt()` on (never, when undefined). */
-export class FakePollable implements Disposable {
+class FakePollable implements Disposable {
   disposed = false;
   constructor(readonly readyAt: () => bigint | undefined) {}
   [Symbol.dispose](): void {

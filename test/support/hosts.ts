@@ -2,25 +2,15 @@
 // Spin when on PATH. TEST_HOSTS=local,wasmtime,spin narrows the list (CI reruns the wasmtime suites that way
 // on the oldest supported release, with WASMTIME pointing at it).
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-import { COMPONENT_PATH, INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeServeArgs, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
+import { INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
+import { PORTABLE_COMPONENT_PATH } from '../../scripts/build.mjs';
+import { onPath, spawnHost, startLocalHost, startSpinHost, startWasmtimeHost, type RunningHost } from './host-process.mjs';
 
+export type { RunningHost };
 const root = fileURLToPath(new URL('../..', import.meta.url));
-export const COMPONENT = `${root}${COMPONENT_PATH}`;
-
-export interface RunningHost {
-  url: string;
-  pid: number;
-  close(): Promise<void>;
-  /** Output of the host process so far, for failure messages. */
-  log(): string;
-  /** Resolves with the exit code when the process ends. */
-  exited: Promise<number | null>;
-}
 
 export interface HostKind {
   name: string;
@@ -31,59 +21,10 @@ export interface HostKind {
   start(env: Record<string, string>): Promise<RunningHost>;
 }
 
-function onPath(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago, for servers that cannot listen on port 0. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** Spawns a host process and waits until `GET /health` answers 200 (or the process dies). */
-async function spawnHost(command: string, args: string[], env: Record<string, string>, urlFrom: (log: string) => string | undefined): Promise<RunningHost> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const until = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > until) {
-      await stopProcess(child);
-      throw new Error(`${command} did not become healthy in time:\n${output}`);
-    }
-    const url = urlFrom(output);
-    if (url) {
-      const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-      if (ok) return { url, pid: child.pid ?? 0, close: () => stopProcess(child), log: () => output, exited };
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export const localHost: HostKind = {
   name: 'local host (npm start: jco + preview2-shim)',
   resolvesNames: true,
-  start: (env) =>
-    spawnHost('node', ['host/start.mjs'], { PORT: '0', HOST: '127.0.0.1', ...env }, (log) => /listening on (http:\/\/\S+)/.exec(log)?.[1]),
+  start: (env) => startLocalHost(env),
 };
 
 const wasmtime = findWasmtime();
@@ -105,13 +46,7 @@ function wasmtimeKind(variant: { nameLookup: boolean; reuse: boolean }): HostKin
     name: label,
     unavailable: wasmtimeMissing ?? (variant.reuse ? reuseUnsupported : undefined),
     resolvesNames: variant.nameLookup,
-    start: (env) =>
-      spawnHost(
-        wasmtime!,
-        wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup: variant.nameLookup, component: COMPONENT, tuning: variant.reuse ? INSTANCE_REUSE : [] }),
-        {},
-        (log) => SERVING_LINE.exec(log)?.[1],
-      ),
+    start: (env) => startWasmtimeHost({ binary: wasmtime!, env, nameLookup: variant.nameLookup, tuning: variant.reuse ? INSTANCE_REUSE : [] }),
   };
 }
 
@@ -131,8 +66,8 @@ export const containerCommandHost: HostKind = {
   resolvesNames: true,
   start(env) {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(`${root}Dockerfile`, 'utf8'))![1]!) as string[];
-    const args = cmd.slice(1).map((arg) => (arg === '/app/ai-agent-sockets.wasm' ? COMPONENT : arg === '0.0.0.0:8081' ? '127.0.0.1:0' : arg));
-    return spawnHost(wasmtime!, args, env, (log) => SERVING_LINE.exec(log)?.[1]);
+    const args = cmd.slice(1).map((arg) => (arg === '/app/ai-agent-sockets.wasm' ? PORTABLE_COMPONENT_PATH : arg === '0.0.0.0:8081' ? '127.0.0.1:0' : arg));
+    return spawnHost(wasmtime!, args, { env, urlFrom: (log) => SERVING_LINE.exec(log)?.[1] });
   },
 };
 
@@ -140,13 +75,8 @@ export const spinHost: HostKind = {
   name: 'spin up',
   unavailable: onPath('spin') ? undefined : 'spin is not on PATH (it has no registry package; docs/HOSTS.md)',
   resolvesNames: false,
-  async start(env) {
-    const port = await freePort();
-    // Settings go in as Spin variables, as a deployment gives them (spin.toml's variables win over `--env`).
-    // Tests talk only to loopback: the manifest's public DNS servers are dropped unless a test names its own.
-    const variableArgs = Object.entries({ DNS_SERVERS: '', ...env }).flatMap(([k, v]) => ['--variable', `${k.toLowerCase()}=${v}`]);
-    return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...variableArgs], {}, () => `http://127.0.0.1:${port}`);
-  },
+  // Tests talk only to loopback: the manifest's public DNS servers are dropped unless a test names its own.
+  start: (env) => startSpinHost({ DNS_SERVERS: '', ...env }),
 };
 
 /** A host suite's name; why a host is unavailable is said once per run, by the global setup. */

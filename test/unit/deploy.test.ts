@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { COMPONENT_SETTINGS } from '../../host/settings.mjs';
+import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { COMPONENT_SETTINGS } from '../../host/settings.mjs';
+import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
 import { WASMTIME_VERSIONS, WHEEL_SHA256, wasmtimeServeArgs } from '../../scripts/wasmtime.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

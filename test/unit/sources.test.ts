@@ -8,11 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { POOL_SETTINGS } from '../../host/pool.mjs';
-import * as hostSettings from '../../host/settings.mjs';
+import { componentEnvironment } from '../../host/settings.mjs';
 import { BUILDS } from '../../scripts/build.mjs';
 import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
-
-const { componentEnvironment } = hostSettings;
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const jcoDir = join(dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco')), '..');
@@ -61,13 +59,14 @@ describe('generated and vendored files', () => {
 });
 
 describe('settings', () => {
-  test('the local host forwards the one list of settings, src/settings/setting-names.js', () => {
-    expect(hostSettings.COMPONENT_SETTINGS).toBe(COMPONENT_SETTINGS);
+  test('the local host forwards exactly the one list of settings, src/settings/setting-names.js, and nothing else of its environment', () => {
+    const everything = Object.fromEntries([...COMPONENT_SETTINGS, 'PATH', 'HOME', 'POOL_SIZE', 'NODE_OPTIONS'].map((name) => [name, 'x']));
+    expect(Object.keys(componentEnvironment(everything)).sort()).toEqual([...COMPONENT_SETTINGS].sort());
   });
 
   test('src/settings/setting-names.js lists exactly the variables the component reads', () => {
     const read = new Set<string>();
-    const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('generated'));
+    const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js)$/.test(f) && !f.startsWith('generated') && !f.endsWith('setting-names.js'));
     expect(sources.length).toBeGreaterThan(20);
     for (const file of sources) {
       const text = readFileSync(join(root, 'src', file), 'utf8');

@@ -1,0 +1,27 @@
+// `npm start` with a current build loads no build tool: webpack and componentize-js are imported only when a
+// component is (re)built, so a warm start does not pay for loading them.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { localHost } from '../support/hosts.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'start-imports-'));
+const record = join(scratch, 'imports.txt');
+const recorder = fileURLToPath(new URL('../fixtures/record-imports.mjs', import.meta.url));
+
+describe('npm start with a current build', () => {
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test('imports neither webpack nor componentize-js', async () => {
+    const host = await localHost.start({ POOL_SIZE: '1', RECORD_IMPORTS_TO: record, NODE_OPTIONS: `--import=${recorder}` });
+    await host.close();
+    const loaded = readFileSync(record, 'utf8');
+    // The recorder works: it saw the host's own modules.
+    expect(loaded).toContain('/host/server.mjs');
+    expect(loaded).not.toMatch(/node_modules\/webpack\//);
+    expect(loaded).not.toMatch(/node_modules\/@bytecodealliance\/componentize-js\//);
+  });
+});
