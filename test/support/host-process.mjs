@@ -3,6 +3,9 @@
 // and stop them. One definition of each, so the suites and the benchmark run hosts the same way.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PORTABLE_COMPONENT_PATH } from '../../scripts/build.mjs';
 import { SERVING_LINE, wasmtimeServeArgs } from '../../scripts/wasmtime.mjs';
@@ -104,5 +107,12 @@ export function startWasmtimeHost({ binary, env = {}, nameLookup = true, tuning 
 export async function startSpinHost(settings = {}) {
   const port = await freePort();
   const variables = Object.entries(settings).flatMap(([name, value]) => ['--variable', `${name.toLowerCase()}=${value}`]);
-  return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...variables], { urlFrom: () => `http://127.0.0.1:${port}` });
+  // Spin keeps each component's stdout and stderr in files under --log-dir (.spin/logs beside the manifest by
+  // default): a directory of this host's own, read back with the process's output (the audit log is there).
+  const logDir = mkdtempSync(join(tmpdir(), 'spin-logs-'));
+  const host = await spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...variables], {
+    urlFrom: () => `http://127.0.0.1:${port}`,
+  });
+  const files = () => readdirSync(logDir).map((name) => readFileSync(join(logDir, name), 'utf8')).join('\n');
+  return { ...host, log: () => `${host.log()}\n${files()}` };
 }
