@@ -44,6 +44,8 @@ interface DialogueRecord {
   target: string;
   tried: string[];
   connected?: string;
+  tlsVersion?: string;
+  serverName?: string;
   sent?: number;
   received?: number;
   end?: Reply['end'];
@@ -68,6 +70,9 @@ export class AuditRecord implements DialObserver {
   }
   failed(code: string): void {
     this.#current().code = code;
+  }
+  tls(version: string, serverName: string): void {
+    Object.assign(this.#current(), { tlsVersion: version, serverName: serverName.slice(0, MAX_SHOWN) });
   }
 
   #current(): DialogueRecord {
@@ -98,6 +103,8 @@ export class AuditRecord implements DialObserver {
         target: d.target,
         tried: d.tried,
         connected: d.connected,
+        tls_version: d.tlsVersion,
+        server_name: d.serverName,
         sent: d.sent,
         received: d.received,
         end: d.end,

@@ -24,6 +24,8 @@ export interface DialObserver {
   connected(address: string): void;
   transferred(sent: number, received: number, end: Reply['end'] | undefined): void;
   failed(code: string): void;
+  /** Where TLS is used: the protocol version negotiated and the server name sent. */
+  tls?(version: string, serverName: string): void;
 }
 
 /** What a connection needs of the settings: the destination policy, and the default target with its fallback addresses. */

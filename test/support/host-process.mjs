@@ -3,7 +3,7 @@
 // and stop them. One definition of each, so the suites and the benchmark run hosts the same way.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,11 @@ export async function startSpinHost(settings = {}) {
   const host = await spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...variables], {
     urlFrom: () => `http://127.0.0.1:${port}`,
   });
-  const files = () => readdirSync(logDir).map((name) => readFileSync(join(logDir, name), 'utf8')).join('\n');
-  return { ...host, log: () => `${host.log()}\n${files()}` };
+  // Gone once the host is closed: what it printed is all there is then.
+  const files = () => (existsSync(logDir) ? readdirSync(logDir).map((name) => readFileSync(join(logDir, name), 'utf8')).join('\n') : '');
+  const close = async () => {
+    await host.close();
+    rmSync(logDir, { recursive: true, force: true });
+  };
+  return { ...host, close, log: () => `${host.log()}\n${files()}` };
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.js';
-import type { AuditLine } from '../../src/api/audit.js';
+import { AuditRecord, type AuditLine } from '../../src/api/audit.js';
 import { SocketFault } from '../../src/net/faults.js';
 import type { IpAddress } from '../../src/net/ip.js';
 import { Config, type Environment } from '../../src/settings/config.js';
@@ -150,6 +150,18 @@ describe('the audit log: one line per request that connects, tries to, or is ref
     });
     const r = await call('/tcp/send?host=127.0.0.1&port=7');
     expect([r.status, r.text]).toEqual([200, 'pong']);
+  });
+
+  test('where TLS is used, the version and server name follow the address connected (TLS reports them through the dial observer)', () => {
+    const record = new AuditRecord();
+    record.target('example.com:443');
+    record.tried('192.0.2.1:443');
+    record.connected('192.0.2.1:443');
+    record.tls('TLSv1.3', 'example.com');
+    record.transferred(10, 20, 'closed');
+    const [line] = record.lines({ time: 't', route: '/tcp/send', method: 'GET', caller: 'anonymous', status: 200, code: undefined, ms: 1, asked: undefined });
+    expect(Object.keys(line!)).toEqual(['time', 'route', 'method', 'caller', 'target', 'tried', 'connected', 'tls_version', 'server_name', 'sent', 'received', 'end', 'status', 'ms']);
+    expect(line).toMatchObject({ tls_version: 'TLSv1.3', server_name: 'example.com' });
   });
 
   test('a target as asked is bounded: a line stays short whatever the caller sends', async () => {
