@@ -18,5 +18,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 240_000,
     maxWorkers: 2,
+    // expect.poll returns as soon as its condition holds; the bound only matters on a loaded machine, where a
+    // worker loading the component can take seconds (the 1 s default failed there).
+    expect: { poll: { timeout: 20_000 } },
   },
 });

@@ -40,17 +40,66 @@ const LOOKUP_FLAGS = ['-S', 'allow-ip-name-lookup'];
 /** The component file, relative to the repository root, as the README's command line writes it. */
 const README_COMPONENT_FILE = 'dist/ai-agent-sockets.wasm';
 
+const MiB = 1024 * 1024;
 /**
- * Arguments of `wasmtime serve` for this component. `tuning` are further `serve` options (instance reuse,
- * allocator) that the benchmark compares.
- * allocator) that the benchmark compares. `inherit` names settings passed through from wasmtime's own environment
- * when set there (`--env NAME`), as the container image does.
- * @param {{ addr?: string, env?: Record<string, string>, inherit?: readonly string[], nameLookup?: boolean, component?: string, tuning?: string[] }} [options]
+ * A fresh instance per request (wasmtime's default for WASI 0.2 components), made cheaper: the pooling allocator
+ * reuses memory slots and resets the pages a request dirtied in place, instead of handing them back to the
+ * kernel (`madvise`) and taking a page fault for each on the next request. Sizes from measuring the component
+ * (`node bench/dirty-pages.mjs`, docs/BENCHMARKS.md): its linear memory is 10.06 MiB and no single request grew
+ * it; one request dirties 0.8–1.4 MiB of it (200–360 pages in about 100 runs, scattered from 1 to 9 MiB); its
+ * one table has 7,816 entries of 8 bytes (61 KiB).
+ * - `pooling-pagemap-scan=auto`: where the kernel has the PAGEMAP_SCAN ioctl (Linux 6.7+; seen used here, one
+ *   call per request) keep-resident becomes a budget of *dirtied* bytes instead of a prefix of memory. Without
+ *   it, keeping the dirtied pages means keeping a 10 MiB prefix: copied back on every reset and resident per
+ *   slot (1.0–1.3 GiB peak at 100 connections, measured). wasmtime 49 stops the scan after 32 dirty runs
+ *   (wasmtime PR 14357, open), so about half of the faults remain: 278 → 137 per `/health`, 323 → 157 per
+ *   `/tcp/send`.
+ * - `pooling-memory-keep-resident` 4 MiB: nearly three times what one request dirtied at most (1.4 MiB), so
+ *   the budget does not run out, while no slot keeps more than 4 MiB.
+ * - `pooling-table-keep-resident` 64 KiB: the whole table.
+ * Isolation is unchanged — every slot is back to the component's initial image before its next instance — and
+ * every end-to-end suite runs on this command (test/e2e/instance-reuse.test.ts aims at leaks between requests).
+ */
+export const PER_REQUEST_TUNING = Object.freeze([
+  '-O',
+  'pooling-allocator',
+  '-O',
+  `pooling-memory-keep-resident=${4 * MiB}`,
+  '-O',
+  `pooling-table-keep-resident=${64 * 1024}`,
+  '-O',
+  'pooling-pagemap-scan=auto',
+]);
+
+/**
+ * Arguments of `wasmtime serve` for this component: the shipped command. `tuning` replaces the allocator
+ * options (`PER_REQUEST_TUNING` by default; `tuningFor` gives the ones an older release knows), `extra` adds
+ * further `serve` options (instance reuse). `inherit` names settings passed through from wasmtime's own
+ * environment when set there (`--env NAME`), as the container image does.
+ * @param {{ addr?: string, env?: Record<string, string>, inherit?: readonly string[], nameLookup?: boolean, component?: string, tuning?: readonly string[], extra?: readonly string[] }} [options]
  * @returns {string[]}
  */
-export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, inherit = [], nameLookup = true, component = README_COMPONENT_FILE, tuning = [] } = {}) {
+export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, inherit = [], nameLookup = true, component = README_COMPONENT_FILE, tuning = PER_REQUEST_TUNING, extra = [] } = {}) {
   const envArgs = [...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]), ...inherit.flatMap((name) => ['--env', name])];
-  return ['serve', ...SOCKET_FLAGS, ...(nameLookup ? LOOKUP_FLAGS : []), ...tuning, '--addr', addr, ...envArgs, component];
+  return ['serve', ...SOCKET_FLAGS, ...(nameLookup ? LOOKUP_FLAGS : []), ...tuning, ...extra, '--addr', addr, ...envArgs, component];
+}
+
+/**
+ * `PER_REQUEST_TUNING` without the `-O` options `binary` does not know (`pooling-pagemap-scan` is newer than
+ * wasmtime 36), so the oldest tested release runs the same command otherwise. Asks `wasmtime serve -O help`.
+ * @param {string} binary
+ * @returns {string[]}
+ */
+export function tuningFor(binary) {
+  const help = spawnSync(binary, ['serve', '-O', 'help'], { encoding: 'utf8' });
+  const known = `${help.stdout ?? ''}${help.stderr ?? ''}`;
+  /** @type {string[]} */
+  const kept = [];
+  for (let i = 0; i < PER_REQUEST_TUNING.length; i += 2) {
+    const option = /** @type {string} */ (PER_REQUEST_TUNING[i + 1]);
+    if (known.includes(` ${option.split('=')[0]}`)) kept.push('-O', option);
+  }
+  return kept;
 }
 
 /**

@@ -9,7 +9,7 @@ type PortSpec = number | '*';
 
 /** One entry of ALLOWED_TARGETS / DENIED_TARGETS, or of the built-in deny list. */
 export type PolicyEntry =
-  | { kind: 'range'; family: IpAddress['tag']; network: bigint; prefix: number; port: PortSpec; text: string; note?: string }
+  | { kind: 'range'; family: IpAddress['tag']; network: bigint; mask: bigint; prefix: number; port: PortSpec; text: string; note?: string }
   | { kind: 'name'; name: string; port: PortSpec; text: string };
 
 type RangeEntry = Extract<PolicyEntry, { kind: 'range' }>;
@@ -24,8 +24,14 @@ function mask(family: IpAddress['tag'], prefix: number): bigint {
   return ((1n << bits) - 1n) ^ ((1n << (bits - BigInt(prefix))) - 1n);
 }
 
-function inRange(entry: RangeEntry, address: IpAddress): boolean {
-  return entry.family === address.tag && (addressValue(address) & mask(entry.family, entry.prefix)) === entry.network;
+/** An address as a family and an integer, worked out once per check rather than once per entry. */
+interface AddressValue {
+  family: IpAddress['tag'];
+  value: bigint;
+}
+
+function inRange(entry: RangeEntry, address: AddressValue): boolean {
+  return entry.family === address.family && (address.value & entry.mask) === entry.network;
 }
 
 const portMatches = (spec: PortSpec, port: number) => spec === '*' || spec === port;
@@ -69,7 +75,9 @@ function parseRange(text: string, bracketed: boolean, port: PortSpec, original: 
   // An IPv4-mapped range is the IPv4 range it maps, as a mapped destination is the IPv4 address it maps.
   const address = writtenPrefix >= MAPPED_PREFIX ? canonicalAddress(written) : written;
   const prefix = address === written ? writtenPrefix : writtenPrefix - MAPPED_PREFIX;
-  return { kind: 'range', family: address.tag, network: addressValue(address) & mask(address.tag, prefix), prefix, port, text: original };
+  // The mask is kept with the entry: the built-in list and the settings are parsed once, checked on every request.
+  const entryMask = mask(address.tag, prefix);
+  return { kind: 'range', family: address.tag, network: addressValue(address) & entryMask, mask: entryMask, prefix, port, text: original };
 }
 
 /**
@@ -89,7 +97,7 @@ export function parseEntry(text: string): PolicyEntry | undefined {
 /** What an entry of ALLOWED_TARGETS / DENIED_TARGETS looks like, for the message of a malformed one. */
 export const ENTRY_FORM = `ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT ${MIN_PORT}-${MAX_PORT} or *`;
 
-function mostSpecific(entries: readonly PolicyEntry[], address: IpAddress, port: number): RangeEntry | undefined {
+function mostSpecific(entries: readonly PolicyEntry[], address: AddressValue, port: number): RangeEntry | undefined {
   let best: RangeEntry | undefined;
   for (const entry of entries) {
     if (entry.kind === 'range' && portMatches(entry.port, port) && inRange(entry, address) && (!best || entry.prefix > best.prefix)) best = entry;
@@ -126,12 +134,14 @@ export class Policy {
       if (byName) deny(`DENIED_TARGETS entry "${byName.text}" denies it; remove that entry to allow it`);
     }
     const views = [address, embeddedIpv4(address)].filter((a): a is IpAddress => a !== undefined);
+    const values = new Map(views.map((view) => [view, { family: view.tag, value: addressValue(view) }]));
     for (const view of views) {
-      const builtIn = mostSpecific(BUILT_IN_DENIED, view, port);
-      const configured = mostSpecific(this.denied, view, port);
+      const value = values.get(view)!;
+      const builtIn = mostSpecific(BUILT_IN_DENIED, value, port);
+      const configured = mostSpecific(this.denied, value, port);
       const denial = !builtIn || (configured && configured.prefix >= builtIn.prefix) ? configured : builtIn;
       if (!denial) continue;
-      const allowance = this.allowed && mostSpecific(this.allowed, view, port);
+      const allowance = this.allowed && mostSpecific(this.allowed, value, port);
       if (allowance && allowance.prefix >= denial.prefix) continue;
       const viaEmbedded = view === address ? '' : ` (it carries the IPv4 address ${formatIp(view)})`;
       if (denial === builtIn) {
@@ -142,7 +152,7 @@ export class Policy {
       deny(`DENIED_TARGETS entry "${denial.text}" denies it${viaEmbedded}; remove that entry, or allow the address more specifically in ALLOWED_TARGETS`);
     }
     if (!this.allowed) return;
-    const byRange = views.some((view) => mostSpecific(this.allowed!, view, port));
+    const byRange = views.some((view) => mostSpecific(this.allowed!, values.get(view)!, port));
     const byName = isName && this.allowed.some((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
     if (!byRange && !byName) {
       const suggestion = isName ? `"${host}:${port}" or "${where}"` : `"${where}"`;

@@ -33,16 +33,29 @@ function toRequest(incoming: IncomingRequest, held: Resources): Request {
   const method = methodName(incoming.method());
   const pathWithQuery = incoming.pathWithQuery() ?? '/';
   const path = pathWithQuery.startsWith('/') ? pathWithQuery : `/${pathWithQuery}`;
+  const pairs = incoming.headers().entries().map(([name, value]): [string, string] => [name, decoder.decode(value)]);
+  const body = method === 'GET' || method === 'HEAD' ? undefined : bodyStream(incoming, held);
+  const url = `http://component.local${path}`;
+  try {
+    // The list as it is: the Request builds its headers from it once.
+    return new Request(url, { method, headers: pairs, body, duplex: 'half' } as RequestInit);
+  } catch {
+    // The web Headers class refused a header, which is one the app has no use for: keep those it accepts.
+    return new Request(url, { method, headers: acceptedHeaders(pairs), body, duplex: 'half' } as RequestInit);
+  }
+}
+
+/** The headers of `pairs` the web Headers class accepts. */
+function acceptedHeaders(pairs: [string, string][]): Headers {
   const headers = new Headers();
-  for (const [name, value] of incoming.headers().entries()) {
+  for (const [name, value] of pairs) {
     try {
-      headers.append(name, decoder.decode(value));
+      headers.append(name, value);
     } catch {
-      // A header the web Headers class refuses is one the app has no use for.
+      // dropped
     }
   }
-  const body = method === 'GET' || method === 'HEAD' ? undefined : bodyStream(incoming, held);
-  return new Request(`http://component.local${path}`, { method, headers, body, duplex: 'half' } as RequestInit);
+  return headers;
 }
 
 /**

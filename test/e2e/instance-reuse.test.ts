@@ -1,16 +1,19 @@
-// wasmtime serve with instance reuse (--max-instance-reuse-count): one instance answers many requests, one at
-// a time. Every other suite runs on this host too; these cases aim at what reuse could break — an answer, a
-// credential or a socket carried over from the request before.
+// What could leak from one request to the next, on the two ways wasmtime serve runs the component: the shipped
+// command (a fresh instance per request in a pooled memory slot that is reset in place and reused, dirtied
+// pages kept resident) and instance reuse (--max-instance-reuse-count: one instance answers many requests, one
+// at a time). Every other suite runs on both too; these cases aim at what slot or instance reuse could break —
+// an answer, a credential or a socket carried over from the request before. Requests go one at a time, so
+// consecutive ones land in the same slot or instance.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { get } from '../support/http.js';
-import { type RunningHost, selectHosts, suiteName, wasmtimeReuseHost } from '../support/hosts.js';
+import { type RunningHost, selectHosts, suiteName, wasmtimeHost, wasmtimeReuseHost } from '../support/hosts.js';
 import { echoAndClosePeer, eventually, silentPeer, type Peer } from '../support/peers.js';
 
 const TOKEN = 'reuse-token-0123456789abcdef';
 const DEADLINE_MS = 1500;
 
-for (const kind of selectHosts([wasmtimeReuseHost])) {
+for (const kind of selectHosts([wasmtimeHost, wasmtimeReuseHost])) {
   describe.skipIf(kind.unavailable !== undefined)(suiteName('state between requests, on ', kind), () => {
     let echo: Peer;
     let silent: Peer;

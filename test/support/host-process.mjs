@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PORTABLE_COMPONENT_PATH } from '../../scripts/build.mjs';
-import { SERVING_LINE, wasmtimeServeArgs } from '../../scripts/wasmtime.mjs';
+import { SPIN_TUNING_ENV } from '../../scripts/spin-tuning.mjs';
+import { SERVING_LINE, tuningFor, wasmtimeServeArgs } from '../../scripts/wasmtime.mjs';
 import { freePort } from './tcp-peers.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -92,11 +93,12 @@ export function startLocalHost(env = {}) {
 
 /**
  * `wasmtime serve` with the README's command line on 127.0.0.1 and a port of its own choosing; component
- * settings go in as `--env`.
- * @param {{ binary: string, env?: Record<string, string>, nameLookup?: boolean, tuning?: string[], component?: string }} options
+ * settings go in as `--env`. `tuning`: the allocator options (by default the shipped ones `binary` knows),
+ * `extra`: further options (instance reuse).
+ * @param {{ binary: string, env?: Record<string, string>, nameLookup?: boolean, tuning?: readonly string[], extra?: readonly string[], component?: string }} options
  */
-export function startWasmtimeHost({ binary, env = {}, nameLookup = true, tuning = [], component = PORTABLE_COMPONENT_PATH }) {
-  return spawnHost(binary, wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup, component, tuning }), { urlFrom: (log) => SERVING_LINE.exec(log)?.[1] });
+export function startWasmtimeHost({ binary, env = {}, nameLookup = true, tuning = tuningFor(binary), extra = [], component = PORTABLE_COMPONENT_PATH }) {
+  return spawnHost(binary, wasmtimeServeArgs({ addr: '127.0.0.1:0', env, nameLookup, component, tuning, extra }), { urlFrom: (log) => SERVING_LINE.exec(log)?.[1] });
 }
 
 /**
@@ -110,7 +112,9 @@ export async function startSpinHost(settings = {}) {
   // Spin keeps each component's stdout and stderr in files under --log-dir (.spin/logs beside the manifest by
   // default): a directory of this host's own, read back with the process's output (the audit log is there).
   const logDir = mkdtempSync(join(tmpdir(), 'spin-logs-'));
+  // With the allocator settings docs/HOSTS.md gives (scripts/spin-tuning.mjs), in Spin's own environment.
   const host = await spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...variables], {
+    env: { ...SPIN_TUNING_ENV },
     urlFrom: () => `http://127.0.0.1:${port}`,
   });
   // Gone once the host is closed: what it printed is all there is then.

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { INSTANCE_REUSE, SERVING_LINE, findWasmtime, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
+import { INSTANCE_REUSE, PER_REQUEST_TUNING, SERVING_LINE, findWasmtime, tuningFor, wasmtimeVersion } from '../../scripts/wasmtime.mjs';
 import { PORTABLE_COMPONENT_PATH } from '../../scripts/build.mjs';
 import { onPath, spawnHost, startLocalHost, startSpinHost, startWasmtimeHost, type RunningHost } from './host-process.mjs';
 
@@ -31,6 +31,8 @@ const wasmtime = findWasmtime();
 /** The wasmtime binary the suites run on, for the run's report. */
 export const wasmtimeBinary = wasmtime;
 const wasmtimeRelease = wasmtime ? wasmtimeVersion(wasmtime) : undefined;
+/** The shipped allocator options this release knows (the oldest tested one lacks `pooling-pagemap-scan`). */
+const wasmtimeTuning = wasmtime ? tuningFor(wasmtime) : [];
 /** Why the wasmtime suites cannot run here, or undefined when they can. */
 const wasmtimeMissing = wasmtime
   ? undefined
@@ -39,14 +41,18 @@ const wasmtimeLabel = `wasmtime serve${wasmtimeRelease ? ` ${wasmtimeRelease}` :
 /** wasmtime's instance-reuse options exist since release 39. */
 const reuseUnsupported = wasmtimeRelease && Number(wasmtimeRelease.split('.')[0]) < 39 ? `wasmtime ${wasmtimeRelease} has no instance reuse (39+)` : undefined;
 
-/** `wasmtime serve` with the README's flags (scripts/wasmtime.mjs), on a port of its own choosing. */
+/**
+ * `wasmtime serve` as the README writes it (scripts/wasmtime.mjs: per-request instances on the tuned pooling
+ * allocator), on a port of its own choosing; with instance reuse added for the reuse host.
+ */
 function wasmtimeKind(variant: { nameLookup: boolean; reuse: boolean }): HostKind {
   const label = [wasmtimeLabel, variant.nameLookup ? '' : 'without -S allow-ip-name-lookup', variant.reuse ? 'with instance reuse' : ''].filter(Boolean).join(' ');
   return {
     name: label,
     unavailable: wasmtimeMissing ?? (variant.reuse ? reuseUnsupported : undefined),
     resolvesNames: variant.nameLookup,
-    start: (env) => startWasmtimeHost({ binary: wasmtime!, env, nameLookup: variant.nameLookup, tuning: variant.reuse ? INSTANCE_REUSE : [] }),
+    start: (env) =>
+      startWasmtimeHost({ binary: wasmtime!, env, nameLookup: variant.nameLookup, tuning: wasmtimeTuning, extra: variant.reuse ? INSTANCE_REUSE : [] }),
   };
 }
 
@@ -66,7 +72,10 @@ export const containerCommandHost: HostKind = {
   resolvesNames: true,
   start(env) {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(`${root}Dockerfile`, 'utf8'))![1]!) as string[];
-    const args = cmd.slice(1).map((arg) => (arg === '/app/ai-agent-sockets.wasm' ? PORTABLE_COMPONENT_PATH : arg === '0.0.0.0:8081' ? '127.0.0.1:0' : arg));
+    const local = cmd.slice(1).map((arg) => (arg === '/app/ai-agent-sockets.wasm' ? PORTABLE_COMPONENT_PATH : arg === '0.0.0.0:8081' ? '127.0.0.1:0' : arg));
+    // An older release runs it without the allocator options it does not know, as the other wasmtime hosts do.
+    const unknown = new Set(PER_REQUEST_TUNING.filter((arg) => arg !== '-O' && !wasmtimeTuning.includes(arg)));
+    const args = local.filter((arg, i) => !unknown.has(arg) && !(arg === '-O' && unknown.has(local[i + 1]!)));
     return spawnHost(wasmtime!, args, { env, urlFrom: (log) => SERVING_LINE.exec(log)?.[1] });
   },
 };
