@@ -3,7 +3,7 @@
 // every answer matches the document, and no 5xx but the documented 502/504 of an unreachable peer or name.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startDnsServer, type DnsServer } from '../support/dns-server.js';
@@ -21,10 +21,14 @@ const TOKEN = 'fuzz-token-0123456789abcdef';
 const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 100);
 const SEED = process.env.FUZZ_SEED ?? '20261130';
 
+/** Where schemathesis keeps its caches (.schemathesis/, .hypothesis/ in its working directory): out of the work tree. */
+const WORK_DIR = `${root}.cache/schemathesis-run`;
+
 /** Runs schemathesis to its end; its exit code and everything it printed. */
 function runSchemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
+  mkdirSync(WORK_DIR, { recursive: true });
   return new Promise((resolve) => {
-    const child = spawn(SCHEMATHESIS, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', PYTHONIOENCODING: 'utf-8' } });
+    const child = spawn(SCHEMATHESIS, args, { cwd: WORK_DIR, env: { ...process.env, NO_COLOR: '1', PYTHONIOENCODING: 'utf-8' } });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -62,7 +66,7 @@ for (const kind of selectHosts([localHost, wasmtimeHost])) {
     test('schemathesis finds nothing: every check, positive and negative cases', { timeout: 900_000 }, async () => {
       const { code, output } = await runSchemathesis([
         '--config-file',
-        'test/fuzz/schemathesis.toml',
+        `${root}test/fuzz/schemathesis.toml`,
         'run',
         `${host.url}/openapi.json`,
         '--header',
