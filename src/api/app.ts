@@ -2,7 +2,9 @@
 
 import { ServiceError } from '../core/errors.js';
 import { createRouter, type Routes } from '../http/router.js';
-import { jsonResponse } from '../http/responses.js';
+import { bearerToken } from '../http/auth.js';
+import { errorCodeOf, jsonResponse } from '../http/responses.js';
+import { AuditRecord, callerOf, shownRoute } from './audit.js';
 import { withDnsServers } from '../net/dns/resolver.js';
 import type { AppDeps } from './deps.js';
 import { tcpExchange } from './exchange.js';
@@ -19,8 +21,8 @@ export const ROUTES: Routes<AppDeps> = {
   '/': { GET: httpGet },
   '/tcp/send': { GET: tcpSend, POST: tcpSend },
   '/tcp/exchange': { POST: tcpExchange },
-  '/openapi.json': { GET: () => jsonResponse(openApiDocument()) },
-  '/mcp': { POST: (request, _, deps) => handleMcp(request, deps.network, deps.config()) },
+  '/openapi.json': { GET: (_, __, deps) => jsonResponse(openApiDocument(wellFormedLimits(deps))) },
+  '/mcp': { POST: (request, _, deps) => handleMcp(request, deps.network, deps.config(), deps.audit) },
 };
 
 /** Probes answer without a token: liveness never reads settings; readiness names malformed ones, never their values. */
@@ -28,10 +30,59 @@ const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready']);
 
 /** Builds the request handler. It never throws: every failure becomes a JSON error response. */
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
-  const route = createRouter(ROUTES, { openPaths: OPEN_PATHS, authToken: () => deps.config().authToken });
+  // Every request but the probes depends on AUDIT_LOG: a malformed one is refused rather than left unrecorded.
+  const route = createRouter(ROUTES, { openPaths: OPEN_PATHS, authToken: () => deps.config().authToken, checkSettings: () => void deps.config().auditLog });
   // Names resolve as DNS_MODE says, over TCP to DNS_SERVERS where the host refuses lookups.
   const resolving: AppDeps = { ...deps, network: withDnsServers(deps.network, () => deps.config().dns) };
-  return (request) => route(request, resolving);
+  return async (request) => {
+    const arrived = { time: new Date().toISOString(), at: deps.network.nowMs() };
+    const audit = new AuditRecord();
+    const response = await route(request, { ...resolving, audit });
+    await writeAudit(deps, request, response, audit, arrived);
+    return response;
+  };
+}
+
+/**
+ * Writes the request's audit lines when the log records it and AUDIT_LOG is on (or malformed: then the request
+ * was refused with config-invalid, and a line is kept rather than lost). Nothing here fails the request.
+ */
+async function writeAudit(deps: AppDeps, request: Request, response: Response, audit: AuditRecord, arrived: { time: string; at: number }): Promise<void> {
+  try {
+    const url = new URL(request.url);
+    if (!deps.writeAuditLine || !audit.wanted(url.pathname, response.status)) return;
+    let enabled = true;
+    try {
+      enabled = deps.config().auditLog;
+    } catch {
+      // A malformed AUDIT_LOG: every request that depends on it is refused; its line is still written.
+    }
+    if (!enabled) return;
+    const host = url.searchParams.get('host');
+    const port = url.searchParams.get('port');
+    const lines = audit.lines({
+      time: arrived.time,
+      route: shownRoute(url.pathname),
+      method: request.method,
+      caller: await callerOf(bearerToken(request)),
+      status: response.status,
+      code: errorCodeOf(response),
+      ms: Math.round((deps.network.nowMs() - arrived.at) * 1000) / 1000,
+      asked: host ? `${host}${port ? `:${port}` : ''}` : undefined,
+    });
+    for (const line of lines) deps.writeAuditLine(JSON.stringify(line));
+  } catch {
+    // The log is a record of the request, never a reason for it to fail.
+  }
+}
+
+/** The limits the document states as bounds; none when a setting is malformed (/ready names it). */
+function wellFormedLimits(deps: AppDeps) {
+  try {
+    return deps.config().limits;
+  } catch {
+    return undefined;
+  }
 }
 
 /** GET /ready — 200 when every setting is well-formed, else 503 config-invalid listing each malformed one. */

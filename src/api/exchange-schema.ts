@@ -7,26 +7,63 @@ import { MAX_PORT, MIN_PORT } from '../net/target.js';
 /** Most steps in one dialogue: enough for a handshake and a few commands, small enough to bound the work. */
 export const MAX_STEPS = 32;
 
-/** Bytes as exactly one of three encodings. */
-const byteValue = (what: string) => ({
+const BASE64_PATTERN = '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$';
+const HEX_PATTERN = '^(?:[0-9A-Fa-f]{2})*$';
+
+/** Bytes as exactly one of three encodings; `lengths` bounds each encoding's string (an `until`). */
+const byteValue = (what: string, lengths: Partial<Record<'text' | 'base64' | 'hex', { minLength: number; maxLength: number }>> = {}) => ({
   description: `${what}: exactly one of text (UTF-8), base64 or hex.`,
   type: 'object',
   minProperties: 1,
   maxProperties: 1,
   additionalProperties: false,
   properties: {
-    text: { type: 'string', description: 'UTF-8 text, e.g. "PING\\r\\n".' },
-    base64: {
-      type: 'string',
-      description: 'Standard base64 with padding, e.g. "AAEC/w==".',
-      pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$',
-    },
-    hex: { type: 'string', description: 'Pairs of hex digits, e.g. "0001ff".', pattern: '^(?:[0-9A-Fa-f]{2})*$' },
+    text: { type: 'string', description: 'UTF-8 text, e.g. "PING\\r\\n".', ...lengths.text },
+    base64: { type: 'string', description: 'Standard base64 with padding, e.g. "AAEC/w==".', pattern: BASE64_PATTERN, ...lengths.base64 },
+    hex: { type: 'string', description: 'Pairs of hex digits, e.g. "0001ff".', pattern: HEX_PATTERN, ...lengths.hex },
   },
 });
 
+/**
+ * The lengths an `until` may have in each encoding: 1 to 256 characters of text; in base64 and hex, the strings
+ * of 1 to 256 bytes (base64's longest, 344 characters, holds up to 258). Every form stays within MAX_UNTIL_BYTES.
+ */
+export const UNTIL_LENGTHS = {
+  text: { minLength: 1, maxLength: 256 },
+  base64: { minLength: 4, maxLength: 344 },
+  hex: { minLength: 2, maxLength: 512 },
+};
+
 /** A TCP port, as every door takes one (a query's `port=` text is checked by `isPort`, to the same bounds). */
 export const PORT_SCHEMA = { type: 'integer', minimum: MIN_PORT, maximum: MAX_PORT } as const;
+
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const IPV4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+const H16 = '[0-9A-Fa-f]{1,4}';
+const IPV6 = [
+  `(?:${H16}:){7}${H16}`,
+  `(?:${H16}:){1,7}:`,
+  `(?:${H16}:){1,6}:${H16}`,
+  ...[2, 3, 4, 5, 6].map((n) => `(?:${H16}:){1,${7 - n}}(?::${H16}){1,${n}}`),
+  `${H16}:(?::${H16}){1,6}`,
+  `:(?:(?::${H16}){1,7}|:)`,
+].join('|');
+
+/**
+ * A host as the document describes it: a host name whose last label starts with a letter or `_` (never an IPv4
+ * spelling), a dotted-decimal IPv4 address, or an IPv6 address with or without brackets. The server also takes
+ * the other forms of a name and the other IPv4 spellings of the URL standard (`2130706433`, `0x7f.1`), which the
+ * destination policy reads as the address they denote; the document shows the usual forms only.
+ */
+export const HOST_SCHEMA = {
+  type: 'string',
+  anyOf: [
+    { maxLength: 254, pattern: `^(?:${LABEL}\\.)*[A-Za-z_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.?$` },
+    { pattern: `^(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}$` },
+    { pattern: `^(?:${IPV6})$` },
+    { pattern: `^\\[(?:${IPV6})\\]$` },
+  ],
+} as const;
 
 /** `"tls"` / `"starttls"`: TLS with the default server name, or with one named. */
 const tlsValue = (description: string, allowFalse: boolean) => ({
@@ -75,19 +112,20 @@ export const EXCHANGE_REQUEST_SCHEMA = {
       items: {
         type: 'object',
         additionalProperties: false,
-        description: 'Start TLS (`starttls`, if given), send `send` (if given), then read. Give at most one of until, bytes and idle_ms.',
+        description:
+          'Start TLS (`starttls`, if given), send `send` (if given), then read. The read ends on whichever comes first of `until`, `bytes` and `idle_ms` (any of them may be combined); with none, after the server\'s quiet gap (REPLY_IDLE_MS).',
         properties: {
           starttls: tlsValue(
             'Upgrade the connection to TLS before this step sends (STARTTLS, after the plaintext steps before it). Bytes the peer sent after its last plaintext reply and before the handshake fail the dialogue (tls-handshake-failed). true, or {"server_name": "…"}.',
             false,
           ),
           send: byteValue('Bytes to send before reading'),
-          until: byteValue('The read ends right after the first occurrence of these bytes (1 to 256), e.g. {"text": "\\r\\n"}'),
+          until: byteValue(
+            'The read ends right after the first occurrence of these bytes, e.g. {"text": "\\r\\n"}: 1 to 256 characters of text, 4 to 344 base64 characters or 2 to 512 hex digits',
+            UNTIL_LENGTHS,
+          ),
           bytes: positive('The read ends after exactly this many bytes (at most MAX_REPLY_BYTES).'),
           idle_ms: positive('The read ends this long after the last data (at most REPLY_IDLE_MS, the default).'),
-        },
-        not: {
-          anyOf: [{ required: ['until', 'bytes'] }, { required: ['until', 'idle_ms'] }, { required: ['bytes', 'idle_ms'] }],
         },
       },
     },

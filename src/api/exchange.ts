@@ -3,7 +3,7 @@
 import { type Schema, Validator } from '@cfworker/json-schema';
 import { readBody } from '../http/body.js';
 import type { Config } from '../settings/config.js';
-import { dial } from '../net/outbound.js';
+import { type DialObserver, dial } from '../net/outbound.js';
 import { exchangeBodyLimit } from '../settings/bounds.js';
 import type { Query } from '../http/query.js';
 import { jsonResponse } from '../http/responses.js';
@@ -68,7 +68,7 @@ function parseJson(bytes: Uint8Array): unknown {
  * Validates `input` against the schema and the server's limits, then runs the dialogue. A fault after
  * the connection opened is thrown as the usual error, with the steps completed before it in `extra.steps`.
  */
-export function runExchange(input: unknown, network: TcpNetwork, config: Config): ExchangeAnswer {
+export function runExchange(input: unknown, network: TcpNetwork, config: Config, audit?: DialObserver): ExchangeAnswer {
   const request = validated(input);
   const target = makeTarget(request.host, request.port);
   const limits = limitsWithTimeout(config.limits, request.timeout_ms);
@@ -93,7 +93,7 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config)
   });
   const startedAt = network.nowMs();
   try {
-    const { replies, address } = dial(network, config, target, steps, limits);
+    const { replies, address } = dial(network, config, target, steps, limits, audit);
     const answer: ExchangeAnswer = { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(network.nowMs() - startedAt) };
     const tlsStep = replies.findIndex((reply) => reply.tls);
     if (tlsStep !== -1) answer.tls = { ...replies[tlsStep]!.tls!, step: tlsStep };
@@ -160,5 +160,5 @@ export function encodeValue(bytes: Uint8Array): { text: string } | { base64: str
 export async function tcpExchange(request: Request, _: Query, deps: AppDeps): Promise<Response> {
   const config = deps.config();
   const body = await readExchangeBody(request, config.limits.maxMessageBytes);
-  return jsonResponse(runExchange(parseJson(body), deps.network, config));
+  return jsonResponse(runExchange(parseJson(body), deps.network, config, deps.audit));
 }

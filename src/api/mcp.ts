@@ -7,6 +7,7 @@ import { ServiceError } from '../core/errors.js';
 import { type ExchangeAnswer, readExchangeBody, runExchange } from './exchange.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS } from './exchange-schema.js';
 import type { TcpNetwork } from '../net/network.js';
+import type { DialObserver } from '../net/outbound.js';
 import { VERSION } from '../core/version.js';
 
 /** Versions with the initialize handshake, newest first: an initialize asking for another gets the newest. */
@@ -65,7 +66,7 @@ class RpcError extends Error {
 const rpcError = (id: Id, code: number, message: string, data?: unknown) => ({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } });
 
 /** Handles one HTTP request to /mcp (auth has been checked by the app). */
-export async function handleMcp(request: Request, network: TcpNetwork, config: Config): Promise<Response> {
+export async function handleMcp(request: Request, network: TcpNetwork, config: Config, audit?: DialObserver): Promise<Response> {
   // A browser page must not drive this server through its user's network (DNS rebinding): no Origin is allowed.
   const origin = request.headers.get('origin');
   if (origin !== null) {
@@ -84,7 +85,10 @@ export async function handleMcp(request: Request, network: TcpNetwork, config: C
   }
   const batch = Array.isArray(parsed);
   const messages = batch ? (parsed as unknown[]) : [parsed];
-  if (messages.length === 0) return jsonResponse(rpcError(null, INVALID_REQUEST, 'Invalid Request: an empty batch'), 400);
+  if (batch) {
+    const refused = batchRefusal(messages, headerVersion);
+    if (refused) return jsonResponse(rpcError(null, INVALID_REQUEST, `Invalid Request: ${refused}`), 400);
+  }
   const answers: unknown[] = [];
   for (const message of messages) {
     if (!isMessage(message)) {
@@ -94,11 +98,26 @@ export async function handleMcp(request: Request, network: TcpNetwork, config: C
     }
     // Notifications and responses need no answer.
     if (message.method === undefined || message.id === undefined) continue;
-    answers.push(answer(message as Message & { method: string; id: Id }, headerVersion, network, config));
+    answers.push(answer(message as Message & { method: string; id: Id }, headerVersion, network, config, audit));
   }
   if (answers.length === 0) return new Response(null, { status: 202 });
   const invalidOnly = !batch && 'error' in (answers[0] as object) && (answers[0] as { error: { code: number } }).error.code === INVALID_REQUEST;
   return jsonResponse(batch ? answers : answers[0], invalidOnly ? 400 : 200);
+}
+
+/** The one revision with JSON-RPC batches; 2025-06-18 removed them, and a request without the header is read as this one. */
+const BATCH_VERSION = '2025-03-26';
+
+/** Why a batch is refused, or undefined when it may be answered: under 2025-03-26 only, and made of messages only. */
+function batchRefusal(messages: unknown[], headerVersion: string | null): string | undefined {
+  if (headerVersion !== null && headerVersion !== BATCH_VERSION) {
+    return `a JSON-RPC batch under MCP-Protocol-Version ${headerVersion}: batches exist only in ${BATCH_VERSION} (removed in 2025-06-18); send one message per request`;
+  }
+  if (messages.length === 0) return 'an empty batch';
+  if (!messages.every(isMessage)) return 'every member of a batch must be a JSON-RPC 2.0 message';
+  const meta = (m: Message) => (typeof m.params?._meta === 'object' && m.params._meta !== null ? m.params._meta : {});
+  if ((messages as Message[]).some((m) => META_VERSION in meta(m))) return `a JSON-RPC batch of ${STATELESS_VERSION} messages: batches exist only in ${BATCH_VERSION}`;
+  return undefined;
 }
 
 function isMessage(value: unknown): value is Message {
@@ -111,7 +130,7 @@ function isMessage(value: unknown): value is Message {
   return 'method' in m || 'result' in m || 'error' in m;
 }
 
-function answer(message: Message & { method: string; id: Id }, headerVersion: string | null, network: TcpNetwork, config: Config): unknown {
+function answer(message: Message & { method: string; id: Id }, headerVersion: string | null, network: TcpNetwork, config: Config, audit: DialObserver | undefined): unknown {
   try {
     const params = message.params ?? {};
     const meta = (typeof params._meta === 'object' && params._meta !== null ? params._meta : {}) as Record<string, unknown>;
@@ -136,7 +155,7 @@ function answer(message: Message & { method: string; id: Id }, headerVersion: st
         return { jsonrpc: '2.0', id: message.id, result: complete({ tools: [TCP_EXCHANGE_TOOL] }) };
       case 'tools/call': {
         if (params.name !== TCP_EXCHANGE_TOOL.name) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the one tool is tcp_exchange`);
-        return { jsonrpc: '2.0', id: message.id, result: complete(callTool(params.arguments ?? {}, network, config)) };
+        return { jsonrpc: '2.0', id: message.id, result: complete(callTool(params.arguments ?? {}, network, config, audit)) };
       }
       default:
         throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${message.method.slice(0, 100)}`);
@@ -158,10 +177,10 @@ function checkStatelessMeta(meta: Record<string, unknown>): void {
 }
 
 /** Runs the exchange; a refused, denied or failed exchange is a tool error result carrying the code, not a JSON-RPC error. */
-function callTool(args: unknown, network: TcpNetwork, config: Config): Record<string, unknown> {
+function callTool(args: unknown, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Record<string, unknown> {
   let answer: ExchangeAnswer;
   try {
-    answer = runExchange(args, network, config);
+    answer = runExchange(args, network, config, audit);
   } catch (error) {
     if (!(error instanceof ServiceError) || error.code === 'internal') throw error;
     const body = { error: { code: error.code, message: error.message }, ...error.extra };

@@ -2,10 +2,10 @@
 // from the same values the service uses (the exchange schema, the error table, the read limits).
 
 import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
-import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, PORT_SCHEMA } from './exchange-schema.js';
-import { MAX_UNTIL_BYTES } from './read-options.js';
-import { REPLY_ENDS } from '../net/network.js';
+import { type Limits, REPLY_ENDS } from '../net/network.js';
+import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, HOST_SCHEMA, PORT_SCHEMA, UNTIL_LENGTHS } from './exchange-schema.js';
 import { MCP_PROTOCOL_VERSIONS } from './mcp.js';
+import { MAX_UNTIL_CHARACTERS } from './read-options.js';
 import { VERSION } from '../core/version.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -27,17 +27,35 @@ const NETWORK_ERRORS = [400, 401, 403, 413, 500, 502, 503, 504];
 
 const param = (name: string, description: string, schema: Record<string, unknown>, required = false) => ({ name, in: 'query', required, description, schema });
 
-const TARGET_PARAMS = [
-  param('host', 'Host name, IPv4 or IPv6 address (brackets optional), e.g. 127.0.0.1.', { type: 'string', minLength: 1 }, true),
-  param('port', 'TCP port.', PORT_SCHEMA, true),
-];
+const HOST_DESCRIPTION =
+  'Host name, IPv4 or IPv6 address (brackets optional), e.g. 127.0.0.1. The pattern shows the usual forms; the other IPv4 spellings of the URL standard (2130706433, 0x7f.1) are taken too, and the destination policy reads them as the address they denote.';
 
-const READ_PARAMS = [
-  param('until', `Percent-encoded bytes (1 to ${MAX_UNTIL_BYTES}); the read ends right after their first occurrence (X-Reply-End: until). Bytes after it are discarded.`, { type: 'string' }),
-  param('bytes', 'The read ends after exactly this many bytes (X-Reply-End: bytes); at most MAX_REPLY_BYTES.', { type: 'integer', minimum: 1 }),
-  param('timeout_ms', 'Deadline of the request (connect, send, read), at most REQUEST_DEADLINE_MS (its default). With until or bytes, only the deadline ends a read that has not found its end.', { type: 'integer', minimum: 1 }),
-  param('idle_ms', 'The read ends this long after the last data (X-Reply-End: idle), at most REPLY_IDLE_MS (its default). Not with until or bytes.', { type: 'integer', minimum: 1 }),
-];
+const TARGET_PARAMS = [param('host', HOST_DESCRIPTION, HOST_SCHEMA, true), param('port', 'TCP port.', PORT_SCHEMA, true)];
+
+/** The server's bounds, when its settings are well-formed: a value past them is a 400 invalid-parameter. */
+const atMost = (limit: number | undefined) => (limit === undefined ? {} : { maximum: limit });
+
+/** The read parameters of /tcp/send: any may be combined, the read ending on whichever comes first. */
+function readParams(limits: Limits | undefined) {
+  return [
+    param(
+      'until',
+      `Percent-encoded, 1 to ${MAX_UNTIL_CHARACTERS} characters once decoded (a byte that is not UTF-8 counts as one); the read ends right after their first occurrence (X-Reply-End: until). Bytes after it are discarded.`,
+      { type: 'string', ...UNTIL_LENGTHS.text },
+    ),
+    param('bytes', 'The read ends after exactly this many bytes (X-Reply-End: bytes); at most MAX_REPLY_BYTES.', { type: 'integer', minimum: 1, ...atMost(limits?.maxReplyBytes) }),
+    param(
+      'timeout_ms',
+      'Deadline of the request (connect, send, read), at most REQUEST_DEADLINE_MS (its default). With until or bytes and no idle_ms, only the deadline ends a read that has not found its end.',
+      { type: 'integer', minimum: 1, ...atMost(limits?.requestDeadlineMs) },
+    ),
+    param('idle_ms', 'The read ends this long after the last data (X-Reply-End: idle), at most REPLY_IDLE_MS (its default, when neither until nor bytes is given).', {
+      type: 'integer',
+      minimum: 1,
+      ...atMost(limits?.replyIdleMs),
+    }),
+  ];
+}
 
 const TLS_PARAMS = [
   param('tls', 'true: TLS from the first byte (implicit TLS; TLS 1.2 or 1.3, the certificate always verified against Mozilla\'s roots and TLS_CA_CERTS). Sends and reads are of plaintext.', { type: 'boolean' }),
@@ -64,10 +82,39 @@ export function withoutDialect<T extends { $schema?: string }>(schema: T): Omit<
   return copy as Omit<T, '$schema'>;
 }
 
+/**
+ * The exchange request as the document shows it: the schema the server validates with, plus what the server
+ * checks beyond it (the host's usual forms, the bounds its settings set).
+ */
+function documentedExchangeRequest(limits: Limits | undefined) {
+  const schema = withoutDialect(EXCHANGE_REQUEST_SCHEMA);
+  const step = schema.properties.steps.items;
+  return {
+    ...schema,
+    properties: {
+      ...schema.properties,
+      host: { ...HOST_SCHEMA, description: HOST_DESCRIPTION },
+      timeout_ms: { ...schema.properties.timeout_ms, ...atMost(limits?.requestDeadlineMs) },
+      steps: {
+        ...schema.properties.steps,
+        items: {
+          ...step,
+          properties: {
+            ...step.properties,
+            bytes: { ...step.properties.bytes, ...atMost(limits?.maxReplyBytes) },
+            idle_ms: { ...step.properties.idle_ms, ...atMost(limits?.replyIdleMs) },
+          },
+        },
+      },
+    },
+  };
+}
+
 /** The document: built on each request (cheap) so it always matches the code it is served by. */
-export function openApiDocument() {
+export function openApiDocument(limits?: Limits) {
+  const READ_PARAMS = readParams(limits);
   // OpenAPI names the dialect once for the document; the schema itself is the one the server validates with.
-  const exchangeRequest = withoutDialect(EXCHANGE_REQUEST_SCHEMA);
+  const exchangeRequest = documentedExchangeRequest(limits);
   return {
     openapi: '3.1.0',
     info: {
@@ -102,7 +149,7 @@ export function openApiDocument() {
           operationId: 'httpGet',
           summary: 'An HTTP/1.1 GET (Host, Connection: close) to the default target or to host:port; returns the raw reply.',
           parameters: [
-            param('host', 'Target host; the default target (DEFAULT_TARGET_HOST) when absent.', { type: 'string' }),
+            param('host', `Target host; the default target (DEFAULT_TARGET_HOST) when absent. ${HOST_DESCRIPTION}`, HOST_SCHEMA),
             param('port', 'Target port; 80 with host (443 with tls=true), DEFAULT_TARGET_PORT without.', PORT_SCHEMA),
             ...TLS_PARAMS,
           ],
@@ -123,8 +170,9 @@ export function openApiDocument() {
         },
         post: {
           operationId: 'tcpSendBody',
-          summary: 'Connect to host:port, send the request body as is (binary), return the raw reply.',
-          parameters: [...TARGET_PARAMS, param('msg', 'Used only when the body is empty; msg and a body together are a 400.', { type: 'string' }), ...READ_PARAMS, ...TLS_PARAMS],
+          summary: 'Connect to host:port, send the request body as is (binary), return the raw reply. `msg` is for GET: on POST it is a 400.',
+          parameters: [...TARGET_PARAMS, ...READ_PARAMS],
+            ...TLS_PARAMS,
           requestBody: {
             description: 'The bytes to send, at most MAX_MESSAGE_BYTES (413 message-too-large beyond).',
             content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
@@ -157,13 +205,22 @@ export function openApiDocument() {
           operationId: 'mcp',
           summary: 'Model Context Protocol over Streamable HTTP (stateless, JSON responses), with one tool: tcp_exchange.',
           description:
-            `JSON-RPC 2.0: initialize, ping, tools/list, tools/call (protocol versions ${MCP_PROTOCOL_VERSIONS.join(', ')}). Notifications and responses are accepted with 202. GET is 405 (no server-sent stream). A request that carries an Origin header (a browser page) is 403 origin-denied.`,
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A JSON-RPC 2.0 message.' } } } },
+            `JSON-RPC 2.0: initialize, ping, tools/list, tools/call, server/discover (protocol versions ${MCP_PROTOCOL_VERSIONS.join(', ')}). Notifications and responses are accepted with 202. A JSON-RPC batch (an array of messages) is taken only under protocol version 2025-03-26, the one revision that has batches: without an MCP-Protocol-Version header (which a server then reads as 2025-03-26) or with that version; under 2025-06-18 and later it is a 400 (-32600), as is a batch with a member that is not a JSON-RPC message. An MCP-Protocol-Version header naming a version the server does not speak is a 400. GET is 405 (no server-sent stream). A request that carries an Origin header (a browser page) is 403 origin-denied.`,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { oneOf: [ref('JsonRpcMessage'), { type: 'array', minItems: 1, items: ref('JsonRpcMessage'), description: 'A batch: protocol version 2025-03-26 only.' }] } } },
+          },
           responses: {
-            '200': { description: 'A JSON-RPC response.', content: { 'application/json': { schema: { type: 'object' } } } },
-            '202': { description: 'A notification or response was accepted.' },
-            '400': { description: 'Malformed JSON (JSON-RPC error -32700) or an invalid message (-32600).', content: { 'application/json': { schema: { type: 'object' } } } },
-            ...errors([401, 405]),
+            '200': {
+              description: 'A JSON-RPC response; for a batch, the responses to its requests.',
+              content: { 'application/json': { schema: { oneOf: [ref('JsonRpcResponse'), { type: 'array', minItems: 1, items: ref('JsonRpcResponse') }] } } },
+            },
+            '202': { description: 'Only notifications or responses were sent: accepted.' },
+            '400': {
+              description: 'Malformed JSON (JSON-RPC error -32700), an invalid message or batch (-32600), or an MCP-Protocol-Version the server does not speak.',
+              content: { 'application/json': { schema: ref('JsonRpcResponse') } },
+            },
+            ...errors([401, 405, 413]),
             '403': { description: 'The request carried an Origin header: browser pages may not drive this server.', content: { 'application/json': { schema: { type: 'object' } } } },
           },
         },
@@ -174,6 +231,24 @@ export function openApiDocument() {
       schemas: {
         ExchangeRequest: exchangeRequest,
         ExchangeResponse: EXCHANGE_RESPONSE_SCHEMA,
+        JsonRpcMessage: {
+          type: 'object',
+          description: 'A JSON-RPC 2.0 request (method and id), notification (method, no id) or response (result or error).',
+          required: ['jsonrpc'],
+          properties: { jsonrpc: { const: '2.0' }, id: { type: ['string', 'number'] }, method: { type: 'string' }, params: { type: 'object' } },
+          anyOf: [{ required: ['method'] }, { required: ['result'] }, { required: ['error'] }],
+        },
+        JsonRpcResponse: {
+          type: 'object',
+          required: ['jsonrpc', 'id'],
+          properties: {
+            jsonrpc: { const: '2.0' },
+            id: { type: ['string', 'number', 'null'] },
+            result: { type: 'object' },
+            error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'integer' }, message: { type: 'string' } } },
+          },
+          oneOf: [{ required: ['result'] }, { required: ['error'] }],
+        },
         Error: {
           type: 'object',
           required: ['error'],

@@ -4,10 +4,12 @@
 import { ServiceError, shown } from '../core/errors.js';
 import type { Limits, ReadEnd } from '../net/network.js';
 
-/** The longest `until` sequence: enough for any protocol terminator, short enough to search cheaply. */
-export const MAX_UNTIL_BYTES = 256;
+/** The most characters an `until` given as text may have (the query parameter, `{"text"}`): any protocol terminator. */
+export const MAX_UNTIL_CHARACTERS = 256;
+/** The most bytes an `until` may have in any form: 256 characters of UTF-8 take at most 1024; so the search stays cheap. */
+export const MAX_UNTIL_BYTES = 1024;
 
-/** How a caller asked a read to end; at most one of the three. */
+/** How a caller asked a read to end; any of the three, the read ending on whichever comes first. */
 export interface ReadOptions {
   until?: Uint8Array;
   bytes?: number;
@@ -15,25 +17,36 @@ export interface ReadOptions {
 }
 
 const invalidParameter = (message: string) => new ServiceError('invalid-parameter', message);
+const lossyUtf8 = new TextDecoder();
 
 /**
- * The read end for `options`: `until`, `bytes`, or the quiet gap (`idle_ms`, at most REPLY_IDLE_MS;
- * the setting when not given). `prefix` places the names in messages (`steps/2/` in a dialogue).
+ * The read end for `options`: whichever comes first of `until`, `bytes` and `idle_ms` (at most REPLY_IDLE_MS);
+ * the server's quiet gap when none is given. `prefix` places the names in messages (`steps/2/` in a dialogue).
  */
 export function readEndOf(options: ReadOptions, limits: Limits, prefix = ''): ReadEnd {
-  const given = (['until', 'bytes', 'idleMs'] as const).filter((k) => options[k] !== undefined);
-  if (given.length > 1) {
-    throw invalidParameter(`give at most one of ${prefix}until, ${prefix}bytes and ${prefix}idle_ms: each ends the read a different way (with until or bytes, the quiet gap does not end it)`);
-  }
+  const end: { until?: Uint8Array; bytes?: number; idleMs?: number } = {};
   if (options.until !== undefined) {
     const length = options.until.length;
     if (length < 1 || length > MAX_UNTIL_BYTES) throw invalidParameter(`${prefix}until is ${length} bytes; give 1 to ${MAX_UNTIL_BYTES} bytes`);
-    return { until: options.until };
+    end.until = options.until;
   }
-  if (options.bytes !== undefined) {
-    return { bytes: bounded(options.bytes, `${prefix}bytes`, limits.maxReplyBytes, 'MAX_REPLY_BYTES', 'bytes') };
+  if (options.bytes !== undefined) end.bytes = bounded(options.bytes, `${prefix}bytes`, limits.maxReplyBytes, 'MAX_REPLY_BYTES', 'bytes');
+  if (options.idleMs !== undefined) end.idleMs = bounded(options.idleMs, `${prefix}idle_ms`, limits.replyIdleMs, 'REPLY_IDLE_MS', 'ms');
+  else if (end.until === undefined && end.bytes === undefined) end.idleMs = limits.replyIdleMs;
+  return end;
+}
+
+/**
+ * `until` given as text (the percent-decoded query parameter): 1 to 256 characters, as the document says. A
+ * byte that is not part of a UTF-8 character counts as one character, so any bytes can be given.
+ */
+export function untilText(bytes: Uint8Array | undefined, name = 'until'): Uint8Array | undefined {
+  if (bytes === undefined) return undefined;
+  const characters = [...lossyUtf8.decode(bytes)].length;
+  if (characters < 1 || characters > MAX_UNTIL_CHARACTERS) {
+    throw invalidParameter(`${name} is ${characters} characters; give 1 to ${MAX_UNTIL_CHARACTERS} (a byte that is not UTF-8 counts as one)`);
   }
-  return { idleMs: options.idleMs === undefined ? limits.replyIdleMs : bounded(options.idleMs, `${prefix}idle_ms`, limits.replyIdleMs, 'REPLY_IDLE_MS', 'ms') };
+  return bytes;
 }
 
 /** The limits of one request: `timeout_ms` shortens the deadline (at most REQUEST_DEADLINE_MS). */

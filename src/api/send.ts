@@ -8,7 +8,7 @@ import { formatSocketAddress } from '../net/ip.js';
 import { type Dialogue, dial } from '../net/outbound.js';
 import { formatTarget, makeTarget, parsePort, type Target } from '../net/target.js';
 import type { AppDeps } from './deps.js';
-import { limitsWithTimeout, readEndOf, wholeNumber } from './read-options.js';
+import { limitsWithTimeout, readEndOf, untilText, wholeNumber } from './read-options.js';
 import type { TlsStart } from '../net/network.js';
 import type { Config } from '../settings/config.js';
 import { queryFlag, tlsStart } from './tls-options.js';
@@ -31,7 +31,7 @@ export function httpGet(_: Request, query: Query, deps: AppDeps): Response {
   const authority = target.port === defaultPort ? formatTarget(target).replace(new RegExp(`:${defaultPort}$`), '') : formatTarget(target);
   const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
   const read = { idleMs: config.limits.replyIdleMs };
-  return replyResponse(dial(deps.network, config, target, [{ tls, send: new TextEncoder().encode(request), read }], config.limits));
+  return replyResponse(dial(deps.network, config, target, [{ tls, send: new TextEncoder().encode(request), read }], config.limits, deps.audit));
 }
 
 /** `tls=true` (given as `secure`) with its `server_name=`; a server name without TLS is a mistake worth a 400. */
@@ -45,7 +45,7 @@ function tlsOf(query: Query, secure: boolean, target: Target, config: Config): T
 }
 
 /**
- * GET and POST /tcp/send — connect to host:port, send `msg` (percent-decoded bytes) or the POST body,
+ * GET and POST /tcp/send — connect to host:port, send `msg` (percent-decoded bytes; GET) or the body (POST),
  * read a reply that ends as `until` / `bytes` / `idle_ms` say, within `timeout_ms`; return its raw bytes.
  */
 export async function tcpSend(request: Request, query: Query, deps: AppDeps): Promise<Response> {
@@ -54,20 +54,20 @@ export async function tcpSend(request: Request, query: Query, deps: AppDeps): Pr
   const tls = tlsOf(query, queryFlag(query.get('tls'), 'tls'), target, config);
   const limits = limitsWithTimeout(config.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
   const read = readEndOf(
-    { until: query.bytes('until'), bytes: wholeNumber(query.get('bytes'), 'bytes'), idleMs: wholeNumber(query.get('idle_ms'), 'idle_ms') },
+    { until: untilText(query.bytes('until')), bytes: wholeNumber(query.get('bytes'), 'bytes'), idleMs: wholeNumber(query.get('idle_ms'), 'idle_ms') },
     limits,
   );
-  let message = query.bytes('msg') ?? new Uint8Array(0);
   const tooLarge = (name: string): TooLarge => ({ code: 'message-too-large', name, setting: 'MAX_MESSAGE_BYTES' });
-  if (message.length > limits.maxMessageBytes) throw tooLargeError(tooLarge('the message'), String(message.length), limits.maxMessageBytes);
+  let message: Uint8Array;
   if (request.method === 'POST') {
-    const body = await readBody(request, limits.maxMessageBytes, tooLarge('the body'));
-    if (body.length > 0 && query.has('msg')) {
-      throw new ServiceError('invalid-parameter', 'give the message either as msg or as the request body, not both');
-    }
-    if (body.length > 0) message = body;
+    // One place for the message per method, so that no combination of the two needs a rule of its own.
+    if (query.has('msg')) throw new ServiceError('invalid-parameter', 'POST /tcp/send sends its request body: give the message as the body (msg is for GET)');
+    message = await readBody(request, limits.maxMessageBytes, tooLarge('the body'));
+  } else {
+    message = query.bytes('msg') ?? new Uint8Array(0);
+    if (message.length > limits.maxMessageBytes) throw tooLargeError(tooLarge('the message'), String(message.length), limits.maxMessageBytes);
   }
-  return replyResponse(dial(deps.network, config, target, [{ tls, send: message, read }], limits));
+  return replyResponse(dial(deps.network, config, target, [{ tls, send: message, read }], limits, deps.audit));
 }
 
 function required(query: Query, name: string, example: string): string {

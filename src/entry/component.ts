@@ -3,6 +3,7 @@
 import { createApp } from '../api/app.js';
 import { Config, type Environment } from '../settings/config.js';
 import { incomingHandlerFor } from '../wasi/http.js';
+import { writeStderrLine } from '../wasi/stderr.js';
 import { wasiTcp } from '../wasi/tcp.js';
 import { wasiTls } from '../wasi/tls.js';
 
@@ -14,6 +15,7 @@ export function componentHandler(readSettings: () => Environment): ReturnType<ty
     createApp({
       config: () => (config ??= new Config(readSettings(), wasiTls.checkRoots)),
       network: wasiTcp,
+      writeAuditLine: writeStderrLine,
     }),
   );
 }

@@ -14,11 +14,16 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** The token of the request's `Authorization: Bearer <token>` header, or undefined without one. */
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get('authorization') ?? '';
+  return /^Bearer[ ]+([^ ].*)$/i.exec(header.trim())?.[1];
+}
+
 /** Throws 401 unless the request carries `Authorization: Bearer <token>`. */
 export function requireBearer(request: Request, token: string): void {
-  const header = request.headers.get('authorization') ?? '';
-  const match = /^Bearer[ ]+([^ ].*)$/i.exec(header.trim());
-  if (!match || !constantTimeEqual(match[1]!, token)) {
+  const presented = bearerToken(request);
+  if (presented === undefined || !constantTimeEqual(presented, token)) {
     throw new ServiceError('unauthorized', 'this endpoint requires the header "Authorization: Bearer <AUTH_TOKEN>"', {
       headers: { 'www-authenticate': 'Bearer realm="ai-agent-sockets"' },
     });

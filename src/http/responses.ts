@@ -7,9 +7,19 @@ export function jsonResponse(value: unknown, status = 200, headers: Record<strin
   return new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
 }
 
+/** The code of each error answer built here, for the audit log (which must not read the body it sends). */
+const errorCodes = new WeakMap<Response, string>();
+
 /** The JSON error body. `internal` errors never expose their cause to the client. */
 export function errorResponse(error: unknown): Response {
   const known = error instanceof ServiceError ? error : new ServiceError('internal', 'internal error; see the host log', { cause: error });
   if (known.code === 'internal') console.error('ai-agent-sockets internal error:', error);
-  return jsonResponse({ error: { code: known.code, message: known.message }, ...known.extra }, known.status, known.headers);
+  const response = jsonResponse({ error: { code: known.code, message: known.message }, ...known.extra }, known.status, known.headers);
+  errorCodes.set(response, known.code);
+  return response;
+}
+
+/** The error code of a response `errorResponse` built, or undefined for any other. */
+export function errorCodeOf(response: Response): string | undefined {
+  return errorCodes.get(response);
 }

@@ -16,10 +16,12 @@ export interface RouterOptions {
   openPaths: ReadonlySet<string>;
   /** The bearer token every other path requires, read per request; undefined: none required. */
   authToken: () => string | undefined;
+  /** Checks the settings every other path depends on (it throws a 503 config-invalid naming a malformed one). */
+  checkSettings?: () => void;
 }
 
 /** Builds the request handler over `routes`. It never throws: every failure becomes a JSON error response. */
-export function createRouter<Deps>(routes: Routes<Deps>, { openPaths, authToken }: RouterOptions): (request: Request, deps: Deps) => Promise<Response> {
+export function createRouter<Deps>(routes: Routes<Deps>, { openPaths, authToken, checkSettings }: RouterOptions): (request: Request, deps: Deps) => Promise<Response> {
   const known = Object.keys(routes).join(', ');
   return async (request, deps) => {
     try {
@@ -28,6 +30,7 @@ export function createRouter<Deps>(routes: Routes<Deps>, { openPaths, authToken 
       if (!openPaths.has(url.pathname)) {
         const token = authToken();
         if (token !== undefined) requireBearer(request, token);
+        checkSettings?.();
       }
       if (!route) throw new ServiceError('not-found', `no endpoint at ${url.pathname}; the endpoints are ${known}`);
       const handler = Object.hasOwn(route, request.method) ? route[request.method] : undefined;

@@ -22,21 +22,20 @@ export interface ConnectionLimits {
 }
 
 /**
- * Where one read ends, besides the peer closing, the byte cap and the deadline. With `until` or `bytes`
- * the quiet gap does not end the read: a protocol that says where its reply ends is waited for.
+ * Where one read ends, besides the peer closing, the byte cap and the deadline.
  */
 export type ReadEnd =
-  /** Right after the first occurrence of these bytes (1 or more). */
-  | { until: Uint8Array }
-  /** After exactly this many bytes. */
-  | { bytes: number }
   /**
    * After one message behind a 2-byte big-endian length prefix (DNS over TCP, RFC 1035 §4.2.2), prefix
    * included: reading ends as soon as it has fully arrived (`complete`).
    */
   | { lengthPrefixed: true }
-  /** This long after the last data arrived. */
-  | { idleMs: number };
+  /**
+   * Whichever comes first of those given (at least one): right after the first occurrence of `until` (1 or
+   * more bytes), after exactly `bytes` bytes, or `idleMs` after the last data arrived. Without `idleMs` the
+   * quiet gap does not end the read: a protocol that says where its reply ends is waited for.
+   */
+  | { until?: Uint8Array; bytes?: number; idleMs?: number };
 
 /**
  * TLS from here on: implicit TLS on the first step, STARTTLS on a later one. `serverName` is sent as SNI and is

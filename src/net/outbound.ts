@@ -14,6 +14,21 @@ export interface Dialogue {
   address: SocketAddress;
 }
 
+/**
+ * What a dialogue did, step by step, for whoever keeps a record of it (the audit log): the target as asked,
+ * each address tried, the one connected, the bytes that went each way and how the last read ended, and the
+ * error that ended it. Never the bytes themselves.
+ */
+export interface DialObserver {
+  target(target: string): void;
+  tried(address: string): void;
+  connected(address: string): void;
+  transferred(sent: number, received: number, end: Reply['end'] | undefined): void;
+  failed(code: string): void;
+  /** Where TLS is used: the protocol version negotiated and the server name sent. */
+  tls?(version: string, serverName: string): void;
+}
+
 /** What a connection needs of the settings: the destination policy, and the default target with its fallback addresses. */
 export interface OutboundSettings {
   readonly policy: Policy;
@@ -21,9 +36,22 @@ export interface OutboundSettings {
 }
 
 /** Runs `steps` on one connection to `target` under the settings' policy; `limits` are the request's (the settings', possibly narrowed). */
-export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits): Dialogue {
-  return dialogueWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses: fallbacksFor(target, settings) });
+export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits, observer?: DialObserver): Dialogue {
+  observer?.target(formatTarget(target));
+  try {
+    return dialogueWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses: fallbacksFor(target, settings), observer });
+  } catch (error) {
+    if (error instanceof ServiceError) observer?.failed(error.code);
+    throw error;
+  }
 }
+
+/** Bytes sent by the steps that ran: every completed step, and the one a read fault stopped (its send was written). */
+function sentBy(steps: readonly Step[], completed: number, readFault: boolean): number {
+  return steps.slice(0, completed + (readFault ? 1 : 0)).reduce((sum, step) => sum + step.send.length, 0);
+}
+
+const receivedIn = (replies: readonly Reply[]) => replies.reduce((sum, reply) => sum + reply.bytes.length, 0);
 
 /** Fallback addresses apply to the default target's name only, whichever endpoint names it. */
 function fallbacksFor(target: Target, settings: OutboundSettings): IpAddress[] {
@@ -43,7 +71,14 @@ const DNS_SERVERS_FAILED: ReadonlySet<string> = new Set(['resolver-failure', 're
  */
 function dialogueWithTarget(
   network: TcpNetwork,
-  { target, steps, limits, policy, fallbackAddresses = [] }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[] },
+  {
+    target,
+    steps,
+    limits,
+    policy,
+    fallbackAddresses = [],
+    observer,
+  }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[]; observer?: DialObserver | undefined },
 ): Dialogue {
   const startedAt = network.nowMs();
   const timeLeft = () => limits.requestDeadlineMs - (network.nowMs() - startedAt);
@@ -60,14 +95,29 @@ function dialogueWithTarget(
     const to = { address, port: target.port };
     const deadlineMs = timeLeft();
     if (deadlineMs <= 0) break;
+    const shownAddress = formatSocketAddress(to);
+    observer?.tried(shownAddress);
     try {
       const { connectTimeoutMs, maxReplyBytes } = limits;
-      return { replies: network.converse(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs }), address: to };
+      const replies = network.converse(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs });
+      observer?.connected(shownAddress);
+      observer?.transferred(sentBy(steps, replies.length, false), receivedIn(replies), replies.at(-1)?.end);
+      const agreed = replies.find((reply) => reply.tls)?.tls;
+      if (agreed) observer?.tls?.(agreed.version, tlsServerName(steps));
+      return { replies, address: to };
     } catch (error) {
       // A TLS failure comes after connecting: final, as any failure after connecting is.
-      if (error instanceof TlsFault) throw fromTlsFault(error, atAddress(shown, formatSocketAddress(to)), tlsServerName(steps));
+      if (error instanceof TlsFault) {
+        observer?.connected(shownAddress);
+        observer?.transferred(sentBy(steps, error.replies.length, false), receivedIn(error.replies), error.replies.at(-1)?.end);
+        throw fromTlsFault(error, atAddress(shown, shownAddress), tlsServerName(steps));
+      }
       if (!(error instanceof SocketFault)) throw error;
-      lastFault = { fault: error, address: formatSocketAddress(to) };
+      if (error.stage !== 'connect') {
+        observer?.connected(shownAddress);
+        observer?.transferred(sentBy(steps, error.replies.length, error.stage === 'read'), receivedIn(error.replies), error.replies.at(-1)?.end);
+      }
+      lastFault = { fault: error, address: shownAddress };
       if (error.stage !== 'connect') break;
     }
   }

@@ -97,11 +97,11 @@ export class Reader<P extends Disposable> {
         const second = received === 0 ? data[1]! : data[0]!;
         exact = 2 + ((first << 8) | second);
       }
-      if (exact !== undefined && received + keep >= exact) {
-        keep = exact - received;
-        end = framed ? 'complete' : 'bytes';
-      } else if (until !== undefined) {
-        const window = tail.length > 0 ? concatBytes([tail, data], tail.length + data.length) : data;
+      // With both `until` and `bytes`, whichever comes first: `until` is looked for only in what `bytes` allows.
+      const room = exact === undefined ? data.length : Math.min(data.length, exact - received);
+      if (until !== undefined) {
+        const span = room < data.length ? data.subarray(0, room) : data;
+        const window = tail.length > 0 ? concatBytes([tail, span], tail.length + span.length) : span;
         const at = endOf(until, window, 0);
         if (at !== -1) {
           keep = at - tail.length;
@@ -109,6 +109,10 @@ export class Reader<P extends Disposable> {
         } else {
           tail = window.slice(Math.max(0, window.length - (until.length - 1)));
         }
+      }
+      if (end === undefined && exact !== undefined && received + room >= exact) {
+        keep = exact - received;
+        end = framed ? 'complete' : 'bytes';
       }
       if (received + keep > capBytes) {
         keep = capBytes - received;

@@ -58,6 +58,7 @@ export class Config {
   #policy?: Policy;
   #authToken?: { value: string | undefined };
   #dns?: DnsSettings;
+  #auditLog?: boolean;
   #tlsRoots?: string;
   /**
    * `readTlsRoots` is the TLS engine's own PEM reader (one parser for the check and the handshake); without
@@ -99,6 +100,12 @@ export class Config {
     return this.#limits;
   }
 
+  /** Whether the audit log is written (AUDIT_LOG: on, the default, or off); throws `config-invalid` for anything else. */
+  get auditLog(): boolean {
+    this.#auditLog ??= readAuditLog(this.env);
+    return this.#auditLog;
+  }
+
   /** How names are resolved (DNS_MODE) and the DNS servers to ask over TCP (DNS_SERVERS). */
   get dns(): DnsSettings {
     this.#dns ??= readDns(this.env);
@@ -121,6 +128,7 @@ export class Config {
       () => readDefaultHost(env),
       () => readDnsServers(env),
       () => readDns(env),
+      () => readAuditLog(env),
       () => readTlsRootsSetting(env, this.readTlsRoots),
     ];
     const found = new Map<string, SettingError>();
@@ -161,6 +169,15 @@ function readTlsRootsSetting(env: Environment, read: TlsRootsReader | undefined)
 
 function invalidSetting(name: string, value: string, expected: string): SettingError {
   return new SettingError(name, expected, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+}
+
+/** AUDIT_LOG: `on` (also when unset or empty) or `off`, in any case. */
+function readAuditLog(env: Environment): boolean {
+  const raw = env.AUDIT_LOG;
+  const text = raw?.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'on') return true;
+  if (text === 'off') return false;
+  throw invalidSetting('AUDIT_LOG', raw!, 'on or off');
 }
 
 function readNumber(env: Environment, setting: NumericSetting): number {

@@ -19,6 +19,7 @@ export const COMPONENT_SETTINGS = Object.freeze(
     'AUTH_TOKEN',
     'DNS_SERVERS',
     'DNS_MODE',
+    'AUDIT_LOG',
     'TLS_CA_CERTS',
   ]),
 );

@@ -13,10 +13,8 @@ import type { StreamError } from 'wasi:io/streams@0.2.12';
 import { ServiceError } from '../core/errors.js';
 import { errorResponse } from '../http/responses.js';
 import { wasiPayload } from '../core/wasi-payload.js';
-
-/** Largest write `wasi:io/streams` `blocking-write-and-flush` accepts in one call, on any output stream. */
-const BLOCKING_WRITE_MAX_BYTES = 4096;
 import { Resources } from '../core/resources.js';
+import { writeAll } from './blocking-write.js';
 
 /** Largest read of a request body per call: a reader over its cap stops after at most one of these. */
 const BODY_READ_CHUNK_BYTES = 65_536;
@@ -104,9 +102,7 @@ function sendResponse({ outgoing, body }: PreparedResponse, outparam: ResponseOu
   {
     // The stream is a child of the body: released before the body is finished.
     using stream = outgoingBody.write();
-    for (let offset = 0; offset < body.length; offset += BLOCKING_WRITE_MAX_BYTES) {
-      stream.blockingWriteAndFlush(body.subarray(offset, offset + BLOCKING_WRITE_MAX_BYTES));
-    }
+    writeAll(stream, body);
   }
   OutgoingBody.finish(outgoingBody, undefined);
 }

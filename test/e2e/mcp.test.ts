@@ -109,6 +109,22 @@ for (const kind of ALL_HOSTS) {
       expect(r.error.data.supported).toEqual(['2026-07-28']);
     });
 
+    test.each([
+      ['without MCP-Protocol-Version (read as 2025-03-26)', {}],
+      ['under 2025-03-26', { 'mcp-protocol-version': '2025-03-26' }],
+    ])('a JSON-RPC batch %s is answered with the responses to its requests, in order', async (_, headers) => {
+      const batch = [
+        { jsonrpc: '2.0', id: 'a', method: 'ping' },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        { jsonrpc: '2.0', id: 'b', method: 'tools/list' },
+      ];
+      const r = await rpc(batch, headers);
+      expect(r.status).toBe(200);
+      const answers = JSON.parse(r.text) as { id: string; result: Record<string, unknown> }[];
+      expect(answers.map((a) => a.id)).toEqual(['a', 'b']);
+      expect(answers[1]!.result.tools).toHaveLength(1);
+    });
+
     test('a notification is accepted with 202 and no body', async () => {
       const r = await rpc({ jsonrpc: '2.0', method: 'notifications/initialized' });
       expect(r.status).toBe(202);

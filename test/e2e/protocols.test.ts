@@ -136,7 +136,7 @@ for (const kind of ALL_HOSTS) {
         expect((await get(host.url, '/health')).text).toBe('ok');
       });
 
-      test('msg and a body together are a 400', async () => {
+      test('msg on POST is a 400: POST sends its body', async () => {
         const r = await post(`/tcp/send?host=127.0.0.1&port=${mirror.port}&msg=a`, 'b');
         expect([r.status, r.code]).toEqual([400, 'invalid-parameter']);
       });

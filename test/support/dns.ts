@@ -1,6 +1,7 @@
 // DNS messages for tests, built with dns-packet (the reference implementation): queries read, replies written.
 
 import * as dnsPacket from 'dns-packet';
+import { SocketFault } from '../../src/net/faults.js';
 import type { FakeReply } from './fake-network.js';
 
 /** The query inside a length-prefixed message, as dns-packet reads it. */
@@ -51,13 +52,57 @@ export function answerFrom(zone: Zone, query: ReturnType<typeof readQuery>, over
   } as dnsPacket.Packet);
 }
 
-/** A fake-network peer that answers DNS queries from `zone`, as a complete length-prefixed reply. */
-export function dnsPeer(zone: Zone, override: (query: ReturnType<typeof readQuery>) => Partial<dnsPacket.Packet & { rcode: string }> = () => ({})) {
+/** How a fake DNS peer treats its connections besides answering from the zone. */
+export interface DnsPeerOptions {
+  /** Queries it never answers: the read waits until the deadline. */
+  silent?: (query: ReturnType<typeof readQuery>) => boolean;
+  /** Closes each connection after its first answer. */
+  closeAfterFirstAnswer?: boolean;
+  /** Answers the queries of one send last first. */
+  reversed?: boolean;
+}
+
+/** The length-prefixed messages in `bytes`, as written one after another (pipelined). */
+function framedMessages(bytes: Uint8Array): Uint8Array[] {
+  const messages: Uint8Array[] = [];
+  for (let at = 0; at + 2 <= bytes.length; ) {
+    const end = at + 2 + ((bytes[at]! << 8) | bytes[at + 1]!);
+    messages.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return messages;
+}
+
+/**
+ * A fake-network peer that answers DNS queries from `zone`: each step's send may hold several queries
+ * (pipelined), and each step's read takes the next complete length-prefixed answer; once none is left the
+ * peer has closed (or, for a query it stays silent on, the read reaches the deadline).
+ */
+export function dnsPeer(zone: Zone, override: (query: ReturnType<typeof readQuery>) => Partial<dnsPacket.Packet & { rcode: string }> = () => ({}), options: DnsPeerOptions = {}) {
   const queries: ReturnType<typeof readQuery>[] = [];
+  let pending: Uint8Array[] = [];
+  let silentPending = false;
+  let answeredOnConnection = 0;
   const peer = (_text: string, bytes: Uint8Array): FakeReply => {
-    const query = readQuery(bytes);
-    queries.push(query);
-    return { bytes: answerFrom(zone, query, override(query)), end: 'complete' };
+    if (bytes.length > 0) {
+      answeredOnConnection = 0;
+      pending = [];
+      silentPending = false;
+      for (const framed of framedMessages(bytes)) {
+        const query = readQuery(framed);
+        queries.push(query);
+        if (options.silent?.(query)) silentPending = true;
+        else pending.push(answerFrom(zone, query, override(query)));
+      }
+      if (options.reversed) pending.reverse();
+    }
+    const next = options.closeAfterFirstAnswer && answeredOnConnection > 0 ? undefined : pending.shift();
+    if (next) {
+      answeredOnConnection++;
+      return { bytes: next, end: 'complete' };
+    }
+    if (silentPending) throw new SocketFault('read', 'deadline');
+    return { bytes: new Uint8Array(0), end: 'closed' };
   };
   return { peer, queries };
 }

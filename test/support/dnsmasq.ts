@@ -36,11 +36,13 @@ export interface Dnsmasq {
 }
 
 /**
- * Starts dnsmasq answering for names under `.test` only: `hosts` maps a name to its addresses (A and AAAA),
- * `cnames` an alias to its target. Any other name under `.test` is NXDOMAIN. No upstream, no hosts file,
- * no configuration file, no daemon; stopped by `close()`.
+ * Starts dnsmasq answering from its own records only: `hosts` maps a name to its addresses (A and AAAA),
+ * `cnames` an alias to its target. No upstream, no hosts file, no configuration file, no daemon; stopped by
+ * `close()`. With `local` (the default, `--local=/test/`) it is authoritative for `.test`: a name it does not
+ * know is NXDOMAIN, a type it has no record of is an empty answer. Without it, as a forwarder with no upstream
+ * (`--no-resolv` alone), it answers REFUSED to both — for a name with only an A record, the AAAA query is refused.
  */
-export async function startDnsmasq({ hosts, cnames = {} }: { hosts: Record<string, string[]>; cnames?: Record<string, string> }): Promise<Dnsmasq> {
+export async function startDnsmasq({ hosts, cnames = {}, local = true }: { hosts: Record<string, string[]>; cnames?: Record<string, string>; local?: boolean }): Promise<Dnsmasq> {
   const binary = dnsmasqBinary();
   const records = [
     ...Object.entries(hosts).map(([name, addresses]) => `--host-record=${[name, ...addresses].join(',')}`),
@@ -60,7 +62,7 @@ export async function startDnsmasq({ hosts, cnames = {} }: { hosts: Record<strin
         '--listen-address=127.0.0.1',
         '--bind-interfaces',
         `--port=${port}`,
-        '--local=/test/',
+        ...(local ? ['--local=/test/'] : []),
         '--log-facility=-',
         ...records,
       ],

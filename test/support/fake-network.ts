@@ -34,8 +34,12 @@ export function virtualClock(): VirtualClock {
 
 /**
  * `names` maps a name to its addresses or to the fault its lookup throws; `peers` maps `addr:port`
+<<<<<<< HEAD
+ * to a reply or a fault (a function answers each step's message, or throws the fault that step meets). Unknown addresses refuse the connection.
+=======
  * to a reply or a fault (a function answers each step's message). Unknown addresses refuse the connection.
  * Time is a virtual clock (a fresh one at 0 unless `clock` is given): it stands still unless moved.
+>>>>>>> main
  */
 export function fakeNetwork(options: {
   names?: Record<string, IpAddress[] | SocketFault>;
@@ -61,7 +65,17 @@ export function fakeNetwork(options: {
       const peer = options.peers?.[key];
       if (peer === undefined) throw new SocketFault('connect', 'connection-refused');
       if (peer instanceof SocketFault) throw peer;
-      return steps.map((step, i) => ({ ms: 1, ...(typeof peer === 'function' ? peer(texts[i]!, step.send) : peer) }));
+      const replies: Reply[] = [];
+      for (const [i, step] of steps.entries()) {
+        try {
+          replies.push({ ms: 1, ...(typeof peer === 'function' ? peer(texts[i]!, step.send) : peer) });
+        } catch (error) {
+          // A fault in a later step carries the replies before it, as the socket module's does.
+          if (error instanceof SocketFault) error.replies = replies;
+          throw error;
+        }
+      }
+      return replies;
     },
   };
   return { network, calls, lookups, clock };

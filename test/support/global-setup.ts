@@ -4,10 +4,10 @@
 // CI installs both.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { compositionMissing, selectHosts, skipReasons, wasmtimeBinary, wasmtimeHost } from './hosts.js';
+import { compositionMissing, isSelected, skipReasons, wasmtimeBinary, wasmtimeHost } from './hosts.js';
 
 function reportHosts(): void {
-  const wantsWasmtime = selectHosts([wasmtimeHost]).length > 0;
+  const wantsWasmtime = isSelected(wasmtimeHost);
   if (process.env.CI === 'true' && wantsWasmtime) {
     if (!wasmtimeBinary) throw new Error('CI=true but no wasmtime was found: .ci/run installs it with `node scripts/wasmtime.mjs install`');
     if (compositionMissing) throw new Error(`CI=true but ${compositionMissing}`);

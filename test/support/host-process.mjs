@@ -3,6 +3,9 @@
 // and stop them. One definition of each, so the suites and the benchmark run hosts the same way.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PORTABLE_COMPONENT_PATH } from '../../scripts/build.mjs';
 import { SPIN_TUNING_ENV } from '../../scripts/spin-tuning.mjs';
@@ -106,6 +109,19 @@ export function startWasmtimeHost({ binary, env = {}, nameLookup = true, tuning 
 export async function startSpinHost(settings = {}) {
   const port = await freePort();
   const variables = Object.entries(settings).flatMap(([name, value]) => ['--variable', `${name.toLowerCase()}=${value}`]);
+  // Spin keeps each component's stdout and stderr in files under --log-dir (.spin/logs beside the manifest by
+  // default): a directory of this host's own, read back with the process's output (the audit log is there).
+  const logDir = mkdtempSync(join(tmpdir(), 'spin-logs-'));
   // With the allocator settings docs/HOSTS.md gives (scripts/spin-tuning.mjs), in Spin's own environment.
-  return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, ...variables], { env: { ...SPIN_TUNING_ENV }, urlFrom: () => `http://127.0.0.1:${port}` });
+  const host = await spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...variables], {
+    env: { ...SPIN_TUNING_ENV },
+    urlFrom: () => `http://127.0.0.1:${port}`,
+  });
+  // Gone once the host is closed: what it printed is all there is then.
+  const files = () => (existsSync(logDir) ? readdirSync(logDir).map((name) => readFileSync(join(logDir, name), 'utf8')).join('\n') : '');
+  const close = async () => {
+    await host.close();
+    rmSync(logDir, { recursive: true, force: true });
+  };
+  return { ...host, close, log: () => `${host.log()}\n${files()}` };
 }

@@ -98,15 +98,24 @@ export function suiteName(prefix: string, kind: HostKind): string {
 }
 
 const selected = process.env.TEST_HOSTS?.split(',').map((name) => name.trim());
-/** Keeps the hosts TEST_HOSTS names (all when unset), by the first word of their name: local, wasmtime, spin. */
+/** Whether TEST_HOSTS selects the host (all are selected when it is unset), by the first word of its name: local, wasmtime, spin. */
+export function isSelected(kind: HostKind): boolean {
+  return !selected || selected.includes(kind.name.split(/[\s(]/)[0]!);
+}
+
+/**
+ * The hosts, each a host the run uses or one marked unavailable because TEST_HOSTS leaves it out: every suite
+ * is still defined, so a suite for a host the run does not select is reported as skipped, never as a file
+ * without suites.
+ */
 export function selectHosts(kinds: HostKind[]): HostKind[] {
-  return selected ? kinds.filter((kind) => selected.includes(kind.name.split(/[\s(]/)[0]!)) : kinds;
+  return kinds.map((kind) => (isSelected(kind) ? kind : { ...kind, unavailable: `TEST_HOSTS=${process.env.TEST_HOSTS} does not select it` }));
 }
 
 export const ALL_HOSTS = selectHosts([localHost, wasmtimeHost, wasmtimeReuseHost, spinHost]);
 
-/** Why each host the run wanted is skipped, each reason once. */
-export const skipReasons = [...new Set(selectHosts([...ALL_HOSTS, wasmtimeNoLookupHost]).flatMap((kind) => (kind.unavailable ? [kind.unavailable] : [])))];
+/** Why each host the run selected is skipped, each reason once. */
+export const skipReasons = [...new Set([...ALL_HOSTS, wasmtimeNoLookupHost].filter(isSelected).flatMap((kind) => (kind.unavailable ? [kind.unavailable] : [])))];
 
 /** Sockets a process holds open (Linux /proc), for leak checks. */
 export function openSocketCount(pid: number): number {

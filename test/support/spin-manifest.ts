@@ -39,8 +39,8 @@ function value(text: string): ManifestValue {
 export function readSpinManifest(text = readFileSync(`${root}spin.toml`, 'utf8')): Map<string, Map<string, ManifestValue>> {
   const tables = new Map<string, Map<string, ManifestValue>>([['', new Map()]]);
   let current: Map<string, ManifestValue> | undefined = tables.get('');
-  // Multi-line arrays are joined onto one line first.
-  const lines = text.replace(/\[\s*\n([^\]]*)\]/g, (_, items: string) => `[${items.replace(/\s*\n\s*/g, ' ')}]`).split('\n');
+  // Multi-line arrays end on a line of their own (their items may hold brackets: "tcp://[::1]:*").
+  const lines = text.replace(/\[\s*\n([\s\S]*?)\n\s*\]/g, (_, items: string) => `[${items.replace(/\s*\n\s*/g, ' ')}]`).split('\n');
   for (const raw of lines) {
     const line = raw.replace(/^\s+|\s+$/g, '');
     if (line === '' || line.startsWith('#')) continue;

@@ -148,17 +148,15 @@ describe('GET /tcp/send', () => {
   });
 
   test.each([
-    ['until=', 'until is 0 bytes'],
-    [`until=${'x'.repeat(257)}`, 'until is 257 bytes'],
+    ['until=', 'until is 0 characters'],
+    [`until=${'x'.repeat(257)}`, 'until is 257 characters'],
+    [`until=${'%FF'.repeat(257)}`, 'until is 257 characters'],
     ['bytes=0', 'is not a whole number'],
     ['bytes=1048577', "the server's MAX_REPLY_BYTES"],
     ['bytes=-1', 'not a whole number'],
     ['bytes=1e3', 'not a whole number'],
     ['idle_ms=201', 'from 1 to 200'],
     ['timeout_ms=30001', 'from 1 to 30000'],
-    ['until=x&bytes=1', 'at most one of until, bytes and idle_ms'],
-    ['until=x&idle_ms=1', 'at most one'],
-    ['bytes=1&idle_ms=1', 'at most one'],
     ['until=%zz', 'invalid percent-encoding'],
   ])('%s is a 400 naming the problem, and nothing is sent', async (params, message) => {
     const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
@@ -166,6 +164,25 @@ describe('GET /tcp/send', () => {
     expect(r.status).toBe(400);
     expect(r.text).toContain(message);
     expect(calls).toEqual([]);
+  });
+
+  test('until is 1 to 256 characters once decoded: 256 four-byte characters (1024 bytes) are taken', async () => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
+    const r = await call(`/tcp/send?host=127.0.0.1&port=9&until=${encodeURIComponent('\u{1F600}'.repeat(256))}`);
+    expect(r.status).toBe(200);
+    expect(calls[0]!.steps[0]!.read).toEqual({ until: new TextEncoder().encode('\u{1F600}'.repeat(256)) });
+  });
+
+  test.each<[string, object]>([
+    ['until=x&bytes=5', { until: new TextEncoder().encode('x'), bytes: 5 }],
+    ['until=x&idle_ms=7', { until: new TextEncoder().encode('x'), idleMs: 7 }],
+    ['bytes=5&idle_ms=7', { bytes: 5, idleMs: 7 }],
+    ['until=x', { until: new TextEncoder().encode('x') }],
+    ['', { idleMs: 200 }],
+  ])('%s: the read ends on whichever comes first of those given (the quiet gap only when given, or when nothing else is)', async (params, read) => {
+    const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
+    expect((await call(`/tcp/send?host=127.0.0.1&port=9&${params}`)).status).toBe(200);
+    expect(calls[0]!.steps[0]!.read).toEqual(read);
   });
 
   test('msg is bytes: any byte value is sent as is', async () => {
@@ -275,9 +292,12 @@ describe('POST /tcp/send', () => {
     expect(calls).toHaveLength(1);
   });
 
-  test('msg and a body together are a 400', async () => {
+  test.each([
+    ['with a body', 'b'],
+    ['with an empty body', ''],
+  ])('msg on POST is a 400 (%s): POST sends its body', async (_, body) => {
     const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
-    const r = await call(post('&msg=a', 'b').path, post('&msg=a', 'b').init);
+    const r = await call(post('&msg=a', body).path, post('&msg=a', body).init);
     expect([r.status, r.code]).toEqual([400, 'invalid-parameter']);
     expect(calls).toEqual([]);
   });

@@ -20,16 +20,72 @@ const GARBAGE: FakeReply = { bytes: new Uint8Array([0, 5, 1, 2, 3, 4, 5]), end: 
 type Peer = FakeReply | SocketFault | ((message: string, bytes: Uint8Array) => FakeReply);
 
 describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
-  test('asks A then AAAA, each on its own length-prefixed exchange with a bounded reply, within the query timeout', () => {
+  test('asks A and AAAA on one connection, both written at once, two length-prefixed reads with a bounded reply, within the query timeout', () => {
     const dns = dnsPeer(ZONE);
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
     const addresses = resolveOverTcp(network, 'peer.test', [S1], 10_000);
     expect(addresses.map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
     expect(dns.queries.map((q) => `${q.name} ${q.type}`)).toEqual(['peer.test A', 'peer.test AAAA']);
-    for (const call of calls) {
-      expect(call.limits).toMatchObject({ maxReplyBytes: 65_537, deadlineMs: DNS_QUERY_TIMEOUT_MS });
-      expect(call.steps.map((step) => step.read)).toEqual([{ lengthPrefixed: true }]);
-    }
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.limits).toMatchObject({ maxReplyBytes: 2 * 65_537, deadlineMs: DNS_QUERY_TIMEOUT_MS });
+    expect(calls[0]!.steps.map((step) => [step.send.length > 0, step.read])).toEqual([
+      [true, { lengthPrefixed: true }],
+      [false, { lengthPrefixed: true }],
+    ]);
+    expect(new Set(dns.queries.map((q) => q.id)).size).toBe(2);
+  });
+
+  test('replies are matched to their questions by id, whatever order they come in', () => {
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE, () => ({}), { reversed: true }).peer } });
+    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+  });
+
+  test('two queries in flight never share an id, even when the id source repeats itself', () => {
+    const ids = [7, 7, 9];
+    const dns = dnsPeer(ZONE);
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
+    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000, () => ids.shift() ?? 11).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(dns.queries.map((q) => q.id)).toEqual([7, 9]);
+  });
+
+  test.each<[string, Parameters<typeof dnsPeer>[1], Parameters<typeof dnsPeer>[2], string[]]>([
+    ['refuses AAAA (dnsmasq without --local)', (q) => (q.type === 'AAAA' ? { rcode: 'REFUSED', answers: [] } : {}), {}, ['192.0.2.1']],
+    ['refuses A', (q) => (q.type === 'A' ? { rcode: 'REFUSED', answers: [] } : {}), {}, ['2001:db8::1']],
+    ['answers SERVFAIL to AAAA', (q) => (q.type === 'AAAA' ? { rcode: 'SERVFAIL', answers: [] } : {}), {}, ['192.0.2.1']],
+    ['answers SERVFAIL to A', (q) => (q.type === 'A' ? { rcode: 'SERVFAIL', answers: [] } : {}), {}, ['2001:db8::1']],
+    ['never answers AAAA', undefined, { silent: (q) => q.type === 'AAAA' }, ['192.0.2.1']],
+    ['sends an unusable reply to AAAA', (q) => (q.type === 'AAAA' ? { id: (q.id + 1) & 0xffff } : {}), {}, ['192.0.2.1']],
+  ])('a server that %s: the addresses of the question it answered, and no other server asked', (_, override, options, expected) => {
+    const second = dnsPeer(ZONE);
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE, override, options).peer, '127.0.0.1:5302': second.peer } });
+    expect(resolveOverTcp(network, 'peer.test', [S1, S2], 10_000).map(formatIp)).toEqual(expected);
+    expect(second.queries).toHaveLength(0);
+  });
+
+  test('a server that closes after its first answer is asked the other question on a new connection', () => {
+    const dns = dnsPeer(ZONE, () => ({}), { closeAfterFirstAnswer: true });
+    const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
+    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.steps).toHaveLength(1);
+    expect(dns.queries.map((q) => q.type)).toEqual(['A', 'AAAA', 'AAAA']);
+  });
+
+  test('a name with no A and no AAAA record is 502 name-unresolvable saying so, and final', () => {
+    const second = dnsPeer(ZONE);
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer({ 'empty.test': [] }).peer, '127.0.0.1:5302': second.peer } });
+    const error = failure(() => resolveOverTcp(network, 'empty.test', [S1, S2], 10_000));
+    expect([error.status, error.code]).toEqual([502, 'name-unresolvable']);
+    expect(error.message).toContain('has no A and no AAAA record');
+    expect(second.queries).toHaveLength(0);
+  });
+
+  test('no addresses from one question and a failure from the other is nothing usable: the next server is asked', () => {
+    const first = dnsPeer({ 'v4.test': ['192.0.2.4'] }, (q) => (q.type === 'A' ? { rcode: 'SERVFAIL', answers: [] } : {}));
+    const second = dnsPeer({ 'v4.test': ['192.0.2.4'] });
+    const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': first.peer, '127.0.0.1:5302': second.peer } });
+    expect(resolveOverTcp(network, 'v4.test', [S1, S2], 10_000).map(formatIp)).toEqual(['192.0.2.4']);
+    expect(second.queries).toHaveLength(2);
   });
 
   test('query ids are random, and a reply is used only when it echoes its query id', () => {
@@ -93,30 +149,30 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
     expect(error.message).toMatch(/127\.0\.0\.1:5301 sent an unusable reply.*127\.0\.0\.1:5302 failed: the host denied connect/);
   });
 
-  test('the time budget runs on the network\'s monotonic clock: an A query that used it up leaves the AAAA query unasked', () => {
+  test('the time budget runs on the network\'s monotonic clock: a server that used it up leaves the next one unasked', () => {
     const clock = virtualClock();
-    const dns = dnsPeer(ZONE);
-    const slow = (message: string, bytes: Uint8Array) => {
+    const slow = (): FakeReply => {
       clock.advance(300);
-      return dns.peer(message, bytes);
+      return GARBAGE;
     };
-    const { network } = fakeNetwork({ clock, peers: { '127.0.0.1:5301': slow } });
-    const error = failure(() => resolveOverTcp(network, 'peer.test', [S1], 300));
-    expect(error.code).toBe('resolve-timeout');
-    expect(error.message).toContain('no time was left');
-    expect(dns.queries.map((q) => q.type)).toEqual(['A']);
+    const second = dnsPeer(ZONE);
+    const { network } = fakeNetwork({ clock, peers: { '127.0.0.1:5301': slow, '127.0.0.1:5302': second.peer } });
+    const error = failure(() => resolveOverTcp(network, 'peer.test', [S1, S2], 300));
+    expect(error.code).toBe('resolver-failure');
+    expect(error.message).toContain('5302 was not asked: no time was left');
+    expect(second.queries).toHaveLength(0);
   });
 
-  test('the whole resolution stays within its time budget: each query gets what is left of it', () => {
+  test('the whole resolution stays within its time budget: a question asked again gets what is left of it', () => {
     const clock = virtualClock();
-    const dns = dnsPeer(ZONE);
+    const dns = dnsPeer(ZONE, () => ({}), { closeAfterFirstAnswer: true });
     const taking100ms = (message: string, bytes: Uint8Array) => {
       clock.advance(100);
       return dns.peer(message, bytes);
     };
     const { network, calls } = fakeNetwork({ clock, peers: { '127.0.0.1:5301': taking100ms } });
     resolveOverTcp(network, 'peer.test', [S1], 300);
-    expect(calls.map((call) => call.limits.deadlineMs)).toEqual([300, 200]);
+    expect(calls.map((call) => call.limits.deadlineMs)).toEqual([300, 100]);
   });
 });
 

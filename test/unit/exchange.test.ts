@@ -39,7 +39,9 @@ describe('runExchange(body, network, config)', () => {
     [{ host: '127.0.0.1', port: 7, steps: [{ send: { hex: 'zz' } }] }, 'steps/0/send/hex: is not valid hex'],
     [{ host: '127.0.0.1', port: 7, steps: [{ send: { text: 'a', hex: '61' } }] }, 'steps/0/send: must have exactly one of text, base64 and hex'],
     [{ host: '127.0.0.1', port: 7, steps: [], extra: 1 }, 'unknown field extra'],
-    [{ host: '127.0.0.1', port: 7, steps: [{ until: { text: 'x' }, idle_ms: 1 }] }, 'steps/0: gives more than one of until, bytes and idle_ms'],
+    [{ host: '127.0.0.1', port: 7, steps: [{ until: { base64: '' } }] }, 'steps/0/until/base64'],
+    [{ host: '127.0.0.1', port: 7, steps: [{ until: { text: 'x'.repeat(257) } }] }, 'steps/0/until/text'],
+    [{ host: '127.0.0.1', port: 7, steps: [{ until: { hex: '00'.repeat(257) } }] }, 'steps/0/until/hex'],
     [{ host: '127.0.0.1', port: 7, steps: [{ send: { text: 'x'.repeat(17) } }] }, 'steps/0/send brings the bytes to send to 17'],
   ])('%j is refused: %s', (body, message) => {
     const { network, calls } = fakeNetwork({});

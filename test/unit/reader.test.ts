@@ -62,6 +62,10 @@ const CASES: Case[] = [
   ['the byte cap: one byte more than the cap means limit, cut at the cap', [{ atMs: 0, send: 'hello' }], [{ ...idle(100), capBytes: 4 }], [{ bytes: 'hell', end: 'limit', atMs: 0 }]],
   ['the byte cap: exactly at the cap is not limit', [{ atMs: 0, send: 'hello' }, { atMs: 10, close: true }], [{ ...idle(100), capBytes: 5 }], [{ bytes: 'hello', end: 'closed', atMs: 10 }]],
   ['the byte cap wins over until when the terminator comes after it', [{ atMs: 0, send: 'abcdef\n' }], [until('\n', 3)], [{ bytes: 'abc', end: 'limit', atMs: 0 }]],
+  ['until and bytes: the terminator first ends the read on until', [{ atMs: 0, send: 'ab\ncdef' }], [{ read: { until: text('\n'), bytes: 5 } }, bytes(4)], [{ bytes: 'ab\n', end: 'until', atMs: 0 }, { bytes: 'cdef', end: 'bytes', atMs: 0 }]],
+  ['until and bytes: the count first ends the read on bytes, the terminator after it waits for the next step', [{ atMs: 0, send: 'abcd\nx' }], [{ read: { until: text('\n'), bytes: 3 } }, until('\n')], [{ bytes: 'abc', end: 'bytes', atMs: 0 }, { bytes: 'd\n', end: 'until', atMs: 0 }]],
+  ['until and bytes: a terminator past the count in bytes left from the step before is not taken', [{ atMs: 0, send: 'x|abc\n' }], [until('|'), { read: { until: text('\n'), bytes: 2 } }], [{ bytes: 'x|', end: 'until', atMs: 0 }, { bytes: 'ab', end: 'bytes', atMs: 0 }]],
+  ['until and idle_ms: a quiet gap before the terminator ends the read on idle', [{ atMs: 0, send: 'a' }, { atMs: 500, send: 'b\n' }], [{ read: { until: text('\n'), idleMs: 100 } }], [{ bytes: 'a', end: 'idle', atMs: 100 }]],
   ['length-prefixed: complete once 2 + length bytes are in, however they are split', [{ atMs: 0, send: [0] }, { atMs: 5, send: [3, 97, 98] }, { atMs: 9, send: [99, 120] }], [framed], [{ bytes: '\u0000\u0003abc', end: 'complete', atMs: 9 }]],
   ['length-prefixed: a pause inside the message is waited for (no quiet gap), up to the deadline', [{ atMs: 0, send: [0, 4, 97] }, { atMs: 600, send: [98] }], [framed], [{ bytes: '\u0000\u0004ab', end: 'deadline', atMs: 1_000 }], 1_000],
 ];

@@ -7,6 +7,7 @@ import { BUILDS } from '../../scripts/build.mjs';
 import { README_DNS_SERVERS } from '../../scripts/wasmtime.mjs';
 import { Config } from '../../src/settings/config.js';
 import { formatSocketAddress } from '../../src/net/ip.js';
+import { BUILT_IN_DENIED, type PolicyEntry, parseEntry } from '../../src/net/policy.js';
 import { LOCAL_PROFILE_ALLOWED_TARGETS } from '../../host/settings.mjs';
 import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
@@ -53,6 +54,27 @@ describe('spin.toml', () => {
 
   test('its development profile is the one npm start uses', () => {
     expect((variables.get('allowed_targets') as Record<string, string>).default).toBe(LOCAL_PROFILE_ALLOWED_TARGETS);
+  });
+
+  test('allowed_outbound_hosts lets through every loopback range the development allowed_targets opens (Spin denies a connect the component allows)', () => {
+    type Range = Extract<PolicyEntry, { kind: 'range' }>;
+    const contains = (outer: Range, inner: Range) =>
+      outer.family === inner.family && outer.prefix <= inner.prefix && inner.network >> BigInt((outer.family === 'ipv4' ? 32 : 128) - outer.prefix) === outer.network >> BigInt((outer.family === 'ipv4' ? 32 : 128) - outer.prefix);
+    const asRange = (text: string) => {
+      const entry = parseEntry(text);
+      if (entry?.kind !== 'range') throw new Error(`not an address range: ${text}`);
+      return entry;
+    };
+    const outbound = (component.get('allowed_outbound_hosts') as string[]).map((url) => asRange(url.replace(/^tcp:\/\//, '')));
+    const loopback = BUILT_IN_DENIED.filter((range) => range.note === 'loopback');
+    const allowed = (variables.get('allowed_targets') as Record<string, string>).default!.split(',').map(asRange);
+    // An allow entry opens a denied range only when it names it at least as specifically (README, Destination policy).
+    const opened = allowed.filter((entry) => loopback.some((range) => contains(range, entry) || contains(entry, range) && entry.prefix >= range.prefix));
+    expect(opened.map((entry) => entry.text).sort()).toEqual(['127.0.0.0/8:*', '[::1]:*']);
+    for (const entry of opened) {
+      const covered = outbound.some((rule) => contains(rule, entry) && (rule.port === '*' || rule.port === entry.port));
+      expect(covered, `${entry.text} is not in allowed_outbound_hosts`).toBe(true);
+    }
   });
 
   test('allows each of its DNS servers (the README\'s) in allowed_outbound_hosts, on its port', () => {

@@ -1,5 +1,6 @@
 /// <reference path="./interfaces/ai-agent-sockets-tls-client.d.ts" />
 /// <reference path="./interfaces/wasi-cli-environment.d.ts" />
+/// <reference path="./interfaces/wasi-cli-stderr.d.ts" />
 /// <reference path="./interfaces/wasi-clocks-monotonic-clock.d.ts" />
 /// <reference path="./interfaces/wasi-http-incoming-handler.d.ts" />
 /// <reference path="./interfaces/wasi-http-types.d.ts" />
@@ -14,6 +15,7 @@
 declare module 'ai-agent-sockets:component/ai-agent-sockets' {
   export type * as AiAgentSocketsTlsClient010 from 'ai-agent-sockets:tls/client@0.1.0'; // import ai-agent-sockets:tls/client@0.1.0
   export type * as WasiCliEnvironment0212 from 'wasi:cli/environment@0.2.12'; // import wasi:cli/environment@0.2.12
+  export type * as WasiCliStderr0212 from 'wasi:cli/stderr@0.2.12'; // import wasi:cli/stderr@0.2.12
   export type * as WasiClocksMonotonicClock0212 from 'wasi:clocks/monotonic-clock@0.2.12'; // import wasi:clocks/monotonic-clock@0.2.12
   export type * as WasiHttpTypes0210 from 'wasi:http/types@0.2.10'; // import wasi:http/types@0.2.10
   export type * as WasiIoError0212 from 'wasi:io/error@0.2.12'; // import wasi:io/error@0.2.12

@@ -1,10 +1,11 @@
 // Name resolution where the host refuses lookups: A and AAAA queries over TCP to the configured DNS servers.
 
-import { type AddressType, DnsReplyError, LENGTH_PREFIX_BYTES, MAX_DNS_MESSAGE_BYTES, decodeReply, encodeQuery } from './message.js';
+import { type Answer, type AddressType, DnsReplyError, LENGTH_PREFIX_BYTES, MAX_DNS_MESSAGE_BYTES, type Question, decodeReply, encodeQuery } from './message.js';
+import { concatBytes } from '../../core/bytes.js';
 import { ServiceError } from '../../core/errors.js';
 import { SocketFault, fromSocketFault, isLookupRefused } from '../faults.js';
 import { type IpAddress, type SocketAddress, formatSocketAddress } from '../ip.js';
-import type { TcpNetwork } from '../network.js';
+import type { Reply, TcpNetwork } from '../network.js';
 
 
 /**
@@ -64,10 +65,15 @@ class ServerFailure extends Error {
   }
 }
 
+/** What one server said to one question: an answer (addresses, possibly none, or NXDOMAIN), or why it said nothing usable. */
+type Outcome = Answer | ServerFailure;
+
 /**
- * Asks each server in turn for `name`'s A and AAAA records until one answers both, within `timeoutMs`.
- * NXDOMAIN from a server is final (502 name-unresolvable); when no server answers, the result is 504
- * resolve-timeout if every one stayed silent, else 502 resolver-failure naming each failure.
+ * Asks each server in turn for `name`'s A and AAAA records, both on one connection, until one gives something
+ * usable, within `timeoutMs`. The addresses of whichever question was answered are used (a server that answers
+ * A but refuses AAAA, as dnsmasq does without `--local`, still resolves the name). NXDOMAIN is final, and so is
+ * a clean answer with no A and no AAAA record (502 name-unresolvable); when no server gives anything usable, the
+ * result is 504 resolve-timeout if every one stayed silent, else 502 resolver-failure naming each failure.
  */
 export function resolveOverTcp(
   network: TcpNetwork,
@@ -77,21 +83,26 @@ export function resolveOverTcp(
   queryId: () => number = randomQueryId,
 ): IpAddress[] {
   const startedAt = network.nowMs();
+  const left = () => timeoutMs - (network.nowMs() - startedAt);
   const failures: ServerFailure[] = [];
   for (const server of servers) {
     const shown = formatSocketAddress(server);
-    try {
-      const addresses: IpAddress[] = [];
-      for (const type of TYPES) {
-        const left = timeoutMs - (network.nowMs() - startedAt);
-        if (left <= 0) throw new ServerFailure(shown, true, 'was not asked: no time was left');
-        addresses.push(...query(network, server, { id: queryId(), name, type }, Math.min(DNS_QUERY_TIMEOUT_MS, left)));
-      }
-      return addresses;
-    } catch (error) {
-      if (!(error instanceof ServerFailure)) throw error;
-      failures.push(error);
+    if (left() <= 0) {
+      failures.push(new ServerFailure(shown, true, 'was not asked: no time was left'));
+      continue;
     }
+    const outcomes = askBoth(network, server, name, queryId, left);
+    const answers = TYPES.map((type) => outcomes.get(type)!);
+    const addresses = answers.flatMap((outcome) => (outcome instanceof ServerFailure || outcome.kind !== 'addresses' ? [] : outcome.addresses));
+    if (addresses.length > 0) return addresses;
+    if (answers.some((outcome) => !(outcome instanceof ServerFailure) && outcome.kind === 'no-such-name')) {
+      throw new ServiceError('name-unresolvable', `the name ${name} does not exist (NXDOMAIN from DNS server ${shown})`);
+    }
+    const failed = answers.filter((outcome): outcome is ServerFailure => outcome instanceof ServerFailure);
+    if (failed.length === 0) {
+      throw new ServiceError('name-unresolvable', `the name ${name} has no A and no AAAA record (DNS server ${shown} answered both with none)`);
+    }
+    failures.push(new ServerFailure(shown, failed.every((f) => f.timeout), failed.map((f) => f.reason).join(', and ')));
   }
   const tried = failures.map((f) => f.message).join('; ');
   if (failures.every((f) => f.timeout)) {
@@ -100,35 +111,104 @@ export function resolveOverTcp(
   throw new ServiceError('resolver-failure', `resolving ${name} over TCP failed: DNS server ${tried}`);
 }
 
-/** One query on its own connection. Throws a `ServerFailure`, or a `ServiceError` for NXDOMAIN. */
-function query(network: TcpNetwork, server: SocketAddress, question: { id: number; name: string; type: AddressType }, timeoutMs: number): IpAddress[] {
+/** The limits of one DNS connection: a bounded wait, and at most two messages of the largest size. */
+function dnsLimits(timeoutMs: number, messages: number) {
+  return { connectTimeoutMs: timeoutMs, deadlineMs: timeoutMs, maxReplyBytes: messages * (LENGTH_PREFIX_BYTES + MAX_DNS_MESSAGE_BYTES) };
+}
+
+/**
+ * Both questions on one connection, written at once, their replies matched by id (RFC 7766 §6.2.1.1): a
+ * server may answer in any order. A server that closes after its first answer (RFC 7766 allows it) is asked the
+ * other question on a new connection. Returns an outcome for each type.
+ */
+function askBoth(network: TcpNetwork, server: SocketAddress, name: string, queryId: () => number, left: () => number): Map<AddressType, Outcome> {
   const shown = formatSocketAddress(server);
-  const fail = (timeout: boolean, reason: string) => new ServerFailure(shown, timeout, reason);
-  let reply;
+  const first = queryId();
+  let second = queryId();
+  // Two queries in flight on one connection need distinct ids to tell their replies apart.
+  while (second === first) second = queryId();
+  const questions: Question[] = [
+    { id: first, name, type: 'A' },
+    { id: second, name, type: 'AAAA' },
+  ];
+  const waitMs = Math.min(DNS_QUERY_TIMEOUT_MS, left());
+  const queries = questions.map(encodeQuery);
+  let replies: Reply[];
+  let fault: SocketFault | undefined;
   try {
-    // A length-prefixed read ends when the message is complete: a server that pauses inside a reply is
-    // waited for until the query's deadline, never cut by a quiet gap.
-    reply = network.converse(server, [{ send: encodeQuery(question), read: { lengthPrefixed: true } }], {
-      connectTimeoutMs: timeoutMs,
-      deadlineMs: timeoutMs,
-      maxReplyBytes: LENGTH_PREFIX_BYTES + MAX_DNS_MESSAGE_BYTES,
-    })[0]!;
+    // A length-prefixed read ends when one message is complete: two reads, one reply each. A server that
+    // pauses inside a reply is waited for until the deadline, never cut by a quiet gap.
+    replies = network.converse(
+      server,
+      [
+        { send: concatBytes(queries, queries[0]!.length + queries[1]!.length), read: { lengthPrefixed: true } },
+        { send: new Uint8Array(0), read: { lengthPrefixed: true } },
+      ],
+      dnsLimits(waitMs, 2),
+    );
   } catch (error) {
     if (!(error instanceof SocketFault)) throw error;
-    if (error.code === 'deadline') throw fail(true, `did not answer the ${question.type} query within ${timeoutMs} ms`);
-    throw fail(false, `failed: ${fromSocketFault(error, shown).message}`);
+    fault = error;
+    replies = error.replies;
   }
-  if (reply.end === 'deadline') throw fail(true, `did not finish its reply to the ${question.type} query within ${timeoutMs} ms`);
-  if (reply.end !== 'complete') throw fail(false, `closed the connection after ${reply.bytes.length} bytes, before its reply was complete`);
-  let answer;
+  const outcomes = new Map<AddressType, Outcome>();
+  let closedEarly = false;
+  for (const reply of replies) {
+    if (reply.end === 'closed' && reply.bytes.length === 0) {
+      closedEarly = true;
+      continue;
+    }
+    if (reply.end !== 'complete') {
+      const failure =
+        reply.end === 'deadline'
+          ? new ServerFailure(shown, true, `did not finish its reply within ${waitMs} ms`)
+          : new ServerFailure(shown, false, `closed the connection after ${reply.bytes.length} bytes, before its reply was complete`);
+      for (const question of questions) if (!outcomes.has(question.type)) outcomes.set(question.type, failure);
+      break;
+    }
+    const id = reply.bytes.length >= LENGTH_PREFIX_BYTES + 2 ? (reply.bytes[2]! << 8) | reply.bytes[3]! : -1;
+    const question = questions.find((q) => q.id === id && !outcomes.has(q.type)) ?? questions.find((q) => !outcomes.has(q.type))!;
+    outcomes.set(question.type, decode(reply.bytes, question, shown));
+  }
+  const missing = questions.filter((q) => !outcomes.has(q.type));
+  const answeredOne = missing.length === 1;
+  for (const question of missing) {
+    if (answeredOne && (closedEarly || (fault && fault.code !== 'deadline' && fault.stage === 'read')) && left() > 0) {
+      // The server closed (or reset) after its first answer: the other question on a connection of its own.
+      outcomes.set(question.type, askOne(network, server, { ...question, id: queryId() }, Math.min(DNS_QUERY_TIMEOUT_MS, left())));
+    } else if (closedEarly) {
+      outcomes.set(question.type, new ServerFailure(shown, false, `closed the connection without answering the ${question.type} query`));
+    } else if (!fault || fault.code === 'deadline') {
+      outcomes.set(question.type, new ServerFailure(shown, true, `did not answer the ${question.type} query within ${waitMs} ms`));
+    } else {
+      outcomes.set(question.type, new ServerFailure(shown, false, `failed: ${fromSocketFault(fault, shown).message}`));
+    }
+  }
+  return outcomes;
+}
+
+/** One question on its own connection. */
+function askOne(network: TcpNetwork, server: SocketAddress, question: Question, timeoutMs: number): Outcome {
+  const shown = formatSocketAddress(server);
+  let reply: Reply;
   try {
-    answer = decodeReply(reply.bytes, question);
+    reply = network.converse(server, [{ send: encodeQuery(question), read: { lengthPrefixed: true } }], dnsLimits(timeoutMs, 1))[0]!;
+  } catch (error) {
+    if (!(error instanceof SocketFault)) throw error;
+    if (error.code === 'deadline') return new ServerFailure(shown, true, `did not answer the ${question.type} query within ${timeoutMs} ms`);
+    return new ServerFailure(shown, false, `failed: ${fromSocketFault(error, shown).message}`);
+  }
+  if (reply.end === 'deadline') return new ServerFailure(shown, true, `did not finish its reply to the ${question.type} query within ${timeoutMs} ms`);
+  if (reply.end !== 'complete') return new ServerFailure(shown, false, `closed the connection after ${reply.bytes.length} bytes, before its reply was complete`);
+  return decode(reply.bytes, question, shown);
+}
+
+/** The answer in a complete reply, or why it cannot be used. */
+function decode(framed: Uint8Array, question: Question, shown: string): Outcome {
+  try {
+    return decodeReply(framed, question);
   } catch (error) {
     if (!(error instanceof DnsReplyError)) throw error;
-    throw fail(false, `sent an unusable reply to the ${question.type} query: ${error.message}`);
+    return new ServerFailure(shown, false, `sent an unusable reply to the ${question.type} query: ${error.message}`);
   }
-  if (answer.kind === 'no-such-name') {
-    throw new ServiceError('name-unresolvable', `the name ${question.name} does not exist (NXDOMAIN from DNS server ${shown})`);
-  }
-  return answer.addresses;
 }

@@ -1,0 +1,133 @@
+// The audit log: one JSON line for every request that opens or tries to open a connection, or that
+// authentication or the destination policy refuses — who asked, for what, where it went, how it ended.
+
+import type { DialObserver } from '../net/outbound.js';
+import type { Reply } from '../net/network.js';
+
+/** One line of the audit log. Never a token, a message or a reply: only their sizes. */
+export interface AuditLine {
+  /** Wall-clock time the request arrived, ISO 8601 in UTC. */
+  time: string;
+  route: string;
+  method: string;
+  /** `sha256:` and the first 16 hex digits of the SHA-256 of the bearer token presented, or `anonymous`. */
+  caller: string;
+  /** host:port as the caller asked for it, when the request named one. */
+  target?: string;
+  /** Every address a connection was tried to, in order. */
+  tried?: string[];
+  /** The address the dialogue ran on. */
+  connected?: string;
+  /** Where TLS is used: the protocol version and the server name sent (absent on plain TCP). */
+  tls_version?: string;
+  server_name?: string;
+  /** Bytes sent and received on the connection. */
+  sent?: number;
+  received?: number;
+  /** How the last read ended (X-Reply-End). */
+  end?: string;
+  status: number;
+  /** The error code, when the request (or the tool call, on /mcp) failed. */
+  code?: string;
+  /** Milliseconds from the request's arrival to its answer. */
+  ms: number;
+}
+
+/** Paths whose every request is recorded: each opens, or tries to open, a connection. */
+const CONNECTING_PATHS: ReadonlySet<string> = new Set(['/', '/tcp/send', '/tcp/exchange']);
+
+/** Longest caller-given text kept in a line (a target, a path), so that a line stays a line of bounded size. */
+const MAX_SHOWN = 300;
+
+/** One dialogue as the observer saw it. */
+interface DialogueRecord {
+  target: string;
+  tried: string[];
+  connected?: string;
+  tlsVersion?: string;
+  serverName?: string;
+  sent?: number;
+  received?: number;
+  end?: Reply['end'];
+  code?: string;
+}
+
+/** What one request did, collected as it runs; its lines are made once the answer is known. */
+export class AuditRecord implements DialObserver {
+  readonly #dialogues: DialogueRecord[] = [];
+
+  target(target: string): void {
+    this.#dialogues.push({ target: target.slice(0, MAX_SHOWN), tried: [] });
+  }
+  tried(address: string): void {
+    this.#current().tried.push(address);
+  }
+  connected(address: string): void {
+    this.#current().connected = address;
+  }
+  transferred(sent: number, received: number, end: Reply['end'] | undefined): void {
+    Object.assign(this.#current(), { sent, received }, end === undefined ? {} : { end });
+  }
+  failed(code: string): void {
+    this.#current().code = code;
+  }
+  tls(version: string, serverName: string): void {
+    Object.assign(this.#current(), { tlsVersion: version, serverName: serverName.slice(0, MAX_SHOWN) });
+  }
+
+  #current(): DialogueRecord {
+    if (this.#dialogues.length === 0) this.target('');
+    return this.#dialogues.at(-1)!;
+  }
+
+  /** Whether the request is one the log records: it connects somewhere, tried to, or was refused by auth or policy. */
+  wanted(path: string, status: number): boolean {
+    return CONNECTING_PATHS.has(path) || this.#dialogues.length > 0 || status === 401 || status === 403;
+  }
+
+  /**
+   * The lines for the request: one, or one per dialogue when a request ran several (tool calls in an MCP
+   * batch), each with the request's time, route, caller and status. `asked` is the target the query named,
+   * for a request refused before it dialled.
+   */
+  lines(request: { time: string; route: string; method: string; caller: string; status: number; code: string | undefined; ms: number; asked: string | undefined }): AuditLine[] {
+    const { time, route, method, caller, status, code, ms, asked } = request;
+    const dialogues: Partial<DialogueRecord>[] = this.#dialogues.length > 0 ? this.#dialogues : [asked ? { target: asked.slice(0, MAX_SHOWN) } : {}];
+    // Members in a fixed order, so that the lines read alike; absent ones are left out.
+    return dialogues.map((d) =>
+      withoutUndefined({
+        time,
+        route,
+        method,
+        caller,
+        target: d.target,
+        tried: d.tried,
+        connected: d.connected,
+        tls_version: d.tlsVersion,
+        server_name: d.serverName,
+        sent: d.sent,
+        received: d.received,
+        end: d.end,
+        status,
+        code: d.code ?? code,
+        ms,
+      }),
+    );
+  }
+}
+
+function withoutUndefined<T extends object>(line: T): T {
+  return Object.fromEntries(Object.entries(line).filter(([, value]) => value !== undefined)) as T;
+}
+
+/** The request's path as a line shows it: bounded, as the caller may send anything. */
+export const shownRoute = (path: string) => path.slice(0, MAX_SHOWN);
+
+const encoder = new TextEncoder();
+
+/** The caller as the log names it: a short fingerprint of the bearer token (SHA-256), never the token; `anonymous` without one. */
+export async function callerOf(token: string | undefined): Promise<string> {
+  if (token === undefined) return 'anonymous';
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(token)));
+  return `sha256:${[...digest.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
