@@ -13,7 +13,8 @@ const TLS_REPLY: Reply = { bytes: new TextEncoder().encode('pong'), end: 'until'
 function appWith(env: Environment = {}, readRoots?: TlsRootsReader) {
   const fake = fakeNetwork({ names: { 'db.example': [v4(127, 0, 0, 9)] }, peers: { '127.0.0.1:6380': () => TLS_REPLY, '127.0.0.9:6380': () => TLS_REPLY } });
   const config = new Config({ ALLOWED_TARGETS: '127.0.0.0/8:*', ...env }, readRoots);
-  const app = createApp({ config: () => config, network: fake.network });
+  const audit: string[] = [];
+  const app = createApp({ config: () => config, network: fake.network, writeAuditLine: (line) => audit.push(line) });
   const call = async (path: string, init?: RequestInit) => {
     const response = await app(new Request(`http://component.local${path}`, init));
     const text = await response.text();
@@ -21,7 +22,7 @@ function appWith(env: Environment = {}, readRoots?: TlsRootsReader) {
     return { status: response.status, text, json, headers: response.headers };
   };
   const exchange = (body: unknown) => call('/tcp/exchange', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  return { ...fake, call, exchange };
+  return { ...fake, call, exchange, audit };
 }
 
 describe('tls=true and server_name= on /tcp/send and GET /', () => {
@@ -47,6 +48,12 @@ describe('tls=true and server_name= on /tcp/send and GET /', () => {
     const r = await appWith().call('/tcp/send?host=127.0.0.1&port=6380&tls=true&msg=x');
     expect(r.headers.get('x-tls-version')).toBe('TLSv1.3');
     expect(r.headers.get('x-tls-cipher')).toBe('TLS_AES_128_GCM_SHA256');
+  });
+
+  test('the audit line records the TLS version and the server name checked', async () => {
+    const { call, audit } = appWith();
+    await call('/tcp/send?host=127.0.0.1&port=6380&tls=true&server_name=db.example&msg=x');
+    expect(JSON.parse(audit[0]!)).toMatchObject({ connected: '127.0.0.1:6380', tls_version: 'TLSv1.3', server_name: 'db.example' });
   });
 
   test('GET / with tls=true defaults to port 443 and leaves it out of the Host header', async () => {
