@@ -171,8 +171,7 @@ export function openApiDocument(limits?: Limits) {
         post: {
           operationId: 'tcpSendBody',
           summary: 'Connect to host:port, send the request body as is (binary), return the raw reply. `msg` is for GET: on POST it is a 400.',
-          parameters: [...TARGET_PARAMS, ...READ_PARAMS],
-            ...TLS_PARAMS,
+          parameters: [...TARGET_PARAMS, ...READ_PARAMS, ...TLS_PARAMS],
           requestBody: {
             description: 'The bytes to send, at most MAX_MESSAGE_BYTES (413 message-too-large beyond).',
             content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
