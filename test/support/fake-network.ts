@@ -34,12 +34,8 @@ export function virtualClock(): VirtualClock {
 
 /**
  * `names` maps a name to its addresses or to the fault its lookup throws; `peers` maps `addr:port`
-<<<<<<< HEAD
  * to a reply or a fault (a function answers each step's message, or throws the fault that step meets). Unknown addresses refuse the connection.
-=======
- * to a reply or a fault (a function answers each step's message). Unknown addresses refuse the connection.
  * Time is a virtual clock (a fresh one at 0 unless `clock` is given): it stands still unless moved.
->>>>>>> main
  */
 export function fakeNetwork(options: {
   names?: Record<string, IpAddress[] | SocketFault>;
