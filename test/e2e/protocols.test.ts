@@ -128,10 +128,9 @@ for (const kind of ALL_HOSTS) {
       test('POST with a body of many megabytes is refused without being read: 413, or the upload cut short', async () => {
         const before = mirror.received.length;
         const outcome = await uploadOutcome(`${host.url}/tcp/send?host=127.0.0.1&port=${mirror.port}`, Buffer.alloc(128 * MAX_MESSAGE_BYTES));
-        // The local host answers before it closes; wasmtime may close while the client still writes (EPIPE), which
-        // a client that reads the response before it finishes writing would see as the 413.
-        if (kind.name.startsWith('local')) expect(outcome).toBe(413);
-        else expect([413, 'cut']).toContain(outcome);
+        // Every host answers 413 and closes while the client may still be writing: the client's write can then meet
+        // the reset before it reads the answer (seen on the local host under load in CI; no host lingers to drain).
+        expect([413, 'cut']).toContain(outcome);
         expect(mirror.received.length).toBe(before);
         expect((await get(host.url, '/health')).text).toBe('ok');
       });
