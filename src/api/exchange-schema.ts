@@ -96,6 +96,9 @@ export const EXCHANGE_REQUEST_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['host', 'port', 'steps'],
+  // A dialogue that starts with TLS ("tls" other than false) has no step that starts it again.
+  if: { required: ['tls'], properties: { tls: { not: { const: false } } } },
+  then: { properties: { steps: { items: { not: { required: ['starttls'] } } } } },
   properties: {
     host: { type: 'string', minLength: 1, maxLength: 300, description: 'Host name, IPv4 or IPv6 address (brackets optional), e.g. "127.0.0.1".' },
     port: { ...PORT_SCHEMA, description: 'TCP port, e.g. 6379.' },
@@ -108,7 +111,11 @@ export const EXCHANGE_REQUEST_SCHEMA = {
       type: 'array',
       minItems: 1,
       maxItems: MAX_STEPS,
-      description: `1 to ${MAX_STEPS} steps, run in order on the one connection.`,
+      // TLS starts once per connection: at most one step upgrades.
+      contains: { type: 'object', required: ['starttls'] },
+      minContains: 0,
+      maxContains: 1,
+      description: `1 to ${MAX_STEPS} steps, run in order on the one connection; at most one of them has \`starttls\`.`,
       items: {
         type: 'object',
         additionalProperties: false,

@@ -58,8 +58,8 @@ function readParams(limits: Limits | undefined) {
 }
 
 const TLS_PARAMS = [
-  param('tls', 'true: TLS from the first byte (implicit TLS; TLS 1.2 or 1.3, the certificate always verified against Mozilla\'s roots and TLS_CA_CERTS). Sends and reads are of plaintext.', { type: 'boolean' }),
-  param('server_name', 'With tls=true: the name sent as SNI and that the certificate must be valid for (a DNS name or an IP address); default: host. It never selects where to connect.', { type: 'string', minLength: 1, maxLength: 253 }),
+  param('tls', 'true: TLS from the first byte (implicit TLS; TLS 1.2 or 1.3, the certificate always verified against Mozilla\'s roots and TLS_CA_CERTS). Sends and reads are of plaintext. Only true: leave it out for plain TCP.', { type: 'boolean', const: true }),
+  param('server_name', 'TLS with this name (implies tls=true): the name sent as SNI and that the certificate must be valid for (a DNS name or an IP address in plain notation); default: host. It never selects where to connect.', { ...HOST_SCHEMA, maxLength: 253 }),
 ];
 
 const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });

@@ -11,13 +11,13 @@ import type { AppDeps } from './deps.js';
 import { limitsWithTimeout, readEndOf, untilText, wholeNumber } from './read-options.js';
 import type { TlsStart } from '../net/network.js';
 import type { Config } from '../settings/config.js';
-import { queryFlag, tlsStart } from './tls-options.js';
+import { queryTls, tlsStart } from './tls-options.js';
 
 /** GET / — an HTTP/1.1 GET (HTTPS with `tls=true`) to the default target, or to `?host=&port=`; returns the raw reply. */
 export function httpGet(_: Request, query: Query, deps: AppDeps): Response {
   const host = query.get('host');
   const port = query.get('port');
-  const secure = queryFlag(query.get('tls'), 'tls');
+  const secure = queryTls(query);
   const defaultPort = secure ? 443 : 80;
   let target: Target;
   if (host === undefined || host === '') {
@@ -34,14 +34,9 @@ export function httpGet(_: Request, query: Query, deps: AppDeps): Response {
   return replyResponse(dial(deps.network, config, target, [{ tls, send: new TextEncoder().encode(request), read }], config.limits, deps.audit));
 }
 
-/** `tls=true` (given as `secure`) with its `server_name=`; a server name without TLS is a mistake worth a 400. */
+/** The TLS start a query asks for (`secure`: `tls=true` or a `server_name=`), with its server name. */
 function tlsOf(query: Query, secure: boolean, target: Target, config: Config): TlsStart | undefined {
-  const serverName = query.get('server_name');
-  if (!secure) {
-    if (serverName !== undefined) throw new ServiceError('invalid-parameter', 'server_name is for TLS: give tls=true with it');
-    return undefined;
-  }
-  return tlsStart(target, serverName, config.tlsRoots, 'server_name');
+  return secure ? tlsStart(target, query.get('server_name'), config.tlsRoots, 'server_name') : undefined;
 }
 
 /**
@@ -51,7 +46,7 @@ function tlsOf(query: Query, secure: boolean, target: Target, config: Config): T
 export async function tcpSend(request: Request, query: Query, deps: AppDeps): Promise<Response> {
   const target = makeTarget(required(query, 'host', '127.0.0.1'), parsePort(required(query, 'port', '6379')));
   const config = deps.config();
-  const tls = tlsOf(query, queryFlag(query.get('tls'), 'tls'), target, config);
+  const tls = tlsOf(query, queryTls(query), target, config);
   const limits = limitsWithTimeout(config.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
   const read = readEndOf(
     { until: untilText(query.bytes('until')), bytes: wholeNumber(query.get('bytes'), 'bytes'), idleMs: wholeNumber(query.get('idle_ms'), 'idle_ms') },

@@ -34,11 +34,14 @@ export function tlsStart(target: Target, serverName: string | undefined, extraRo
   return { serverName: serverNameFor(target, serverName, field), extraRootsPem };
 }
 
-/** `tls=` of a query: `true` or `false` (absent: false). */
-export function queryFlag(raw: string | undefined, name: string): boolean {
-  if (raw === undefined || raw === 'false') return false;
-  if (raw === 'true') return true;
-  throw invalidParameter(`${name} ${shown(raw, 20)} is not true or false`);
+/**
+ * Whether a query asks for TLS: `tls=true`, or a `server_name=` (a name to verify means TLS). `tls` takes only
+ * `true`: plaintext is asked for by leaving it out, so no combination of the two can contradict the other.
+ */
+export function queryTls(query: { get(name: string): string | undefined }): boolean {
+  const raw = query.get('tls');
+  if (raw !== undefined && raw !== 'true') throw invalidParameter(`tls ${shown(raw, 20)} is not true: give tls=true for TLS, or leave it out for plain TCP`);
+  return raw === 'true' || query.get('server_name') !== undefined;
 }
 
 /** A dialogue's option as a TLS start, or undefined for `false` / absent; `roots` is read only when TLS is asked for. */

@@ -63,11 +63,15 @@ describe('tls=true and server_name= on /tcp/send and GET /', () => {
     expect(calls[0]!.message).toContain('Host: db.example\r\n');
   });
 
-  test('without tls=true there is no TLS, and server_name alone is a 400', async () => {
+  test('without tls and server_name there is no TLS; server_name alone is TLS with that name; tls takes only true', async () => {
     const { call, calls } = appWith();
-    await call('/tcp/send?host=127.0.0.1&port=6380&msg=x&tls=false');
+    await call('/tcp/send?host=127.0.0.1&port=6380&msg=x');
     expect(calls[0]!.steps[0]!.tls).toBeUndefined();
-    expect((await call('/tcp/send?host=127.0.0.1&port=6380&msg=x&server_name=a.example')).status).toBe(400);
+    expect((await call('/tcp/send?host=127.0.0.1&port=6380&msg=x&server_name=a.example')).status).toBe(200);
+    expect(calls[1]!.steps[0]!.tls?.serverName).toBe('a.example');
+    const refused = await call('/tcp/send?host=127.0.0.1&port=6380&msg=x&tls=false');
+    expect([refused.status, refused.json?.error?.code]).toEqual([400, 'invalid-parameter']);
+    expect(calls).toHaveLength(2);
   });
 
   test.each([
