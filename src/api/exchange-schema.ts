@@ -65,6 +65,9 @@ export const HOST_SCHEMA = {
   ],
 } as const;
 
+/** A server name as the document describes it: the forms of a host, at most 253 characters (a DNS name's most). */
+export const SERVER_NAME_SCHEMA = { ...HOST_SCHEMA, maxLength: 253 } as const;
+
 /** `"tls"` / `"starttls"`: TLS with the default server name, or with one named. */
 const tlsValue = (description: string, allowFalse: boolean) => ({
   description,
@@ -75,9 +78,7 @@ const tlsValue = (description: string, allowFalse: boolean) => ({
       additionalProperties: false,
       properties: {
         server_name: {
-          type: 'string',
-          minLength: 1,
-          maxLength: 253,
+          ...SERVER_NAME_SCHEMA,
           description: 'The name sent as SNI and that the certificate must be valid for (a DNS name or an IP address); default: host. It never selects where to connect.',
         },
       },

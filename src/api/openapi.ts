@@ -3,7 +3,7 @@
 
 import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
 import { type Limits, REPLY_ENDS } from '../net/network.js';
-import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, HOST_SCHEMA, PORT_SCHEMA, UNTIL_LENGTHS } from './exchange-schema.js';
+import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, HOST_SCHEMA, PORT_SCHEMA, SERVER_NAME_SCHEMA, UNTIL_LENGTHS } from './exchange-schema.js';
 import { MCP_PROTOCOL_VERSIONS } from './mcp.js';
 import { MAX_UNTIL_CHARACTERS } from './read-options.js';
 import { VERSION } from '../core/version.js';
@@ -59,7 +59,7 @@ function readParams(limits: Limits | undefined) {
 
 const TLS_PARAMS = [
   param('tls', 'true: TLS from the first byte (implicit TLS; TLS 1.2 or 1.3, the certificate always verified against Mozilla\'s roots and TLS_CA_CERTS). Sends and reads are of plaintext. Only true: leave it out for plain TCP.', { type: 'boolean', const: true }),
-  param('server_name', 'TLS with this name (implies tls=true): the name sent as SNI and that the certificate must be valid for (a DNS name or an IP address in plain notation); default: host. It never selects where to connect.', { ...HOST_SCHEMA, maxLength: 253 }),
+  param('server_name', 'TLS with this name (implies tls=true): the name sent as SNI and that the certificate must be valid for (a DNS name or an IP address in plain notation); default: host. It never selects where to connect.', SERVER_NAME_SCHEMA),
 ];
 
 const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });

@@ -134,7 +134,9 @@ describe('"tls" and "starttls" in a dialogue', () => {
     [{ tls: 'yes', steps: [{}] }, 'invalid-body'],
     [{ steps: [{ starttls: false }] }, 'invalid-body'],
     [{ tls: { server_name: 'a.example', verify: false }, steps: [{}] }, 'invalid-body'],
-    [{ tls: { server_name: 'a\r\nb' }, steps: [{}] }, 'invalid-parameter'],
+    [{ tls: { server_name: 'a\r\nb' }, steps: [{}] }, 'invalid-body'],
+    [{ tls: { server_name: '0'.repeat(200) }, steps: [{}] }, 'invalid-body'],
+    [{ tls: { server_name: '::ffff:1.2.3' }, steps: [{}] }, 'invalid-body'],
     [{ steps: [{ starttls: { server_name: '' } }] }, 'invalid-body'],
   ])('%j is refused (%s)', async (body, code) => {
     const { exchange, calls } = appWith();
