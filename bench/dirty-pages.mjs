@@ -11,8 +11,8 @@
 // as under a per-request host; the same instance then serves nine more requests, to show what reuse adds.
 
 import { spawn } from 'node:child_process';
+import { lineEchoPeer } from '../test/support/tcp-peers.mjs';
 import { once } from 'node:events';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -34,21 +34,6 @@ const PROBES = {
   'openapi.json': () => ({ method: 'GET', path: '/openapi.json' }),
 };
 
-/** A peer that answers each line with `echo:` + the line and keeps the connection open; every probe ends on `until`. */
-function linePeer() {
-  const server = net.createServer((socket) => {
-    socket.on('error', () => {});
-    let buffered = '';
-    socket.on('data', (d) => {
-      buffered += d;
-      for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-        socket.write(`echo:${buffered.slice(0, at + 1)}`);
-        buffered = buffered.slice(at + 1);
-      }
-    });
-  });
-  return server;
-}
 
 /**
  * Pages of `now` that differ from `before` (pages past `before`'s end count when not all zero), as ranges.
@@ -148,10 +133,9 @@ async function child() {
 const mib = (bytes) => `${(bytes / MiB).toFixed(2)} MiB`;
 
 async function main() {
-  const peer = linePeer();
-  peer.listen(0, '127.0.0.1');
-  await once(peer, 'listening');
-  const port = /** @type {net.AddressInfo} */ (peer.address()).port;
+  // Answers each line with `echo:` + the line and keeps the connection open; every probe ends on `until`.
+  const peer = await lineEchoPeer();
+  const port = peer.port;
   const results = [];
   for (const name of Object.keys(PROBES)) {
     // Socket calls block the calling thread (preview2-shim), so the instance runs in a process of its own.
@@ -162,7 +146,7 @@ async function main() {
     if (code !== 0) throw new Error(`${name}: child exited with ${code}`);
     results.push(JSON.parse(out));
   }
-  peer.close();
+  await peer.close();
   const [one] = results;
   console.log(`linear memory at instantiation: ${mib(one.initialBytes)}; image (non-zero pages) ${mib(one.image.start)} – ${mib(one.image.end)}`);
   console.log('| request | pages dirtied (4 KiB) | dirtied | highest dirtied offset | memory after | after 10 on one instance |');

@@ -6,8 +6,8 @@
 // is not counted; `npm run bench` measures the whole.
 
 import { spawn } from 'node:child_process';
+import { lineEchoPeer } from '../test/support/tcp-peers.mjs';
 import { once } from 'node:events';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SERVING_LINE, findWasmtime, wasmtimeServeArgs } from '../scripts/wasmtime.mjs';
 
@@ -21,24 +21,8 @@ if (!wasmtime) throw new Error('wasmtime is not installed (node scripts/wasmtime
 const PRECISION = 0.002;
 
 /** A peer that echoes each line (two-step dialogues) and answers a message without a newline, then closes. */
-const peer = net.createServer((socket) => {
-  socket.on('error', () => {});
-  let buffered = '';
-  socket.on('data', (d) => {
-    buffered += d;
-    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-      socket.write(`echo:${buffered.slice(0, at + 1)}`);
-      buffered = buffered.slice(at + 1);
-    }
-    if (buffered) {
-      socket.end(`echo:${buffered}`);
-      buffered = '';
-    }
-  });
-});
-peer.listen(0, '127.0.0.1');
-await once(peer, 'listening');
-const port = /** @type {net.AddressInfo} */ (peer.address()).port;
+const peer = await lineEchoPeer({ closeOnPartial: true });
+const port = peer.port;
 
 /** @type {Record<string, { path: string, init?: RequestInit }>} */
 const PROBES = {
@@ -90,4 +74,4 @@ for (const [name, probe] of Object.entries(probes)) {
   }
   console.log(`${name}: ${(high / 1e6).toFixed(2)} M fuel per request (fresh instance)`);
 }
-peer.close();
+await peer.close();

@@ -108,6 +108,28 @@ export const lineProtocolPeer = (greeting, where) =>
   }, where);
 
 /**
+ * Answers each `\n`-terminated line with `echo:` + the line and stays open; with `closeOnPartial`, a message
+ * without a newline is answered the same way and the peer then closes (one-shot probes).
+ * @param {{ closeOnPartial?: boolean }} [options]
+ * @param {Where} [where]
+ */
+export const lineEchoPeer = ({ closeOnPartial = false } = {}, where) =>
+  tcpPeer((socket) => {
+    let buffered = '';
+    socket.on('data', (/** @type {Buffer} */ data) => {
+      buffered += data.toString('latin1');
+      for (let end = buffered.indexOf('\n'); end !== -1; end = buffered.indexOf('\n')) {
+        socket.write(`echo:${buffered.slice(0, end + 1)}`, 'latin1');
+        buffered = buffered.slice(end + 1);
+      }
+      if (closeOnPartial && buffered) {
+        socket.end(`echo:${buffered}`, 'latin1');
+        buffered = '';
+      }
+    });
+  }, where);
+
+/**
  * A port on 127.0.0.1 that was free a moment ago: for servers that cannot listen on port 0 themselves
  * (Spin, dnsmasq), and for a port with nothing listening on it.
  */
