@@ -33,19 +33,33 @@ export function listen(server, { host = '127.0.0.1', port = 0 } = {}) {
  * @returns {Promise<Peer>}
  */
 export async function tcpPeer(onConnection, where = {}) {
-  /** @type {Set<net.Socket>} */
-  const sockets = new Set();
   /** @type {Buffer[]} */
   const received = [];
   const server = net.createServer((socket) => {
-    sockets.add(socket);
     const index = received.push(Buffer.alloc(0)) - 1;
     socket.on('data', (d) => {
       received[index] = Buffer.concat([received[index] ?? Buffer.alloc(0), d]);
     });
     socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
     onConnection(socket, received, index);
+  });
+  return listenAsPeer(server, where, received);
+}
+
+/**
+ * Listens with `server` (plain TCP or TLS) and returns it as a Peer: its connections are tracked from the
+ * first byte, so `close` ends every one of them, handshakes in progress included.
+ * @param {net.Server} server
+ * @param {Where} where
+ * @param {Buffer[]} received
+ * @returns {Promise<Peer>}
+ */
+export async function listenAsPeer(server, where, received) {
+  /** @type {Set<net.Socket>} */
+  const sockets = new Set();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
   const port = await listen(server, where);
   return {

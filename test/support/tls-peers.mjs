@@ -2,7 +2,7 @@
 // certificate of a PKI made for the run (scripts/demo-pki.mjs): implicit TLS, and STARTTLS as mail servers do it.
 
 import tls from 'node:tls';
-import { listen, tcpPeer } from './tcp-peers.mjs';
+import { listenAsPeer, tcpPeer } from './tcp-peers.mjs';
 
 /**
  * @typedef {import('./tcp-peers.mjs').Peer} Peer
@@ -19,30 +19,13 @@ import { listen, tcpPeer } from './tcp-peers.mjs';
  * @returns {Promise<Peer>}
  */
 export async function tlsPeer(credentials, onConnection, { host = '127.0.0.1', port = 0, ...options } = {}) {
-  /** @type {Set<import('node:net').Socket>} */
-  const sockets = new Set();
   const server = tls.createServer({ key: credentials.key, cert: credentials.cert, ...options }, (socket) => {
     socket.on('error', () => {});
     onConnection(socket);
   });
   // Handshakes the client refuses end in errors here: expected, nobody's failure.
   server.on('tlsClientError', () => {});
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const bound = await listen(server, { host, port });
-  return {
-    port: bound,
-    host,
-    received: [],
-    openConnections: () => new Promise((resolve) => server.getConnections((_, n) => resolve(n))),
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenAsPeer(server, { host, port }, []);
 }
 
 const ECHO = Buffer.from('echo:');
