@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { PoolError, WorkerPool } from './pool.mjs';
 import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
-import { componentEnvironment } from './settings.mjs';
+import { componentEnvironment, socketsMode } from './settings.mjs';
 import { transpiledWithEngine } from './transpile-cache.mjs';
 
 /** How long an idle keep-alive connection stays open. */
@@ -68,6 +68,7 @@ function writeReply(res, reply, close) {
  * @property {() => { workers: number, idle: number, queued: number }} stats
  * @property {() => number} openConnections Client connections the server holds open.
  * @property {() => number[]} threadIds
+ * @property {'worker' | 'io-thread'} sockets Where the workers make socket calls.
  */
 
 /**
@@ -86,13 +87,15 @@ function writeReply(res, reply, close) {
  *   imports?: Record<string, string>,
  *   importsData?: unknown,
  *   transpileCacheDir?: string,
+ *   sockets?: 'worker' | 'io-thread',
  * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
  * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
  * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
+ * `sockets` says where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI).
  * @returns {Promise<LocalHost>}
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir }) {
-  const { entry } = await transpiledWithEngine(componentPath, transpileCacheDir, imports);
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined) }) {
+  const { entry } = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread: sockets === 'worker' });
   const componentEnv = componentEnvironment(env);
   const headLimit = maxHeadBytes(componentEnv);
   const bodyLimit = maxBodyBytes(componentEnv);
@@ -178,5 +181,6 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     stats: () => pool.stats(),
     openConnections: () => connections.size,
     threadIds: () => pool.threadIds(),
+    sockets,
   };
 }

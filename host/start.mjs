@@ -3,7 +3,7 @@
 import { APP_COMPONENT_PATH, build } from '../scripts/build.mjs';
 import { POOL_SETTINGS, plural } from './pool.mjs';
 import { startServer } from './server.mjs';
-import { LOCAL_PROFILE_ALLOWED_TARGETS } from './settings.mjs';
+import { LOCAL_PROFILE_ALLOWED_TARGETS, socketsMode } from './settings.mjs';
 
 /**
  * A whole-number setting from the host's environment; exits with a one-line message when it is malformed.
@@ -20,6 +20,14 @@ function readSetting(setting) {
   return value;
 }
 
+/** @type {'worker' | 'io-thread'} */
+let sockets;
+try {
+  sockets = socketsMode(process.env.HOST_SOCKETS);
+} catch (error) {
+  console.error(/** @type {Error} */ (error).message);
+  process.exit(2);
+}
 const port = readSetting({ name: 'PORT', defaultValue: 8081, min: 0, max: 65535 });
 const host = process.env.HOST || '0.0.0.0';
 // The local profile: loopback is reachable unless ALLOWED_TARGETS says otherwise (set it, even empty, to opt out).
@@ -48,6 +56,7 @@ try {
     poolSize: readSetting(POOL_SETTINGS.poolSize),
     queueLimit: readSetting(POOL_SETTINGS.queueLimit),
     queueWaitMs: readSetting(POOL_SETTINGS.queueWaitMs),
+    sockets,
   });
 } catch (error) {
   const code = /** @type {{ code?: string }} */ (error).code;
@@ -72,7 +81,7 @@ if (readiness.status !== 200) {
   process.exit(2);
 }
 const { workers } = server.stats();
-console.error(`ai-agent-sockets listening on ${server.url} (${workers} ${plural(workers, 'worker')})`);
+console.error(`ai-agent-sockets listening on ${server.url} (${workers} ${plural(workers, 'worker')}, sockets on the ${sockets === 'worker' ? "workers' own threads" : 'I/O thread'})`);
 console.error(`allowed targets: ${env.ALLOWED_TARGETS || '(component default: anything outside the built-in deny list)'}`);
 if (!env.AUTH_TOKEN && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
   console.error(`warning: AUTH_TOKEN is not set and the server listens on ${host}: anyone who can reach this port can open connections through it`);

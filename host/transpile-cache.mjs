@@ -6,6 +6,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'n
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ENGINE_INTERFACE, ENGINE_PATH } from '../scripts/tls-engine.mjs';
+import { IN_THREAD_INTERFACES } from './wasi-sockets-in-thread.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const CACHE_DIR = join(root, '.cache', 'transpiled');
@@ -18,10 +19,23 @@ const OPTIONS = {
   quiet: true,
   map: { 'wasi:http/*': `${pathToFileURL(join(root, 'host', 'wasi-http-incoming.mjs')).href}#*` },
 };
+const IN_THREAD_MODULE = pathToFileURL(join(root, 'host', 'wasi-sockets-in-thread.mjs')).href;
+/**
+ * jco's JSPI mode for sockets on the worker's thread: host/wasi-sockets-in-thread.mjs provides sockets, poll and
+ * the clock; `poll` and `pollable.block` suspend the component until a socket event or a timer; the handler
+ * export returns a promise.
+ */
+const IN_THREAD_OPTIONS = {
+  asyncMode: /** @type {const} */ ('jspi'),
+  asyncImports: ['wasi:io/poll#poll', 'wasi:io/poll#[method]pollable.block'],
+  asyncExports: ['wasi:http/incoming-handler#handle'],
+  map: Object.fromEntries(Object.entries(IN_THREAD_INTERFACES).map(([name, binding]) => [name, `${IN_THREAD_MODULE}#${binding}`])),
+};
+
 /** Bumped whenever the post-processing below changes, so old cache entries are not reused. */
 const CACHE_VERSION = 3;
-/** Entries kept in the cache (about 15 MB each): the newest used ones, so hosts running older builds keep theirs. */
-export const CACHE_KEEP_ENTRIES = 3;
+/** Entries kept in the cache (about 15 MB each): the newest used ones (the engine, the app in each sockets mode, older builds). */
+export const CACHE_KEEP_ENTRIES = 5;
 /** A temporary directory older than this was left by a crashed transpile, not one in progress. */
 const STALE_TMP_MS = 10 * 60_000;
 
@@ -64,12 +78,16 @@ async function pruneCache(cacheDir = CACHE_DIR) {
  * 'file:///…/module.mjs#variables' }`), for components that import more than WASI.
  * @param {string} componentPath
  * @param {string} [cacheDir]
+ * `inThread` transpiles for sockets on the worker's own thread (JSPI; see IN_THREAD_OPTIONS).
  * @param {Record<string, string>} [imports]
+ * @param {{ inThread?: boolean }} [mode]
  * @returns {Promise<{ entry: string, hash: string, cached: boolean }>}
  */
-export async function transpiled(componentPath, cacheDir = CACHE_DIR, imports = {}) {
+export async function transpiled(componentPath, cacheDir = CACHE_DIR, imports = {}, { inThread = false } = {}) {
   const bytes = await readFile(componentPath);
-  const options = { ...OPTIONS, map: { ...OPTIONS.map, ...imports } };
+  const options = inThread
+    ? { ...OPTIONS, ...IN_THREAD_OPTIONS, map: { ...OPTIONS.map, ...IN_THREAD_OPTIONS.map, ...imports } }
+    : { ...OPTIONS, map: { ...OPTIONS.map, ...imports } };
   const hash = createHash('sha256').update(bytes).update(JSON.stringify({ options, CACHE_VERSION })).digest('hex').slice(0, 32);
   const dir = join(cacheDir, hash);
   const entry = join(dir, `${NAME}.js`);
@@ -111,8 +129,10 @@ export async function transpiled(componentPath, cacheDir = CACHE_DIR, imports = 
  * @param {string} componentPath
  * @param {string} [cacheDir]
  * @param {Record<string, string>} [imports]
+ * @param {{ inThread?: boolean }} [mode]
  */
-export async function transpiledWithEngine(componentPath, cacheDir = CACHE_DIR, imports = {}) {
+export async function transpiledWithEngine(componentPath, cacheDir = CACHE_DIR, imports = {}, mode = {}) {
+  // The engine makes no I/O call: the same transpile serves both modes.
   const engine = await transpiled(ENGINE_PATH, cacheDir);
-  return transpiled(componentPath, cacheDir, { [ENGINE_INTERFACE]: `${pathToFileURL(engine.entry).href}#client`, ...imports });
+  return transpiled(componentPath, cacheDir, { [ENGINE_INTERFACE]: `${pathToFileURL(engine.entry).href}#client`, ...imports }, mode);
 }

@@ -11,17 +11,20 @@ _setEnv(workerData.env);
 _setArgs([]);
 _setPreopens({});
 
-/** @type {{ incomingHandler: { handle(request: IncomingRequest, outparam: ResponseOutparam): void } }} */
+/**
+ * Returns a promise when transpiled for sockets on this thread (JSPI: the component suspends while it waits).
+ * @type {{ incomingHandler: { handle(request: IncomingRequest, outparam: ResponseOutparam): void | Promise<void> } }}
+ */
 const { incomingHandler } = await import(workerData.entry);
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 
-port.on('message', (/** @type {{ id: number } & import('./pool.mjs').WorkRequest} */ message) => {
+port.on('message', async (/** @type {{ id: number } & import('./pool.mjs').WorkRequest} */ message) => {
   const { id, method, url, authority, rawHeaders, body: requestBody } = message;
   /** @type {import('./wasi-http-incoming.mjs').ResponseResult | undefined} */
   let response;
   const outparam = new ResponseOutparam((set) => (response = set));
   try {
-    incomingHandler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders), requestBody), outparam);
+    await incomingHandler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders), requestBody), outparam);
   } catch (error) {
     port.postMessage({ id, failed: String(/** @type {Error} */ (error)?.message ?? error) });
     // A trapped instance cannot be trusted again: end this worker; the pool starts a fresh one.

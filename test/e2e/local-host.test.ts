@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type LocalHost } from '../../host/server.mjs';
 // What the local host runs: the app, linked to the TLS engine by the host (no composition).
 import { APP_COMPONENT_PATH } from '../../scripts/build.mjs';
+import { HAS_JSPI } from '../../host/settings.mjs';
 import { readJcoDebugOnce, transpiled } from '../../host/transpile-cache.mjs';
 import { localHost } from '../support/hosts.js';
 import { echoAndClosePeer, silentPeer, type Peer } from '../support/peers.js';
@@ -47,6 +48,17 @@ describe('the local host', () => {
     await Promise.all(servers.map((s) => s.close(0)));
     await Promise.all([silent?.close(), echo?.close()]);
     if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['the default', undefined, HAS_JSPI ? 'worker' : 'io-thread'],
+    ['HOST_SOCKETS=io-thread', 'io-thread', 'io-thread'],
+  ] as const)('sockets, %s: on the workers\' own threads where Node has JSPI (24+), else through the I/O thread', async (_, asked, expected) => {
+    const server = await start({ poolSize: 1, ...(asked ? { sockets: asked } : {}) });
+    expect(server.sockets).toBe(expected);
+    const r = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${echo.port}&msg=mode`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe('echo:mode');
   });
 
   test('a silent peer holds only its own request: others are answered while it waits', async () => {
@@ -199,7 +211,7 @@ describe('the local host', () => {
     expect(results.filter((r) => !r.cached)).toHaveLength(1);
   });
 
-  test('a new transpile prunes the cache to the CACHE_KEEP_ENTRIES (3) most recently used entries', async () => {
+  test('a new transpile prunes the cache to the CACHE_KEEP_ENTRIES (5) most recently used entries', async () => {
     const cache = mkdtempSync(join(scratch, 'transpile-prune-'));
     const old = Array.from({ length: 6 }, (_, i) => `old-${i}`);
     old.forEach((name, i) => {
@@ -208,8 +220,8 @@ describe('the local host', () => {
       utimesSync(join(cache, name), when, when);
     });
     const { hash } = await transpiled(APP_COMPONENT_PATH, cache);
-    // The new entry and the two most recent old ones: written out, so a change of the constant or of the order shows.
-    expect(readdirSync(cache).sort()).toEqual([hash, 'old-0', 'old-1'].sort());
+    // The new entry and the four most recent old ones: written out, so a change of the constant or of the order shows.
+    expect(readdirSync(cache).sort()).toEqual([hash, 'old-0', 'old-1', 'old-2', 'old-3'].sort());
   });
 
   test('readJcoDebugOnce keeps JCO_DEBUG working but reads it once', () => {
@@ -227,7 +239,7 @@ describe('the local host', () => {
     const own = await silentPeer();
     try {
       const host = await localHost.start({ ...ENV, REQUEST_DEADLINE_MS: '1500', POOL_SIZE: '1' });
-      expect(host.log()).toContain('(1 worker)');
+      expect(host.log()).toContain('(1 worker,');
       const inFlight = fetch(`${host.url}/tcp/send?host=127.0.0.1&port=${own.port}&msg=x`);
       await expect.poll(() => own.openConnections()).toBe(1);
       process.kill(host.pid, 'SIGTERM');

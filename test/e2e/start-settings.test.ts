@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { HAS_JSPI } from '../../host/settings.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -29,5 +30,19 @@ describe('npm start with a malformed component setting', () => {
     expect(output).toMatch(new RegExp(`cannot start: .*${name}`));
     expect(output).not.toContain('listening on');
     if (name === 'AUTH_TOKEN') expect(output).not.toContain(value);
+  });
+});
+
+describe('npm start with HOST_SOCKETS', () => {
+  test('an unknown value exits 2, naming the values it takes', async () => {
+    const { code, output } = await runStart({ HOST_SOCKETS: 'threads' });
+    expect(code).toBe(2);
+    expect(output.trim()).toBe('HOST_SOCKETS="threads" is invalid: expected worker or io-thread');
+  });
+
+  test.runIf(!HAS_JSPI)('worker on a Node without JSPI exits 2, saying which Node has it', async () => {
+    const { code, output } = await runStart({ HOST_SOCKETS: 'worker' });
+    expect(code).toBe(2);
+    expect(output).toContain(`HOST_SOCKETS=worker needs JSPI (WebAssembly.Suspending), which Node ${process.version} lacks`);
   });
 });
