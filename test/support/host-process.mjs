@@ -84,11 +84,13 @@ export async function spawnHost(command, args, { env = {}, urlFrom }) {
 }
 
 /**
- * `npm start` on 127.0.0.1 and a free port; `env` holds component settings and host settings (POOL_SIZE…).
+ * `npm start` on 127.0.0.1 and a free port; `env` holds component settings and host settings (POOL_SIZE…),
+ * `node` the Node that runs it (by default this one).
  * @param {Record<string, string>} [env]
+ * @param {string} [node]
  */
-export function startLocalHost(env = {}) {
-  return spawnHost(process.execPath, ['host/start.mjs'], { env: { PORT: '0', HOST: '127.0.0.1', ...env }, urlFrom: (log) => LISTENING_LINE.exec(log)?.[1] });
+export function startLocalHost(env = {}, node = process.execPath) {
+  return spawnHost(node, ['host/start.mjs'], { env: { PORT: '0', HOST: '127.0.0.1', ...env }, urlFrom: (log) => LISTENING_LINE.exec(log)?.[1] });
 }
 
 /**
