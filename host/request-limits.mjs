@@ -68,7 +68,7 @@ export function answerClientError(error, socket, headLimit) {
 
 /**
  * Collects the request body, at most `limit` + 1 bytes: one byte more tells the component the body is too
- * long, and the rest is never read (the connection is closed after the answer). Resolves undefined when the
+ * long, and the rest is kept waiting until the answer is written, then drained (drainAfterAnswer). Resolves undefined when the
  * client went away before its body ended: a partial body is never handed on.
  * @param {import('node:http').IncomingMessage} req
  * @param {number} limit
@@ -115,4 +115,31 @@ export function collectBody(req, limit) {
     req.once('error', abandon);
     req.once('close', () => (req.complete ? done(false) : abandon()));
   });
+}
+
+/** After the answer to a request whose body was not read to its end: how long, and how many bytes, the host
+ * goes on reading and discarding the rest before it drops the connection. */
+export const DRAIN_MS = 2_000;
+export const DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads and discards the rest of `req`'s body once its answer is written, at most DRAIN_MS and DRAIN_BYTES, then
+ * drops the connection if the body has not ended (a lingering close, as nginx does). Dropping it at once, with
+ * the client's bytes unread, makes the kernel reset the connection, and a client still uploading meets the reset
+ * instead of its answer (413 for a body too long). A body that ends in time leaves the connection usable.
+ * @param {import('node:http').IncomingMessage} req
+ */
+export function drainAfterAnswer(req) {
+  let discarded = 0;
+  const drop = () => req.socket.destroy();
+  const timer = setTimeout(drop, DRAIN_MS);
+  const settle = () => clearTimeout(timer);
+  req.once('end', settle);
+  req.once('close', settle);
+  req.removeAllListeners('data');
+  req.on('data', (/** @type {Buffer} */ chunk) => {
+    discarded += chunk.length;
+    if (discarded > DRAIN_BYTES) drop();
+  });
+  req.resume();
 }

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { PoolError, WorkerPool } from './pool.mjs';
-import { answerClientError, collectBody, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
+import { answerClientError, collectBody, drainAfterAnswer, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment, socketsMode } from './settings.mjs';
 import { transpiledWithEngine } from './transpile-cache.mjs';
 
@@ -34,9 +34,8 @@ function jsonError(res, code, message, headers = {}) {
 /**
  * @param {http.ServerResponse} res
  * @param {import('./pool.mjs').WorkReply} reply
- * @param {boolean} close whether the connection must close after the reply (its request body was not read to the end)
  */
-function writeReply(res, reply, close) {
+function writeReply(res, reply) {
   if (res.destroyed) return;
   /** @type {Record<string, string | string[]>} */
   const headers = {};
@@ -47,7 +46,6 @@ function writeReply(res, reply, close) {
     headers[name] = previous === undefined ? value : [previous, value].flat();
   }
   headers['content-length'] = String(reply.body.length);
-  if (close) headers.connection = 'close';
   try {
     res.writeHead(reply.status, headers);
   } catch (error) {
@@ -133,7 +131,9 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
     const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body: collected.body };
     try {
-      writeReply(res, await pool.run(request, gone.signal), collected.overflow);
+      writeReply(res, await pool.run(request, gone.signal));
+      // The rest of a body too long to read is drained after the answer, so the client reads the answer.
+      if (collected.overflow) drainAfterAnswer(req);
     } catch (error) {
       if (!(error instanceof PoolError)) throw error;
       jsonError(res, error.code, error.message, error.headers);

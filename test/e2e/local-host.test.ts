@@ -61,6 +61,44 @@ describe('the local host', () => {
     expect(await r.text()).toBe('echo:mode');
   });
 
+  /** Sends a POST head announcing `announced` body bytes, then `body`, without reading anything meanwhile. */
+  const uploadWithoutReading = async (server: LocalHost, announced: number, body: Buffer) => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    // Nothing is read until the upload is handed over: an answer closed under unread bytes is reset, and a reset
+    // drops the answer waiting in this side's receive queue.
+    socket.pause();
+    const state = { text: '', failure: undefined as string | undefined, closed: false };
+    socket.on('error', (error: NodeJS.ErrnoException) => (state.failure ??= error.code));
+    socket.on('close', () => (state.closed = true));
+    socket.write(`POST /tcp/send?host=127.0.0.1&port=${echo.port} HTTP/1.1\r\nhost: x\r\ncontent-length: ${announced}\r\n\r\n`);
+    await new Promise((resolve) => socket.write(body, resolve));
+    socket.on('data', (chunk: Buffer) => (state.text += chunk.toString('latin1')));
+    socket.resume();
+    return { socket, state };
+  };
+  const TOO_LONG_ANSWER = /^HTTP\/1\.1 413 [^]*"code":"message-too-large"[^]*\}\}$/;
+
+  test('a body too long to read is drained after its 413: the client reads the answer, and the connection serves the next request', async () => {
+    const server = await start({ poolSize: 1 });
+    const body = Buffer.alloc(8 * 2 ** 20);
+    const { socket, state } = await uploadWithoutReading(server, body.length, body);
+    await expect.poll(() => state.text).toMatch(TOO_LONG_ANSWER);
+    expect(state.failure).toBeUndefined();
+    state.text = '';
+    socket.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    await expect.poll(() => state.text).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\nok$/);
+    socket.destroy();
+  });
+
+  test('a client that stops in the middle of a body too long to read gets its 413, then the host drops the connection', async () => {
+    const server = await start({ poolSize: 1 });
+    const { socket, state } = await uploadWithoutReading(server, 8 * 2 ** 20, Buffer.alloc(512 * 1024));
+    await expect.poll(() => state.text).toMatch(TOO_LONG_ANSWER);
+    await expect.poll(() => state.closed).toBe(true);
+    expect(server.openConnections()).toBe(0);
+    socket.destroy();
+  });
+
   test('a silent peer holds only its own request: others are answered while it waits', async () => {
     const server = await start({ poolSize: 2 });
     let stuckDone = false;
