@@ -24,7 +24,8 @@ export function findJspiNode() {
 function install() {
   if (findJspiNode()) return JSPI_NODE_PATH;
   const prefix = join(root, '.cache', `node-${JSPI_NODE_VERSION}`);
-  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', prefix, `node@${JSPI_NODE_VERSION}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // npm's output goes to stderr: stdout carries only the path, for `$(…)` in .ci/run.
+  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', prefix, `node@${JSPI_NODE_VERSION}`], { stdio: ['ignore', 2, 2] });
   if (npm.status !== 0 || !findJspiNode()) throw new Error(`npm could not install node@${JSPI_NODE_VERSION} into ${prefix}`);
   return JSPI_NODE_PATH;
 }
