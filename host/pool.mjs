@@ -62,7 +62,11 @@ export class PoolError extends Error {
   }
 }
 
+let nextWorkerId = 0;
+
 class PoolWorker {
+  /** A number of its own: a replacement has another, whether or not it runs on the same thread. */
+  id = ++nextWorkerId;
   /**
    * @param {() => WorkerThread} startThread
    * @param {(line: string) => void} log
@@ -270,8 +274,8 @@ export class WorkerPool {
     return { workers: this.#workers.size, idle: this.#idle.length, queued: this.#queue.length };
   }
 
-  threadIds() {
-    return [...this.#workers].map((w) => w.thread.threadId);
+  workerIds() {
+    return [...this.#workers].map((w) => w.id);
   }
 
   /** Takes no more requests and answers every queued one `host-closing`; requests in flight still finish. */

@@ -2,12 +2,14 @@
 // component's reply, or the pool's error as the service's JSON error. No handler logic lives here.
 
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
-import { PoolError, WorkerPool } from './pool.mjs';
+import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
+import { SharedThreads } from './shared-threads.mjs';
 import { answerClientError, collectBody, drainAfterAnswer, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment, socketsMode } from './settings.mjs';
-import { transpiledWithEngine } from './transpile-cache.mjs';
+import { ENGINE_INTERFACE, transpiledWithEngine } from './transpile-cache.mjs';
 
 /** How long an idle keep-alive connection stays open. */
 const KEEP_ALIVE_MS = 5_000;
@@ -65,7 +67,8 @@ function writeReply(res, reply) {
  * @property {Promise<void>} ready Resolves when at least one worker can take requests.
  * @property {() => { workers: number, idle: number, queued: number }} stats
  * @property {() => number} openConnections Client connections the server holds open.
- * @property {() => number[]} threadIds
+ * @property {() => number[]} workerIds One number per worker; a replaced worker's number is new.
+ * @property {() => number} threads Worker threads running.
  * @property {'worker' | 'io-thread'} sockets Where the workers make socket calls.
  */
 
@@ -86,24 +89,45 @@ function writeReply(res, reply) {
  *   importsData?: unknown,
  *   transpileCacheDir?: string,
  *   sockets?: 'worker' | 'io-thread',
+ *   threads?: number,
  * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
  * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
  * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
- * `sockets` says where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI).
+ * `sockets` says where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI);
+ * with `worker`, the pool's workers share `threads` threads (default: one per core, at most one per worker).
  * @returns {Promise<LocalHost>}
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined) }) {
-  const { entry } = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread: sockets === 'worker' });
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined), threads = availableParallelism() }) {
+  const inThread = sockets === 'worker';
+  const { entry, engine } = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
   const componentEnv = componentEnvironment(env);
   const headLimit = maxHeadBytes(componentEnv);
   const bodyLimit = maxBodyBytes(componentEnv);
+  const size = poolSize ?? POOL_SETTINGS.poolSize.defaultValue;
+  // On its own thread a worker runs several instances at once: one thread per core, the pool's workers (one
+  // instance each) spread over them. A worker standing in for the real one (`workerUrl`) keeps a thread each.
+  const shared =
+    inThread && !workerUrl
+      ? new SharedThreads({
+          workerUrl: new URL('./worker.mjs', import.meta.url),
+          workerData: {
+            entry: pathToFileURL(entry).href,
+            env: componentEnv,
+            importsData,
+            instances: { engine: pathToFileURL(engine).href, engineInterface: ENGINE_INTERFACE, imports },
+          },
+          slotsPerThread: Math.ceil(size / Math.min(size, threads)),
+          log: log ?? console.error,
+        })
+      : undefined;
   const pool = new WorkerPool({
     workerData: { entry: pathToFileURL(entry).href, env: componentEnv, importsData },
-    size: poolSize,
+    size,
     queueLimit,
     queueWaitMs,
     log,
     workerUrl,
+    ...(shared ? { startThread: () => shared.start() } : {}),
   });
   let closing = false;
   const hostLog = log ?? console.error;
@@ -155,6 +179,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     });
   } catch (error) {
     await pool.close();
+    await shared?.close();
     throw error;
   }
   const address = /** @type {import('node:net').AddressInfo} */ (server.address());
@@ -171,6 +196,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     await closed;
     clearTimeout(timer);
     await pool.close();
+    await shared?.close();
   }
 
   return {
@@ -180,7 +206,8 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     ready: pool.ready,
     stats: () => pool.stats(),
     openConnections: () => connections.size,
-    threadIds: () => pool.threadIds(),
+    workerIds: () => pool.workerIds(),
+    threads: () => shared?.threads ?? pool.stats().workers,
     sockets,
   };
 }

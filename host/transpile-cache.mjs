@@ -6,7 +6,6 @@ import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'n
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ENGINE_INTERFACE, ENGINE_PATH } from '../scripts/tls-engine.mjs';
-import { IN_THREAD_INTERFACES } from './wasi-sockets-in-thread.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const CACHE_DIR = join(root, '.cache', 'transpiled');
@@ -19,17 +18,20 @@ const OPTIONS = {
   quiet: true,
   map: { 'wasi:http/*': `${pathToFileURL(join(root, 'host', 'wasi-http-incoming.mjs')).href}#*` },
 };
-const IN_THREAD_MODULE = pathToFileURL(join(root, 'host', 'wasi-sockets-in-thread.mjs')).href;
 /**
- * jco's JSPI mode for sockets on the worker's thread: host/wasi-sockets-in-thread.mjs provides sockets, poll and
- * the clock; `poll` and `pollable.block` suspend the component until a socket event or a timer; the handler
- * export returns a promise.
+ * For sockets on the worker's own thread (JSPI): jco's JSPI mode, with `poll` and `pollable.block` as the only
+ * suspending imports and the handler export returning a promise; and jco's instantiation output, so one worker
+ * thread runs several instances of one compiled module (host/worker.mjs gives each its imports, the sockets of
+ * host/wasi-sockets-in-thread.mjs among them).
  */
 const IN_THREAD_OPTIONS = {
+  name: NAME,
+  noTypescript: true,
+  quiet: true,
+  instantiation: /** @type {const} */ ('async'),
   asyncMode: /** @type {const} */ ('jspi'),
   asyncImports: ['wasi:io/poll#poll', 'wasi:io/poll#[method]pollable.block'],
   asyncExports: ['wasi:http/incoming-handler#handle'],
-  map: Object.fromEntries(Object.entries(IN_THREAD_INTERFACES).map(([name, binding]) => [name, `${IN_THREAD_MODULE}#${binding}`])),
 };
 
 /** Bumped whenever the post-processing below changes, so old cache entries are not reused. */
@@ -48,7 +50,7 @@ const STALE_TMP_MS = 10 * 60_000;
  * @param {string} code
  */
 export function readJcoDebugOnce(code) {
-  const helper = /const _debugLog = \(\.\.\.args\) => \{\n\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\n\s*console\.debug\(\.\.\.args\);\n\};/;
+  const helper = /const _debugLog = \(\.\.\.args\) => \{\n\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\n\s*console\.debug\(\.\.\.args\);\n\s*\};/;
   if (!helper.test(code)) {
     throw new Error(
       "transpile-cache: jco's generated `_debugLog` helper is not in the expected form (a jco upgrade?); update readJcoDebugOnce in host/transpile-cache.mjs",
@@ -85,9 +87,8 @@ async function pruneCache(cacheDir = CACHE_DIR) {
  */
 export async function transpiled(componentPath, cacheDir = CACHE_DIR, imports = {}, { inThread = false } = {}) {
   const bytes = await readFile(componentPath);
-  const options = inThread
-    ? { ...OPTIONS, ...IN_THREAD_OPTIONS, map: { ...OPTIONS.map, ...IN_THREAD_OPTIONS.map, ...imports } }
-    : { ...OPTIONS, map: { ...OPTIONS.map, ...imports } };
+  // The instantiation output takes its imports when instantiated: `imports` are the worker's to give then.
+  const options = inThread ? IN_THREAD_OPTIONS : { ...OPTIONS, map: { ...OPTIONS.map, ...imports } };
   const hash = createHash('sha256').update(bytes).update(JSON.stringify({ options, CACHE_VERSION })).digest('hex').slice(0, 32);
   const dir = join(cacheDir, hash);
   const entry = join(dir, `${NAME}.js`);
@@ -126,13 +127,19 @@ export async function transpiled(componentPath, cacheDir = CACHE_DIR, imports = 
  * Transpiles the app component (dist/NAME.app.wasm) and the TLS engine each on its own, the app's import of the
  * engine mapped to the engine's module. Transpiling the composed component as one would route the engine's
  * memory through a JavaScript call per byte (35 times slower on Node 20), so the local host links the two itself.
+ * In the in-thread mode the worker links them when it instantiates (`engine` is the engine's module).
  * @param {string} componentPath
  * @param {string} [cacheDir]
  * @param {Record<string, string>} [imports]
  * @param {{ inThread?: boolean }} [mode]
+ * @returns {Promise<{ entry: string, hash: string, cached: boolean, engine: string }>}
  */
 export async function transpiledWithEngine(componentPath, cacheDir = CACHE_DIR, imports = {}, mode = {}) {
   // The engine makes no I/O call: the same transpile serves both modes.
   const engine = await transpiled(ENGINE_PATH, cacheDir);
-  return transpiled(componentPath, cacheDir, { [ENGINE_INTERFACE]: `${pathToFileURL(engine.entry).href}#client`, ...imports }, mode);
+  const app = await transpiled(componentPath, cacheDir, { [ENGINE_INTERFACE]: `${pathToFileURL(engine.entry).href}#client`, ...imports }, mode);
+  return { ...app, engine: engine.entry };
 }
+
+/** The interface the app imports the TLS engine as. */
+export { ENGINE_INTERFACE };

@@ -507,13 +507,3 @@ export const ipNameLookup = {
    */
   resolveAddresses: (_network, name) => new ResolveAddressStream(name),
 };
-
-/** The interfaces this module provides, as jco's `map` for a JSPI transpile. */
-export const IN_THREAD_INTERFACES = {
-  'wasi:io/poll': 'poll',
-  'wasi:clocks/monotonic-clock': 'monotonicClock',
-  'wasi:sockets/tcp': 'tcp',
-  'wasi:sockets/tcp-create-socket': 'tcpCreateSocket',
-  'wasi:sockets/instance-network': 'instanceNetwork',
-  'wasi:sockets/ip-name-lookup': 'ipNameLookup',
-};

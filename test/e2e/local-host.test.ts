@@ -99,6 +99,25 @@ describe('the local host', () => {
     socket.destroy();
   });
 
+  test.runIf(HAS_JSPI)('on its own thread, one worker thread runs several instances at once: two wait on a silent peer while a third answers', async () => {
+    const own = await silentPeer();
+    const server = await start({ poolSize: 3, threads: 1 });
+    expect(server.threads()).toBe(1);
+    let stuckEnded = false;
+    const stuck = [0, 1].map(() => fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${own.port}&msg=x`).catch(() => undefined).finally(() => (stuckEnded = true)));
+    await expect.poll(() => own.openConnections()).toBe(2);
+    for (let i = 0; i < 10; i++) {
+      const r = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${echo.port}&msg=n${i}`);
+      expect(await r.text()).toBe(`echo:n${i}`);
+    }
+    // Answered while the two still wait (their deadline is REQUEST_DEADLINE_MS, 8 s): not one after another.
+    expect(stuckEnded).toBe(false);
+    expect(server.threads()).toBe(1);
+    await server.close(0);
+    await Promise.all(stuck);
+    await own.close();
+  });
+
   test('a silent peer holds only its own request: others are answered while it waits', async () => {
     const server = await start({ poolSize: 2 });
     let stuckDone = false;
@@ -149,11 +168,11 @@ describe('the local host', () => {
       workerUrl: new URL('../fixtures/out-of-step-worker.mjs', import.meta.url),
       log: (line) => lines.push(line),
     });
-    const before = server.threadIds();
+    const before = server.workerIds();
     const r = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(20_000) });
     expect(r.status).toBe(502);
     expect(((await r.json()) as ErrorBody).error.code).toBe('component-failed');
-    await expect.poll(() => server.threadIds().some((id) => before.includes(id)), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => server.workerIds().some((id) => before.includes(id)), { timeout: 10_000 }).toBe(false);
     expect(server.stats().workers).toBe(1);
     expect(lines.join('\n')).toMatch(/a worker answered request \d+ while handling request \d+; replacing it/);
   });
@@ -206,28 +225,38 @@ describe('the local host', () => {
     test('the trapping request is answered with 502 component-failed, its worker replaced, the trap logged, and service goes on', async () => {
       const lines: string[] = [];
       const server = await start({ componentPath: fixture, poolSize: 2, log: (line) => lines.push(line) });
-      const before = server.threadIds();
+      const before = server.workerIds();
       const r = await fetch(`${server.url}/trap`);
       expect(r.status).toBe(502);
       expect(((await r.json()) as ErrorBody).error.code).toBe('component-failed');
       for (let i = 0; i < 6; i++) expect(await (await fetch(`${server.url}/x`)).text()).toBe('ok');
       await expect.poll(() => server.stats().workers).toBe(2);
-      expect(server.threadIds()).not.toEqual(before);
+      expect(server.workerIds()).not.toEqual(before);
       // The component's own report of the trap (from the worker's stderr) and the host's line both reach the log.
       await expect.poll(() => lines.join('\n')).toContain('trap requested');
       expect(lines.join('\n')).toContain('GET /trap failed in the component');
     });
 
+    test.runIf(HAS_JSPI)('a trap on a shared thread ends only its instance: the thread and its other instance keep serving', async () => {
+      const server = await start({ componentPath: fixture, poolSize: 2, threads: 1, log: () => {} });
+      const before = server.workerIds();
+      expect((await fetch(`${server.url}/trap`)).status).toBe(502);
+      for (let i = 0; i < 4; i++) expect(await (await fetch(`${server.url}/x`)).text()).toBe('ok');
+      await expect.poll(() => server.stats().workers).toBe(2);
+      expect(server.workerIds()).not.toEqual(before);
+      expect(server.threads()).toBe(1);
+    });
+
     test('a worker whose component sets no response is replaced, so the pool keeps its size', async () => {
       const lines: string[] = [];
       const server = await start({ componentPath: fixture, poolSize: 2, log: (line) => lines.push(line) });
-      const before = server.threadIds();
+      const before = server.workerIds();
       for (let i = 0; i < 2; i++) {
         const r = await fetch(`${server.url}/no-response`, { signal: AbortSignal.timeout(20_000) });
         expect(r.status).toBe(502);
         expect(((await r.json()) as ErrorBody).error.code).toBe('component-failed');
       }
-      await expect.poll(() => server.threadIds().some((id) => before.includes(id)), { timeout: 10_000 }).toBe(false);
+      await expect.poll(() => server.workerIds().some((id) => before.includes(id)), { timeout: 10_000 }).toBe(false);
       await expect.poll(() => server.stats()).toEqual({ workers: 2, idle: 2, queued: 0 });
       for (let i = 0; i < 4; i++) expect(await (await fetch(`${server.url}/x`)).text()).toBe('ok');
       expect(lines.join('\n')).toContain('the component set no response');
