@@ -1,5 +1,6 @@
-// The worker pool of the local host: worker threads that each hold one reused component instance, a bounded
-// queue with a wait limit, and replacement of any worker that failed. It knows nothing of HTTP.
+// The worker pool of the local host: workers that each hold one reused component instance (a thread each, or a
+// slot on a thread shared with others: host/shared-threads.mjs), a bounded queue with a wait limit, and
+// replacement of any worker that failed. It knows nothing of HTTP.
 
 import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { availableParallelism } from 'node:os';
@@ -75,7 +76,7 @@ class PoolWorker {
   constructor(startThread, log, onExit) {
     this.dead = false;
     this.wasReady = false;
-    /** The request this worker is handling: at most one, since the component blocks while it works. */
+    /** The request this worker is handling: at most one, since an instance handles one request at a time. */
     /** @type {{ id: number, onReply: (message: WorkerMessage) => void } | undefined} */
     this.job = undefined;
     // The worker's stderr (the component's own output, a trap's stack) goes to the pool's log, not straight to the terminal.
@@ -105,7 +106,7 @@ class PoolWorker {
   }
 }
 
-/** A pool of component instances, one per worker thread; `run` hands a request to an idle one or queues it. */
+/** A pool of component instances, one per worker; `run` hands a request to an idle one or queues it. */
 export class WorkerPool {
   /** @type {Set<PoolWorker>} */
   #workers = new Set();
