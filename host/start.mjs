@@ -81,7 +81,9 @@ if (readiness.status !== 200) {
   process.exit(2);
 }
 const { workers } = server.stats();
-console.error(`ai-agent-sockets listening on ${server.url} (${workers} ${plural(workers, 'worker')}, sockets on the ${sockets === 'worker' ? "workers' own threads" : 'I/O thread'})`);
+const threads = server.threads();
+const layout = sockets === 'worker' ? ` on ${threads} ${plural(threads, 'thread')}, sockets on the workers' own threads` : ", a thread each, sockets through preview2-shim's I/O thread";
+console.error(`ai-agent-sockets listening on ${server.url} (${workers} ${plural(workers, 'worker')}${layout})`);
 console.error(`allowed targets: ${env.ALLOWED_TARGETS || '(component default: anything outside the built-in deny list)'}`);
 if (!env.AUTH_TOKEN && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
   console.error(`warning: AUTH_TOKEN is not set and the server listens on ${host}: anyone who can reach this port can open connections through it`);

@@ -306,7 +306,7 @@ describe('the local host', () => {
     const own = await silentPeer();
     try {
       const host = await localHost.start({ ...ENV, REQUEST_DEADLINE_MS: '1500', POOL_SIZE: '1' });
-      expect(host.log()).toContain('(1 worker,');
+      expect(host.log()).toMatch(/\(1 worker( on 1 thread|, a thread each), sockets /);
       const inFlight = fetch(`${host.url}/tcp/send?host=127.0.0.1&port=${own.port}&msg=x`);
       await expect.poll(() => own.openConnections()).toBe(1);
       process.kill(host.pid, 'SIGTERM');
