@@ -250,9 +250,12 @@ describe('the local host', () => {
     test('a worker whose component sets no response is replaced, so the pool keeps its size', async () => {
       const lines: string[] = [];
       const server = await start({ componentPath: fixture, poolSize: 2, log: (line) => lines.push(line) });
+      // Both workers at once, so each of them gets one (one after another, the second request could go to the
+      // first one's replacement).
+      await expect.poll(() => server.stats().idle).toBe(2);
       const before = server.workerIds();
-      for (let i = 0; i < 2; i++) {
-        const r = await fetch(`${server.url}/no-response`, { signal: AbortSignal.timeout(20_000) });
+      const replies = await Promise.all([0, 1].map(() => fetch(`${server.url}/no-response`, { signal: AbortSignal.timeout(20_000) })));
+      for (const r of replies) {
         expect(r.status).toBe(502);
         expect(((await r.json()) as ErrorBody).error.code).toBe('component-failed');
       }
