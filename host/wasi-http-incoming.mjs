@@ -5,6 +5,7 @@
 
 import { outgoingHandler, types as shim } from '@bytecodealliance/preview2-shim/http';
 import { streams } from '@bytecodealliance/preview2-shim/io';
+import { hostResource } from './host-resource.mjs';
 
 export { outgoingHandler };
 
@@ -19,7 +20,6 @@ const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'opt
  * @param {Uint8Array} bytes
  */
 function bytesInputStream(bytes) {
-  const stream = Object.create(streams.InputStream.prototype);
   let at = 0;
   /** @param {bigint} len */
   const read = (len) => {
@@ -30,7 +30,7 @@ function bytesInputStream(bytes) {
   };
   /** @param {bigint} len */
   const skip = (len) => BigInt(read(len).length);
-  return Object.assign(stream, { read, blockingRead: read, skip, blockingSkip: skip, [symbolDispose]() {} });
+  return hostResource(streams.InputStream.prototype, { read, blockingRead: read, skip, blockingSkip: skip, [symbolDispose]() {} });
 }
 
 class IncomingBody {
@@ -107,9 +107,8 @@ class OutgoingBody {
     if (this.#written) throw undefined;
     this.#written = true;
     const chunks = this.chunks;
-    const stream = Object.create(streams.OutputStream.prototype);
     const take = (/** @type {Uint8Array} */ buf) => void chunks.push(new Uint8Array(buf));
-    return Object.assign(stream, {
+    return hostResource(streams.OutputStream.prototype, {
       checkWrite: () => 1_048_576n,
       write: take,
       blockingWriteAndFlush: take,

@@ -4,40 +4,21 @@
 // call except `poll` and `pollable.block` answers at once from what the socket has delivered, and those two
 // suspend the component (jco's JSPI mode) until an event makes a pollable ready.
 //
-// Streams, pollables and errors are instances of preview2-shim's classes (jco checks them with `instanceof`),
-// with their methods set on each object, as host/wasi-http-incoming.mjs does for request bodies.
+// Streams, pollables and errors are instances of preview2-shim's classes, made by host/host-resource.mjs.
 
 import { lookup } from 'node:dns/promises';
 import { isIP, Socket } from 'node:net';
 import { hrtime } from 'node:process';
 import { network } from '@bytecodealliance/preview2-shim/sockets';
 import { error as shimError, poll as shimPoll, streams } from '@bytecodealliance/preview2-shim/io';
+import { hostResource } from './host-resource.mjs';
 
 const symbolDispose = Symbol.dispose ?? Symbol.for('dispose');
-/** jco stores a host object under this number; preview2-shim's own objects use small I/O-thread ids. */
-const symbolRep = Symbol.for('cabiRep');
-/** Reps of this module's objects: above any id preview2-shim hands out, below jco's owned-handle flag (2^30). */
-const REP_BASE = 0x2000_0000;
-const REP_SPAN = 0x1000_0000;
-let nextRep = 0;
 
 /** Bytes a socket may hold unread before it stops reading from the peer (TCP flow control does the rest). */
 export const READ_BUFFER_BYTES = 1 << 20;
 /** Bytes queued for writing beyond which `check-write` says 0 until the socket drains. */
 export const WRITE_BUFFER_BYTES = 1 << 20;
-
-/**
- * Makes `proto`'s class instance (for jco's `instanceof`) carrying `methods`, with a rep of its own.
- * @template T
- * @param {object} proto
- * @param {T} methods
- * @returns {T}
- */
-export function hostResource(proto, methods) {
-  const object = Object.create(proto);
-  object[symbolRep] = REP_BASE + (nextRep++ % REP_SPAN);
-  return Object.assign(object, methods);
-}
 
 // ---- Waking: every socket event and timer wakes the pending polls, which look again at their pollables. ----
 
@@ -149,13 +130,12 @@ function socketErrorCode(error) {
 
 /** A stream error for the component: `last-operation-failed` with an `error` resource naming the cause. */
 function lastOperationFailed(/** @type {Error} */ cause) {
-  const val = Object.assign(Object.create(shimError.Error.prototype), {
+  const val = hostResource(shimError.Error.prototype, {
     payload: cause,
     message: cause.message,
     toDebugString: () => `${/** @type {{ code?: string }} */ (cause).code ?? 'error'}: ${cause.message}`,
     [symbolDispose]() {},
   });
-  val[symbolRep] = REP_BASE + (nextRep++ % REP_SPAN);
   return { tag: 'last-operation-failed', val };
 }
 

@@ -1,0 +1,26 @@
+// Objects the local host hands a component as instances of preview2-shim's resource classes (jco checks them
+// with `instanceof`), with their own methods: request and response bodies, sockets' streams, pollables, errors.
+
+/** jco keeps a host object under this number in an instance's capture table (preview2-shim uses it too). */
+const symbolRep = Symbol.for('cabiRep');
+/**
+ * Reps of the host's own objects: above any id preview2-shim's I/O thread hands out (its objects keep those),
+ * below jco's owned-handle flag (2^30). Without one, jco numbers an object from 1, and it could take the key of a
+ * preview2-shim object alive at the same time (the stderr stream): the later one would replace the other.
+ */
+const REP_BASE = 0x2000_0000;
+const REP_SPAN = 0x1000_0000;
+let nextRep = 0;
+
+/**
+ * An object of `proto`'s class carrying `methods`, with a rep of its own.
+ * @template T
+ * @param {object} proto
+ * @param {T} methods
+ * @returns {T}
+ */
+export function hostResource(proto, methods) {
+  const object = Object.create(proto);
+  object[symbolRep] = REP_BASE + (nextRep++ % REP_SPAN);
+  return Object.assign(object, methods);
+}
