@@ -7,6 +7,9 @@ import { cli, clocks, filesystem, io, random, sockets } from '@bytecodealliance/
 import { outgoingHandler, types as httpTypes } from './wasi-http-incoming.mjs';
 import { instanceNetwork, ipNameLookup, monotonicClock, poll, tcp, tcpCreateSocket } from './wasi-sockets-in-thread.mjs';
 
+/** jco's instantiation output names its imports without their version: `wasi:io/poll`. @param {string} name */
+const unversioned = (name) => name.replace(/@[^@]*$/, '');
+
 /**
  * @param {{ engine: string, engineInterface: string, imports?: Record<string, string> }} options `engine`: the TLS
  * engine's module (URL); `imports`: further interfaces, as `interface → module URL#export`.
@@ -42,11 +45,11 @@ export async function instanceImports({ engine, engineInterface, imports = {} })
     'wasi:sockets/network': sockets.network,
     'wasi:sockets/tcp': tcp,
     'wasi:sockets/tcp-create-socket': tcpCreateSocket,
-    [engineInterface.replace(/@[^@]*$/, '')]: (await import(engine)).client,
+    [unversioned(engineInterface)]: (await import(engine)).client,
   };
   for (const [name, target] of Object.entries(imports)) {
     const [url = '', binding = ''] = target.split('#');
-    table[name.replace(/@[^@]*$/, '')] = (await import(url))[binding];
+    table[unversioned(name)] = (await import(url))[binding];
   }
   return table;
 }

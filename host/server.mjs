@@ -9,7 +9,8 @@ import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
 import { SharedThreads } from './shared-threads.mjs';
 import { answerClientError, collectBody, drainAfterAnswer, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
 import { componentEnvironment, socketsMode } from './settings.mjs';
-import { ENGINE_INTERFACE, transpiledWithEngine } from './transpile-cache.mjs';
+import { ENGINE_INTERFACE } from '../scripts/tls-engine.mjs';
+import { transpiledWithEngine } from './transpile-cache.mjs';
 
 /** How long an idle keep-alive connection stays open. */
 const KEEP_ALIVE_MS = 5_000;
@@ -104,24 +105,21 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   const headLimit = maxHeadBytes(componentEnv);
   const bodyLimit = maxBodyBytes(componentEnv);
   const size = poolSize ?? POOL_SETTINGS.poolSize.defaultValue;
+  const hostLog = log ?? console.error;
+  const workerData = { entry: pathToFileURL(entry).href, env: componentEnv, importsData };
   // On its own thread a worker runs several instances at once: one thread per core, the pool's workers (one
   // instance each) spread over them. A worker standing in for the real one (`workerUrl`) keeps a thread each.
   const shared =
     inThread && !workerUrl
       ? new SharedThreads({
           workerUrl: new URL('./worker.mjs', import.meta.url),
-          workerData: {
-            entry: pathToFileURL(entry).href,
-            env: componentEnv,
-            importsData,
-            instances: { engine: pathToFileURL(engine).href, engineInterface: ENGINE_INTERFACE, imports },
-          },
+          workerData: { ...workerData, instances: { engine: pathToFileURL(engine).href, engineInterface: ENGINE_INTERFACE, imports } },
           slotsPerThread: Math.ceil(size / Math.min(size, threads)),
-          log: log ?? console.error,
+          log: hostLog,
         })
       : undefined;
   const pool = new WorkerPool({
-    workerData: { entry: pathToFileURL(entry).href, env: componentEnv, importsData },
+    workerData,
     size,
     queueLimit,
     queueWaitMs,
@@ -130,7 +128,6 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     ...(shared ? { startThread: () => shared.start() } : {}),
   });
   let closing = false;
-  const hostLog = log ?? console.error;
 
   const server = http.createServer({ maxHeaderSize: headLimit }, (req, res) => {
     handle(req, res).catch((error) => {

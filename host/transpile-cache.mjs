@@ -10,12 +10,11 @@ import { ENGINE_INTERFACE, ENGINE_PATH } from '../scripts/tls-engine.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const CACHE_DIR = join(root, '.cache', 'transpiled');
 const NAME = 'component';
+const BASE_OPTIONS = { name: NAME, noTypescript: true, quiet: true };
 /** preview2-shim for every WASI interface, except the incoming side of wasi:http, which the worker keeps in memory. */
 const OPTIONS = {
-  name: NAME,
-  noTypescript: true,
+  ...BASE_OPTIONS,
   wasiShim: true,
-  quiet: true,
   map: { 'wasi:http/*': `${pathToFileURL(join(root, 'host', 'wasi-http-incoming.mjs')).href}#*` },
 };
 /**
@@ -25,9 +24,7 @@ const OPTIONS = {
  * host/wasi-sockets-in-thread.mjs among them).
  */
 const IN_THREAD_OPTIONS = {
-  name: NAME,
-  noTypescript: true,
-  quiet: true,
+  ...BASE_OPTIONS,
   instantiation: /** @type {const} */ ('async'),
   asyncMode: /** @type {const} */ ('jspi'),
   asyncImports: ['wasi:io/poll#poll', 'wasi:io/poll#[method]pollable.block'],
@@ -78,9 +75,9 @@ async function pruneCache(cacheDir = CACHE_DIR) {
  * Returns the path of the transpiled ES module for `componentPath`, transpiling it only when not cached.
  * `imports` maps further imported interfaces to modules (jco's `map`: `{ 'fermyon:spin/variables@2.0.0':
  * 'file:///…/module.mjs#variables' }`), for components that import more than WASI.
+ * `inThread` transpiles for sockets on the worker's own thread (JSPI; see IN_THREAD_OPTIONS).
  * @param {string} componentPath
  * @param {string} [cacheDir]
- * `inThread` transpiles for sockets on the worker's own thread (JSPI; see IN_THREAD_OPTIONS).
  * @param {Record<string, string>} [imports]
  * @param {{ inThread?: boolean }} [mode]
  * @returns {Promise<{ entry: string, hash: string, cached: boolean }>}
@@ -140,6 +137,3 @@ export async function transpiledWithEngine(componentPath, cacheDir = CACHE_DIR, 
   const app = await transpiled(componentPath, cacheDir, { [ENGINE_INTERFACE]: `${pathToFileURL(engine.entry).href}#client`, ...imports }, mode);
   return { ...app, engine: engine.entry };
 }
-
-/** The interface the app imports the TLS engine as. */
-export { ENGINE_INTERFACE };
