@@ -59,6 +59,14 @@ function fakePool(options: Partial<ConstructorParameters<typeof WorkerPool>[0]> 
   return { pool, threads, lines, last: () => threads.at(-1)! };
 }
 
+/** A one-worker fake pool whose worker is ready. */
+async function readyPool(options: Partial<ConstructorParameters<typeof WorkerPool>[0]> = {}) {
+  const fake = fakePool(options);
+  fake.last().ready();
+  await fake.pool.ready;
+  return fake;
+}
+
 /** The PoolError `promise` rejects with. */
 async function rejection(promise: Promise<unknown>): Promise<PoolError> {
   const error = await promise.then(
@@ -89,9 +97,7 @@ describe('WorkerPool', () => {
   });
 
   test('requests beyond the idle workers wait in order and go to the next worker that is free', async () => {
-    const { pool, last } = fakePool();
-    last().ready();
-    await pool.ready;
+    const { pool, last } = await readyPool();
     const first = pool.run(request('/1'));
     const second = pool.run(request('/2'));
     const third = pool.run(request('/3'));
@@ -108,9 +114,7 @@ describe('WorkerPool', () => {
   });
 
   test('a request beyond QUEUE_LIMIT is refused host-busy at once, with retry-after', async () => {
-    const { pool, last } = fakePool({ queueLimit: 1 });
-    last().ready();
-    await pool.ready;
+    const { pool } = await readyPool({ queueLimit: 1 });
     void pool.run(request());
     void pool.run(request());
     const refused = await rejection(pool.run(request()));
@@ -119,9 +123,7 @@ describe('WorkerPool', () => {
   });
 
   test('a queued request leaves the queue host-busy exactly when QUEUE_WAIT_MS has passed', async () => {
-    const { pool, last } = fakePool({ queueWaitMs: 250 });
-    last().ready();
-    await pool.ready;
+    const { pool } = await readyPool({ queueWaitMs: 250 });
     void pool.run(request());
     let settled = false;
     const waiting = rejection(pool.run(request())).finally(() => (settled = true));
@@ -135,9 +137,7 @@ describe('WorkerPool', () => {
   });
 
   test('an aborted signal takes a queued request out of the queue; the worker never sees it', async () => {
-    const { pool, last } = fakePool();
-    last().ready();
-    await pool.ready;
+    const { pool, last } = await readyPool();
     const first = pool.run(request('/held'));
     const gone = new AbortController();
     const queued = pool.run(request('/gone'), gone.signal);
@@ -222,9 +222,7 @@ describe('WorkerPool', () => {
   });
 
   test('refuse() answers every queued request host-closing and takes no new ones; close() stops every thread', async () => {
-    const { pool, last } = fakePool();
-    last().ready();
-    await pool.ready;
+    const { pool, last } = await readyPool();
     const inFlight = pool.run(request('/in-flight'));
     const queued = pool.run(request('/queued'));
     pool.refuse();
