@@ -1,6 +1,7 @@
-// The audit log through the built component on each host: the lines it writes to stderr, read where each host
-// keeps them (the local host's stderr unchanged, wasmtime's stderr behind its `stderr [N] :: ` prefix, Spin's
-// log directory), one per request that connects or is refused, every field checked.
+// The audit log through the built component on each host: the lines it writes to stderr, read from the one
+// place each host passes them on (the local host's stderr unchanged, wasmtime's stderr behind its
+// `stderr [N] :: ` prefix, Spin's stderr with its log files off), one per request that connects or is refused,
+// every field checked.
 
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -3,9 +3,6 @@
 // and stop them. One definition of each, so the suites and the benchmark run hosts the same way.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PORTABLE_COMPONENT_PATH } from '../../scripts/build.mjs';
 import { SPIN_TUNING_ENV } from '../../scripts/spin-tuning.mjs';
@@ -111,19 +108,13 @@ export function startWasmtimeHost({ binary, env = {}, nameLookup = true, tuning 
 export async function startSpinHost(settings = {}) {
   const port = await freePort();
   const variables = Object.entries(settings).flatMap(([name, value]) => ['--variable', `${name.toLowerCase()}=${value}`]);
-  // Spin keeps each component's stdout and stderr in files under --log-dir (.spin/logs beside the manifest by
-  // default): a directory of this host's own, read back with the process's output (the audit log is there).
-  const logDir = mkdtempSync(join(tmpdir(), 'spin-logs-'));
+  // Spin 4 writes each component's stderr twice: to its own stderr (every component is followed unless
+  // `--quiet` or `--follow` says otherwise) and to a file in its log directory (`.spin/logs` beside the manifest
+  // by default). `--log-dir ""` turns the files off, so the process's output is the one place the audit lines
+  // are, each once, and nothing is written to the work tree or to /tmp.
   // With the allocator settings docs/HOSTS.md gives (scripts/spin-tuning.mjs), in Spin's own environment.
-  const host = await spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...variables], {
+  return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--log-dir', '', ...variables], {
     env: { ...SPIN_TUNING_ENV },
     urlFrom: () => `http://127.0.0.1:${port}`,
   });
-  // Gone once the host is closed: what it printed is all there is then.
-  const files = () => (existsSync(logDir) ? readdirSync(logDir).map((name) => readFileSync(join(logDir, name), 'utf8')).join('\n') : '');
-  const close = async () => {
-    await host.close();
-    rmSync(logDir, { recursive: true, force: true });
-  };
-  return { ...host, close, log: () => `${host.log()}\n${files()}` };
 }
