@@ -144,24 +144,55 @@ export function addressFromValue(family: IpAddress['tag'], value: bigint): IpAdd
   return { tag: 'ipv6', val: groups as Ipv6Address };
 }
 
+/** An IPv4 address an IPv6 address carries, and the form that carries it (for messages: "as NAT64 (64:ff9b::/96)"). */
+export interface EmbeddedIpv4 {
+  address: IpAddress;
+  form: string;
+}
+
+const ipv4At = (value: bigint, shift: bigint) => addressFromValue('ipv4', (value >> shift) & 0xffffffffn);
+
 /**
- * The IPv4 address an IPv6 address carries, for the forms that route to IPv4: IPv4-mapped
- * (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+ * The IPv4 addresses an IPv6 address carries, for the forms that route to IPv4 (or make this machine send to
+ * IPv4): IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96, RFC 6052), local-use NAT64
+ * (64:ff9b:1::/48, RFC 8215), 6to4 (2002::/16, RFC 3056) and Teredo (2001::/32, RFC 4380). Every one a packet
+ * may go to is listed, so the policy checks each.
  */
-export function embeddedIpv4(address: IpAddress): IpAddress | undefined {
-  if (address.tag !== 'ipv6') return undefined;
+export function embeddedIpv4s(address: IpAddress): EmbeddedIpv4[] {
+  if (address.tag !== 'ipv6') return [];
   const value = addressValue(address);
-  const low32 = addressFromValue('ipv4', value & 0xffffffffn);
   const top96 = value >> 32n;
-  if (top96 === 0xffffn || top96 === 0x64ff9b0000000000000000n) return low32;
-  if (top96 === 0n && value > 1n) return low32;
-  if (value >> 112n === 0x2002n) return addressFromValue('ipv4', (value >> 80n) & 0xffffffffn);
-  return undefined;
+  if (top96 === 0xffffn) return [{ address: ipv4At(value, 0n), form: 'IPv4-mapped (::ffff:0:0/96)' }];
+  if (top96 === 0x64ff9b0000000000000000n) return [{ address: ipv4At(value, 0n), form: 'NAT64 (64:ff9b::/96)' }];
+  if (top96 === 0n && value > 1n) return [{ address: ipv4At(value, 0n), form: 'IPv4-compatible (::/96)' }];
+  if (value >> 80n === 0x64ff9b0001n) return [{ address: localUseNat64Ipv4(value), form: 'NAT64 local-use (64:ff9b:1::/48)' }];
+  if (value >> 112n === 0x2002n) return [{ address: ipv4At(value, 80n), form: '6to4 (2002::/16)' }];
+  if (value >> 96n === 0x20010000n) {
+    // Teredo: bits 32..63 are the server, the last 32 bits the client's public address XORed with all ones. A
+    // Teredo relay or client sends to both (data to the client, bubbles through the server, RFC 4380 5.2), so
+    // an address whose either half is denied is denied.
+    return [
+      { address: ipv4At(value, 64n), form: 'its Teredo server (2001::/32)' },
+      { address: ipv4At(value ^ 0xffffffffn, 0n), form: 'its Teredo client (2001::/32)' },
+    ];
+  }
+  return [];
+}
+
+/**
+ * The IPv4 address in a 64:ff9b:1::/48 address, in RFC 6052's format for a /48 prefix: its first 16 bits in
+ * bits 48..63, the octet at bits 64..71 (u, always zero) skipped, its last 16 bits in bits 72..87 (the suffix
+ * after them, bits 88..127, carries nothing).
+ */
+function localUseNat64Ipv4(value: bigint): IpAddress {
+  const high = (value >> 64n) & 0xffffn;
+  const low = (value >> 40n) & 0xffffn;
+  return addressFromValue('ipv4', (high << 16n) | low);
 }
 
 /** IPv4-mapped IPv6 addresses become the IPv4 address they are: one address, one form, checked and connected alike. */
 export function canonicalAddress(address: IpAddress): IpAddress {
-  if (address.tag === 'ipv6' && addressValue(address) >> 32n === 0xffffn) return embeddedIpv4(address)!;
+  if (address.tag === 'ipv6' && addressValue(address) >> 32n === 0xffffn) return embeddedIpv4s(address)[0]!.address;
   return address;
 }
 
