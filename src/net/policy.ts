@@ -138,8 +138,11 @@ export class Policy {
       const byName = this.denied.find((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
       if (byName) deny(`DENIED_TARGETS entry "${byName.text}" denies it; remove that entry to allow it`);
     }
-    // The address itself, then each IPv4 address it carries: every one a packet may go to must pass.
-    const views = [{ address, form: '' }, ...embeddedIpv4s(address)].map((view) => ({ ...view, value: { family: view.address.tag, value: addressValue(view.address) } }));
+    // The address itself, then each IPv4 address it carries: every one a packet may go to must pass. An entry
+    // that opens a local-use NAT64 prefix says how long the translator's prefix is, so where the IPv4 address is.
+    const valueOf = (view: IpAddress) => ({ family: view.tag, value: addressValue(view) });
+    const openedBy = this.allowed && mostSpecific(this.allowed, valueOf(address), port);
+    const views = [{ address, form: '' }, ...embeddedIpv4s(address, openedBy?.prefix)].map((view) => ({ ...view, value: valueOf(view.address) }));
     for (const { address: viewed, form, value } of views) {
       const builtIn = mostSpecific(BUILT_IN_DENIED, value, port);
       const configured = mostSpecific(this.denied, value, port);

@@ -153,9 +153,21 @@ describe('the classes denied by default, and what they carry', () => {
     const opened = policyOf('0.0.0.0/0:*,[::/0]:*,[64:ff9b:1::/48]:*');
     expect(verdict(opened, '[64:ff9b:1:c000:2:100::]', 443)).toBe('allowed');
     expect(verdict(opened, '[64:ff9b:1:808:8:800::]', 443)).toBe('allowed');
-    expect(verdict(opened, '[64:ff9b:1:7f00:0:100::]', 443)).toContain('127.0.0.1 is in 127.0.0.0/8 (loopback), denied by default (it carries the IPv4 address 127.0.0.1 as NAT64 local-use (64:ff9b:1::/48))');
+    expect(verdict(opened, '[64:ff9b:1:7f00:0:100::]', 443)).toContain(
+      '127.0.0.1 is in 127.0.0.0/8 (loopback), denied by default (it carries the IPv4 address 127.0.0.1 as NAT64 local-use (64:ff9b:1::/48, read as a /48 translator prefix))',
+    );
     expect(classOf(opened, '[64:ff9b:1:a9fe:a9:fe00::]', 80)).toBe('link-local, cloud metadata');
     expect(classOf(opened, '[64:ff9b:1:a00:0:100::]', 80)).toBe('private network');
+  });
+
+  test('an entry that opens a translator on a longer prefix inside 64:ff9b:1::/48 says where the IPv4 address is (RFC 6052)', () => {
+    const opened = policyOf('0.0.0.0/0:*,[::/0]:*,[64:ff9b:1:0:ab::/96]:*,[64:ff9b:1:cd::/64]:*');
+    expect(verdict(opened, '[64:ff9b:1:0:ab::808:808]', 443)).toBe('allowed');
+    expect(verdict(opened, '[64:ff9b:1:0:ab::a00:1]', 443)).toContain('(it carries the IPv4 address 10.0.0.1 as NAT64 local-use (64:ff9b:1::/48, read as a /96 translator prefix))');
+    expect(verdict(opened, '[64:ff9b:1:cd:8:808:800:0]', 443)).toBe('allowed');
+    expect(verdict(opened, '[64:ff9b:1:cd:7f:0:100:0]', 443)).toContain('(it carries the IPv4 address 127.0.0.1 as NAT64 local-use (64:ff9b:1::/48, read as a /64 translator prefix))');
+    // Outside the opened translators, the rest of the /48 stays denied as a class.
+    expect(classOf(opened, '[64:ff9b:1:ef::808:808]', 443)).toBe('NAT64 local-use');
   });
 
   test('where an entry opens Teredo, both IPv4 addresses it carries are checked: its server and its client', () => {
