@@ -144,24 +144,64 @@ export function addressFromValue(family: IpAddress['tag'], value: bigint): IpAdd
   return { tag: 'ipv6', val: groups as Ipv6Address };
 }
 
+/** An IPv4 address an IPv6 address carries, and the form that carries it (for messages: "as NAT64 (64:ff9b::/96)"). */
+export interface EmbeddedIpv4 {
+  address: IpAddress;
+  form: string;
+}
+
+const ipv4At = (value: bigint, shift: bigint) => addressFromValue('ipv4', (value >> shift) & 0xffffffffn);
+
+/** The prefix lengths RFC 6052 defines formats for that fit inside 64:ff9b:1::/48, longest first. */
+const LOCAL_USE_TRANSLATOR_PREFIXES = [96, 64, 56, 48] as const;
+
 /**
- * The IPv4 address an IPv6 address carries, for the forms that route to IPv4: IPv4-mapped
- * (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+ * The IPv4 addresses an IPv6 address carries, for the forms that route to IPv4 (or make this machine send to
+ * IPv4): IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96, RFC 6052), local-use NAT64
+ * (64:ff9b:1::/48, RFC 8215), 6to4 (2002::/16, RFC 3056) and Teredo (2001::/32, RFC 4380). Every one a packet
+ * may go to is listed, so the policy checks each. `translatorPrefix`: the length of the local-use translator's
+ * prefix, as the entry that opens it says (RFC 8215 expects the /48 to be split into /64s or /96s); the format
+ * read is that of the longest RFC 6052 length not longer than it, the /48 format when it is shorter or unknown.
  */
-export function embeddedIpv4(address: IpAddress): IpAddress | undefined {
-  if (address.tag !== 'ipv6') return undefined;
+export function embeddedIpv4s(address: IpAddress, translatorPrefix = 48): EmbeddedIpv4[] {
+  if (address.tag !== 'ipv6') return [];
   const value = addressValue(address);
-  const low32 = addressFromValue('ipv4', value & 0xffffffffn);
   const top96 = value >> 32n;
-  if (top96 === 0xffffn || top96 === 0x64ff9b0000000000000000n) return low32;
-  if (top96 === 0n && value > 1n) return low32;
-  if (value >> 112n === 0x2002n) return addressFromValue('ipv4', (value >> 80n) & 0xffffffffn);
-  return undefined;
+  if (top96 === 0xffffn) return [{ address: ipv4At(value, 0n), form: 'IPv4-mapped (::ffff:0:0/96)' }];
+  if (top96 === 0x64ff9b0000000000000000n) return [{ address: ipv4At(value, 0n), form: 'NAT64 (64:ff9b::/96)' }];
+  if (top96 === 0n && value > 1n) return [{ address: ipv4At(value, 0n), form: 'IPv4-compatible (::/96)' }];
+  if (value >> 80n === 0x64ff9b0001n) {
+    const length = LOCAL_USE_TRANSLATOR_PREFIXES.find((l) => l <= translatorPrefix) ?? 48;
+    return [{ address: rfc6052Ipv4(value, length), form: `NAT64 local-use (64:ff9b:1::/48, read as a /${length} translator prefix)` }];
+  }
+  if (value >> 112n === 0x2002n) return [{ address: ipv4At(value, 80n), form: '6to4 (2002::/16)' }];
+  if (value >> 96n === 0x20010000n) {
+    // Teredo: bits 32..63 are the server, the last 32 bits the client's public address XORed with all ones.
+    // Packets go to both (data to the client's address, the bubbles that open its NAT by way of its server,
+    // RFC 4380 section 5.2), so an address with either half denied is denied.
+    return [
+      { address: ipv4At(value, 64n), form: 'its Teredo server (2001::/32)' },
+      { address: ipv4At(value ^ 0xffffffffn, 0n), form: 'its Teredo client (2001::/32)' },
+    ];
+  }
+  return [];
+}
+
+/**
+ * The IPv4 address in an IPv4-embedded IPv6 address with a translator prefix of `length` (32, 40, 48, 56, 64 or
+ * 96), in RFC 6052's formats (section 2.2): the 32 bits follow the prefix, skipping bits 64..71 (the u octet,
+ * zero) — for a /48 in bits 48..63 and 72..87; for a /96 in bits 96..127, after the u octet.
+ */
+function rfc6052Ipv4(value: bigint, length: number): IpAddress {
+  if (length === 96) return ipv4At(value, 0n);
+  // The 120 bits without the u octet: the IPv4 address is bits length..length+31 of them.
+  const withoutU = ((value >> 64n) << 56n) | (value & ((1n << 56n) - 1n));
+  return ipv4At(withoutU, BigInt(120 - length - 32));
 }
 
 /** IPv4-mapped IPv6 addresses become the IPv4 address they are: one address, one form, checked and connected alike. */
 export function canonicalAddress(address: IpAddress): IpAddress {
-  if (address.tag === 'ipv6' && addressValue(address) >> 32n === 0xffffn) return embeddedIpv4(address)!;
+  if (address.tag === 'ipv6' && addressValue(address) >> 32n === 0xffffn) return embeddedIpv4s(address)[0]!.address;
   return address;
 }
 

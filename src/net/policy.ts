@@ -1,7 +1,7 @@
 // Destination policy: which addresses and ports the service may connect to, checked on resolved addresses.
 
 import { ServiceError } from '../core/errors.js';
-import { type IpAddress, addressValue, canonicalAddress, embeddedIpv4, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
+import { type IpAddress, addressValue, canonicalAddress, embeddedIpv4s, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
 import { MAX_PORT, MIN_PORT, type Target, isPort, parseHostName, splitHostPort } from './target.js';
 
 /** A port, or every port. */
@@ -58,8 +58,13 @@ export const BUILT_IN_DENIED: readonly RangeEntry[] = [
   range('255.255.255.255/32', 'broadcast'),
   range('::/128', 'unspecified'),
   range('::1/128', 'loopback'),
+  // Translators and tunnels to IPv4 an operator runs or this machine may use: whatever they reach is theirs to
+  // allow. The IPv4 addresses they carry are checked too (embeddedIpv4s), also where an entry opens the range.
+  range('64:ff9b:1::/48', 'NAT64 local-use'),
+  range('2001::/32', 'Teredo'),
   range('fc00::/7', 'unique local'),
   range('fe80::/10', 'link-local'),
+  range('fec0::/10', 'site-local (deprecated)'),
   range('ff00::/8', 'multicast'),
 ];
 
@@ -133,26 +138,28 @@ export class Policy {
       const byName = this.denied.find((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
       if (byName) deny(`DENIED_TARGETS entry "${byName.text}" denies it; remove that entry to allow it`);
     }
-    const views = [address, embeddedIpv4(address)].filter((a): a is IpAddress => a !== undefined);
-    const values = new Map(views.map((view) => [view, { family: view.tag, value: addressValue(view) }]));
-    for (const view of views) {
-      const value = values.get(view)!;
+    // The address itself, then each IPv4 address it carries: every one a packet may go to must pass. An entry
+    // that opens a local-use NAT64 prefix says how long the translator's prefix is, so where the IPv4 address is.
+    const valueOf = (view: IpAddress) => ({ family: view.tag, value: addressValue(view) });
+    const openedBy = this.allowed && mostSpecific(this.allowed, valueOf(address), port);
+    const views = [{ address, form: '' }, ...embeddedIpv4s(address, openedBy?.prefix)].map((view) => ({ ...view, value: valueOf(view.address) }));
+    for (const { address: viewed, form, value } of views) {
       const builtIn = mostSpecific(BUILT_IN_DENIED, value, port);
       const configured = mostSpecific(this.denied, value, port);
       const denial = !builtIn || (configured && configured.prefix >= builtIn.prefix) ? configured : builtIn;
       if (!denial) continue;
       const allowance = this.allowed && mostSpecific(this.allowed, value, port);
       if (allowance && allowance.prefix >= denial.prefix) continue;
-      const viaEmbedded = view === address ? '' : ` (it carries the IPv4 address ${formatIp(view)})`;
+      const viaEmbedded = form === '' ? '' : ` (it carries the IPv4 address ${formatIp(viewed)} as ${form})`;
       if (denial === builtIn) {
         deny(
-          `${formatIp(view)} is in ${builtIn.text} (${builtIn.note}), denied by default${viaEmbedded}; to allow it, add "${formatSocketAddress({ address: view, port })}" or "${builtIn.family === 'ipv6' ? `[${builtIn.text}]` : builtIn.text}:*" to ALLOWED_TARGETS`,
+          `${formatIp(viewed)} is in ${builtIn.text} (${builtIn.note}), denied by default${viaEmbedded}; to allow it, add "${formatSocketAddress({ address: viewed, port })}" or "${builtIn.family === 'ipv6' ? `[${builtIn.text}]` : builtIn.text}:*" to ALLOWED_TARGETS`,
         );
       }
       deny(`DENIED_TARGETS entry "${denial.text}" denies it${viaEmbedded}; remove that entry, or allow the address more specifically in ALLOWED_TARGETS`);
     }
     if (!this.allowed) return;
-    const byRange = views.some((view) => mostSpecific(this.allowed!, values.get(view)!, port));
+    const byRange = views.some((view) => mostSpecific(this.allowed!, view.value, port));
     const byName = isName && this.allowed.some((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
     if (!byRange && !byName) {
       const suggestion = isName ? `"${host}:${port}" or "${where}"` : `"${where}"`;

@@ -51,14 +51,21 @@ function stopProcess(child) {
 }
 
 /**
+ * Whether `GET /health` at `url` answers 200 from this process.
+ * @param {string} url
+ */
+const answersHealth = (url) => fetch(`${url}/health`).then((r) => r.status === 200, () => false);
+
+/**
  * Spawns a host process in the repository root and resolves once `GET /health` answers 200 at the URL
  * `urlFrom` finds in its output; rejects (with the process stopped) when it exits or takes too long.
  * @param {string} command
  * @param {string[]} args
- * @param {{ env?: Record<string, string>, urlFrom: (output: string) => string | undefined }} options `env` is added to this process's environment.
+ * @param {{ env?: Record<string, string>, urlFrom: (output: string) => string | undefined, ready?: (url: string) => Promise<boolean> }} options
+ *   `env` is added to this process's environment; `ready` asks whether the host answers (by default GET /health from here).
  * @returns {Promise<RunningHost>}
  */
-export async function spawnHost(command, args, { env = {}, urlFrom }) {
+export async function spawnHost(command, args, { env = {}, urlFrom, ready = answersHealth }) {
   const started = performance.now();
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   /** @type {Promise<number | null>} */
@@ -73,7 +80,7 @@ export async function spawnHost(command, args, { env = {}, urlFrom }) {
       throw new Error(`${command} did not answer GET /health in time:\n${output}`);
     }
     const url = urlFrom(output);
-    if (url && (await fetch(`${url}/health`).then((r) => r.status === 200, () => false))) {
+    if (url && (await ready(url))) {
       return { url, pid: child.pid ?? 0, startMs: performance.now() - started, close: () => stopProcess(child), log: () => output, exited };
     }
     await new Promise((r) => setTimeout(r, 20));
@@ -82,12 +89,15 @@ export async function spawnHost(command, args, { env = {}, urlFrom }) {
 
 /**
  * `npm start` on 127.0.0.1 and a free port; `env` holds component settings and host settings (POOL_SIZE…),
- * `node` the Node that runs it (by default this one).
+ * `node` the Node that runs it (by default this one). `launcher`: a command that runs it (`ip netns exec NAME`),
+ * with `ready` asking whether it answers from where it runs.
  * @param {Record<string, string>} [env]
  * @param {string} [node]
+ * @param {{ launcher?: string[], ready?: (url: string) => Promise<boolean> }} [options]
  */
-export function startLocalHost(env = {}, node = process.execPath) {
-  return spawnHost(node, ['host/start.mjs'], { env: { PORT: '0', HOST: '127.0.0.1', ...env }, urlFrom: (log) => LISTENING_LINE.exec(log)?.[1] });
+export function startLocalHost(env = {}, node = process.execPath, { launcher = [], ready } = {}) {
+  const [command = node, ...args] = [...launcher, node, 'host/start.mjs'];
+  return spawnHost(command, args, { env: { PORT: '0', HOST: '127.0.0.1', ...env }, urlFrom: (log) => LISTENING_LINE.exec(log)?.[1], ready });
 }
 
 /**

@@ -13,7 +13,7 @@ import { fakeNetwork } from '../support/fake-network.js';
 type Seen = `name ${string}` | `ip ${string}` | 'invalid';
 
 /** Everything reachable, so a door's verdict is about the spelling, never the destination policy. */
-const ANYWHERE = '0.0.0.0/0:*,[::/0]:*,127.0.0.0/8:*,[::1]:*';
+const ANYWHERE = '0.0.0.0/0:*,[::/0]:*,127.0.0.0/8:*,[::1]:*,[64:ff9b:1::/48]:*,[2001::/32]:*';
 
 /** Sends one request to an app over a fake network; what it connected to or looked up, or `invalid` on a 4xx/503 naming the input. */
 async function throughApp(env: Environment, request: Request, invalidCodes: string[]): Promise<{ seen: Seen; port?: number }> {
@@ -91,6 +91,23 @@ const HOSTS: [text: string, caller: Seen, alone: Seen, beforePort: Seen][] = [
   ['1.2.3.4.5', 'invalid', 'invalid', 'invalid'],
   ['0x7f000001', 'ip 127.0.0.1', 'invalid', 'invalid'],
   ['0xc0.0.2.1', 'ip 192.0.2.1', 'invalid', 'invalid'],
+  // request-filtering-agent's spellings of loopback (its test/request-filtering-agent.test.ts).
+  ['127.0.1', 'ip 127.0.0.1', 'invalid', 'invalid'],
+  ['0177.00.00.01', 'ip 127.0.0.1', 'invalid', 'invalid'],
+  ['0177.00.01', 'ip 127.0.0.1', 'invalid', 'invalid'],
+  ['0177.01', 'ip 127.0.0.1', 'invalid', 'invalid'],
+  ['017700000001', 'ip 127.0.0.1', 'invalid', 'invalid'],
+  ['0x7f.0x0.0x0.0x1', 'ip 127.0.0.1', 'invalid', 'invalid'],
+  ['0x7f.0x0.0x1', 'ip 127.0.0.1', 'invalid', 'invalid'],
+  ['0x7f.0x1', 'ip 127.0.0.1', 'invalid', 'invalid'],
+  ['21307064331', 'invalid', 'invalid', 'invalid'],
+  ['[0:0:0:0:0:0:0:1]', 'ip ::1', 'ip ::1', 'ip ::1'],
+  ['[0:0:0:0:0:ffff:127.0.0.1]', 'ip 127.0.0.1', 'ip 127.0.0.1', 'ip 127.0.0.1'],
+  ['[::ffff:7f00:1]', 'ip 127.0.0.1', 'ip 127.0.0.1', 'ip 127.0.0.1'],
+  ['A.com@127.0.0.1', 'invalid', 'invalid', 'invalid'],
+  // IPv4 carried in IPv6 other than IPv4-mapped stays the IPv6 address it is (the policy checks both).
+  ['[64:ff9b:1:7f00:0:100::]', 'ip 64:ff9b:1:7f00:0:100::', 'ip 64:ff9b:1:7f00:0:100::', 'ip 64:ff9b:1:7f00:0:100::'],
+  ['[2001:0:4136:e378:8000:63bf:3fff:fdd2]', 'ip 2001:0:4136:e378:8000:63bf:3fff:fdd2', 'ip 2001:0:4136:e378:8000:63bf:3fff:fdd2', 'ip 2001:0:4136:e378:8000:63bf:3fff:fdd2'],
   ['example.com', 'name example.com', 'name example.com', 'name example.com'],
   ['Example.COM.', 'name example.com', 'name example.com', 'name example.com'],
   ['my_service.internal', 'name my_service.internal', 'name my_service.internal', 'name my_service.internal'],

@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
 import { ServiceError } from '../../src/core/errors.js';
-import { embeddedIpv4, parseIpv6 } from '../../src/net/ip.js';
 import { parseEntries } from '../../src/settings/config.js';
 import { Policy, parseEntry } from '../../src/net/policy.js';
 import { makeTarget, parseHost } from '../../src/net/target.js';
@@ -114,15 +113,185 @@ describe('parseEntry(text)', () => {
   });
 });
 
-describe('embeddedIpv4(address)', () => {
+/** The class a refusal names (the note of the built-in range, in parentheses), or `allowed`, or the configured entry that denies. */
+function classOf(policy: Policy, host: string, port: number, resolved?: string[]): string {
+  const answer = verdict(policy, host, port, resolved);
+  if (answer === 'allowed') return answer;
+  const configured = /DENIED_TARGETS entry "([^"]+)"/.exec(answer);
+  if (configured) return `DENIED_TARGETS ${configured[1]}`;
+  const builtIn = / is in \S+ \((.+?)\), denied by default/.exec(answer);
+  return builtIn ? builtIn[1]! : answer;
+}
+
+describe('the classes denied by default, and what they carry', () => {
+  // Everything on the internet allowed: the built-in classes must hold even then, the dangerous case.
+  const internet = policyOf('0.0.0.0/0:*,[::/0]:*');
+
   test.each([
-    ['::ffff:1.2.3.4', '1.2.3.4'],
-    ['64:ff9b::1.2.3.4', '1.2.3.4'],
-    ['2002:102:304::1', '1.2.3.4'],
-    ['::1.2.3.4', '1.2.3.4'],
-  ])('%s carries %s', (text, expected) => {
-    const carried = embeddedIpv4(parseIpv6(text)!);
-    expect(carried?.tag === 'ipv4' ? carried.val.join('.') : undefined).toBe(expected);
+    // RFC 8215 local-use NAT64: a translator of the operator's, so denied whatever it carries.
+    ['[64:ff9b:1::1]', '64:ff9b:1::/48', 'NAT64 local-use'],
+    ['[64:ff9b:1:c000:2:100::]', '64:ff9b:1::/48', 'NAT64 local-use'], // carries 192.0.2.1
+    ['[64:ff9b:1:ffff:ffff:ffff:ffff:ffff]', '64:ff9b:1::/48', 'NAT64 local-use'],
+    // Teredo (RFC 4380): a tunnel to whatever IPv4 address its client has.
+    ['[2001::1]', '2001::/32', 'Teredo'],
+    ['[2001:0:4136:e378:8000:63bf:3fff:fdd2]', '2001::/32', 'Teredo'],
+    ['[2001:0:ffff:ffff:ffff:ffff:ffff:ffff]', '2001::/32', 'Teredo'],
+    // Site-local (RFC 3879 deprecated it; a stack that still routes it reaches the site's own network).
+    ['[fec0::1]', 'fec0::/10', 'site-local (deprecated)'],
+    ['[feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]', 'fec0::/10', 'site-local (deprecated)'],
+  ])('%s is in %s, denied as %s, also with the internet allowed', (host, range, expected) => {
+    expect(classOf(open, host, 443)).toBe(expected);
+    expect(classOf(internet, host, 443)).toBe(expected);
+    expect(verdict(internet, host, 443)).toContain(`to allow it, add "${host}:443" or "[${range}]:*" to ALLOWED_TARGETS`);
   });
-  test.each(['::1', '::', '2001:db8::1', 'fe80::1'])('%s carries none', (text) => expect(embeddedIpv4(parseIpv6(text)!)).toBeUndefined());
+
+  test.each(['[64:ff9b:2::1]', '[64:ff9b:0:1::1]', '[2001:1::1]', '[2001:4860:4860::8888]', '[febf:ffff::1]'])('%s, just outside those classes, is not in them', (host) => {
+    expect(classOf(internet, host, 443)).not.toMatch(/NAT64 local-use|Teredo|site-local/);
+  });
+
+  test('where an entry opens local-use NAT64, the IPv4 address it carries (RFC 6052, /48 format) is still checked', () => {
+    const opened = policyOf('0.0.0.0/0:*,[::/0]:*,[64:ff9b:1::/48]:*');
+    expect(verdict(opened, '[64:ff9b:1:c000:2:100::]', 443)).toBe('allowed');
+    expect(verdict(opened, '[64:ff9b:1:808:8:800::]', 443)).toBe('allowed');
+    expect(verdict(opened, '[64:ff9b:1:7f00:0:100::]', 443)).toContain(
+      '127.0.0.1 is in 127.0.0.0/8 (loopback), denied by default (it carries the IPv4 address 127.0.0.1 as NAT64 local-use (64:ff9b:1::/48, read as a /48 translator prefix))',
+    );
+    expect(classOf(opened, '[64:ff9b:1:a9fe:a9:fe00::]', 80)).toBe('link-local, cloud metadata');
+    expect(classOf(opened, '[64:ff9b:1:a00:0:100::]', 80)).toBe('private network');
+  });
+
+  test('an entry that opens a translator on a longer prefix inside 64:ff9b:1::/48 says where the IPv4 address is (RFC 6052)', () => {
+    const opened = policyOf('0.0.0.0/0:*,[::/0]:*,[64:ff9b:1:0:ab::/96]:*,[64:ff9b:1:cd::/64]:*');
+    expect(verdict(opened, '[64:ff9b:1:0:ab::808:808]', 443)).toBe('allowed');
+    expect(verdict(opened, '[64:ff9b:1:0:ab::a00:1]', 443)).toContain('(it carries the IPv4 address 10.0.0.1 as NAT64 local-use (64:ff9b:1::/48, read as a /96 translator prefix))');
+    expect(verdict(opened, '[64:ff9b:1:cd:8:808:800:0]', 443)).toBe('allowed');
+    expect(verdict(opened, '[64:ff9b:1:cd:7f:0:100:0]', 443)).toContain('(it carries the IPv4 address 127.0.0.1 as NAT64 local-use (64:ff9b:1::/48, read as a /64 translator prefix))');
+    // Outside the opened translators, the rest of the /48 stays denied as a class.
+    expect(classOf(opened, '[64:ff9b:1:ef::808:808]', 443)).toBe('NAT64 local-use');
+  });
+
+  test('where an entry opens Teredo, both IPv4 addresses it carries are checked: its server and its client', () => {
+    const opened = policyOf('0.0.0.0/0:*,[::/0]:*,[2001::/32]:*');
+    expect(verdict(opened, '[2001:0:4136:e378:8000:63bf:3fff:fdd2]', 443)).toBe('allowed');
+    expect(verdict(opened, '[2001:0:a00:1:8000:63bf:3fff:fdd2]', 443)).toContain('10.0.0.1 is in 10.0.0.0/8 (private network), denied by default (it carries the IPv4 address 10.0.0.1 as its Teredo server (2001::/32))');
+    expect(verdict(opened, '[2001:0:4136:e378:8000:63bf:80ff:fffe]', 443)).toContain('(it carries the IPv4 address 127.0.0.1 as its Teredo client (2001::/32))');
+    expect(classOf(opened, '[2001:0:4136:e378:8000:63bf:5601:5601]', 80)).toBe('link-local, cloud metadata');
+  });
+
+  test('the IPv4 address NAT64, 6to4 and IPv4-compatible forms carry is named with the form', () => {
+    expect(verdict(open, '[64:ff9b::a00:1]', 80)).toContain('(it carries the IPv4 address 10.0.0.1 as NAT64 (64:ff9b::/96))');
+    expect(verdict(open, '[2002:a00:1::1]', 80)).toContain('(it carries the IPv4 address 10.0.0.1 as 6to4 (2002::/16))');
+    expect(verdict(open, '[::a00:1]', 80)).toContain('(it carries the IPv4 address 10.0.0.1 as IPv4-compatible (::/96))');
+  });
+});
+
+/**
+ * Stripe Smokescreen's classifyAddr table (pkg/smokescreen/smokescreen_test.go, TestClassifyAddr, at a3294a6),
+ * under the equivalent settings: its allow ranges and address as ALLOWED_TARGETS beside the whole internet (it
+ * allows what no rule names), its deny range and address as DENIED_TARGETS. Where this policy decides otherwise
+ * on purpose, the line says why. Its self-connection cases are the local host's own listening address, not a
+ * class of addresses (the host refuses those); its UnsafeAllowPrivateRanges table has no equivalent here.
+ */
+describe("Smokescreen's classifyAddr cases", () => {
+  const smokescreen = policyOf('0.0.0.0/0:*,[::/0]:*,8.8.9.0/24:*,10.0.1.0/24:*,172.16.1.0/24:*,192.168.1.0/24:*,127.0.1.0/24:*,10.0.0.1:321', '1.1.1.1/32:*,8.8.8.8:321');
+  test.each([
+    ['8.8.8.8', 1, 'allowed'],
+    ['8.8.9.8', 1, 'allowed'],
+    ['10.0.0.1', 1, 'private network'],
+    ['10.0.0.1', 321, 'allowed'],
+    ['10.0.1.1', 1, 'allowed'],
+    ['172.16.0.1', 1, 'private network'],
+    ['172.16.1.1', 1, 'allowed'],
+    ['192.168.0.1', 1, 'private network'],
+    ['192.168.1.1', 1, 'allowed'],
+    ['100.64.0.1', 1, 'carrier-grade NAT'],
+    ['100.64.0.100', 1, 'carrier-grade NAT'],
+    ['100.127.255.254', 1, 'carrier-grade NAT'],
+    ['100.63.255.254', 1, 'allowed'],
+    ['100.128.0.1', 1, 'allowed'],
+    ['8.8.8.8', 321, 'DENIED_TARGETS 8.8.8.8:321'],
+    ['1.1.1.1', 1, 'DENIED_TARGETS 1.1.1.1/32:*'],
+    ['127.0.0.1', 1, 'loopback'],
+    ['127.255.255.255', 1, 'loopback'],
+    ['[::1]', 1, 'loopback'],
+    ['127.0.1.1', 1, 'allowed'],
+    ['169.254.169.254', 1, 'link-local, cloud metadata'],
+    ['255.255.255.255', 1, 'broadcast'],
+    ['[ff02:0:0:0:0:0:0:2]', 1, 'multicast'],
+    // NAT64 (64:ff9b::/96) and 6to4 (2002::/16): Smokescreen denies every one; here the IPv4 address each carries
+    // decides, since NAT64 is how an IPv6-only network reaches the IPv4 internet (DNS64 answers with these).
+    ['[64:ff9b::ac1c:5]', 1, 'private network'], // 172.28.0.5
+    ['[64:ff9b::c000:201]', 1, 'allowed'], // 192.0.2.1, a documentation address, not denied here
+    ['[64:ff9b::a00:1]', 1, 'private network'], // 10.0.0.1
+    ['[64:ff9b::808:808]', 1, 'allowed'], // 8.8.8.8, public
+    ['[64:ff9b::ffff:ffff]', 1, 'broadcast'], // 255.255.255.255
+    ['[2002:c000:201::1]', 1, 'allowed'], // 192.0.2.1
+    ['[2002:a00:1::1]', 1, 'private network'], // 10.0.0.1
+    ['[2002:808:808::1]', 1, 'allowed'], // 8.8.8.8
+    ['[2001:0:4136:e378:8000:63bf:3fff:fdd2]', 1, 'Teredo'],
+    ['[2001:0:1234:5678:9abc:def0:1234:5678]', 1, 'Teredo'],
+    ['[2001:4860:4860::8888]', 1, 'allowed'],
+    ['[2606:4700:4700::1111]', 1, 'allowed'],
+    ['[64:ff9c::1]', 1, 'allowed'],
+    ['127.0.0.1', 8080, 'loopback'],
+    ['8.8.8.8', 4750, 'allowed'],
+  ] as const)('%s port %i: %s', (host, port, expected) => {
+    expect(classOf(smokescreen, host, port)).toBe(expected);
+  });
+});
+
+/**
+ * request-filtering-agent's cases (test/request-filtering-agent.test.ts, at cc0f9fc): the addresses and spellings
+ * it refuses by default, and its allow and deny lists written as ALLOWED_TARGETS and DENIED_TARGETS. Names are
+ * given the address they resolve to (127.0.0.1.nip.io answers 127.0.0.1); its redirect case has no equivalent
+ * (this service follows no redirects).
+ */
+describe("request-filtering-agent's cases", () => {
+  test.each([
+    ['0.0.0.0', '"this" network'],
+    ['[::]', 'unspecified'],
+    ['127.0.0.1', 'loopback'],
+    ['[::1]', 'loopback'],
+    ['[0:0:0:0:0:0:0:1]', 'loopback'],
+    ['[0:0:0:0:0:ffff:127.0.0.1]', 'loopback'],
+    ['[::ffff:127.0.0.1]', 'loopback'],
+    ['[::ffff:7f00:1]', 'loopback'],
+    ['127.0.1', 'loopback'],
+    ['127.1', 'loopback'],
+    ['0177.00.00.01', 'loopback'],
+    ['0177.00.01', 'loopback'],
+    ['0177.01', 'loopback'],
+    ['017700000001', 'loopback'],
+    ['0x7f.0x0.0x0.0x1', 'loopback'],
+    ['0x7f.0x0.0x1', 'loopback'],
+    ['0x7f.0x1', 'loopback'],
+    ['0x7f000001', 'loopback'],
+    ['169.254.169.254', 'link-local, cloud metadata'],
+  ])('%s is denied by default as %s', (host, expected) => {
+    expect(classOf(open, host, 12456)).toBe(expected);
+  });
+
+  test.each([
+    ['127.0.0.1.nip.io', '127.0.0.1', 'loopback'],
+    ['localhost', '127.0.0.1', 'loopback'],
+    ['localhost', '::1', 'loopback'],
+    ['169.254.169.254.nip.io', '169.254.169.254', 'link-local, cloud metadata'],
+  ])('%s resolving to %s is denied by default as %s', (host, resolved, expected) => {
+    expect(classOf(open, host, 80, [resolved])).toBe(expected);
+  });
+
+  test('an allow list of loopback addresses or its range opens them and nothing else', () => {
+    for (const allowed of ['127.0.0.1:*,[::1]:*', '127.0.0.0/8:*,[::1]:*']) {
+      const policy = policyOf(allowed);
+      expect(classOf(policy, '127.0.0.1', 12456)).toBe('allowed');
+      expect(classOf(policy, 'localhost', 12456, ['127.0.0.1'])).toBe('allowed');
+      expect(classOf(policy, '169.254.169.254', 12456)).toBe('link-local, cloud metadata');
+    }
+  });
+
+  test('a deny list names the range it denies', () => {
+    const policy = policyOf(undefined, '127.0.0.0/8:*');
+    expect(classOf(policy, '127.0.0.1', 12456)).toBe('DENIED_TARGETS 127.0.0.0/8:*');
+    expect(classOf(policy, '127.0.0.2', 12456)).toBe('DENIED_TARGETS 127.0.0.0/8:*');
+  });
 });
