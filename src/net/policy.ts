@@ -108,12 +108,14 @@ function mostSpecific(entries: readonly PolicyEntry[], address: AddressValue, po
 /**
  * The destination policy. With no allow list, everything outside the deny lists is reachable; with one,
  * only what it names. A denied range stays denied unless an allow entry covers the address at least as
- * specifically as the deny entry does (so `127.0.0.1:*` opens loopback, `0.0.0.0/0:*` does not).
+ * specifically as the deny entry does (so `127.0.0.1:*` opens loopback, `0.0.0.0/0:*` does not). The server's
+ * own addresses (`own`, OWN_ADDRESSES) are denied whatever the allow list says: a request to one loops back.
  */
 export class Policy {
   constructor(
     private readonly allowed: PolicyEntry[] | undefined,
     private readonly denied: PolicyEntry[],
+    private readonly own: PolicyEntry[] = [],
   ) {}
 
   /** Throws 403 destination-denied unless every address `target` resolved to may be connected to on its port. */
@@ -129,12 +131,18 @@ export class Policy {
     const deny = (message: string) => {
       throw new ServiceError('destination-denied', `${asked} is not allowed: ${message}`);
     };
+    const views = [address, embeddedIpv4(address)].filter((a): a is IpAddress => a !== undefined);
+    const values = new Map(views.map((view) => [view, { family: view.tag, value: addressValue(view) }]));
+    const ownName = isName && this.own.some((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
+    const ownView = views.find((view) => mostSpecific(this.own, values.get(view)!, port));
+    if (ownName || ownView) {
+      const viaEmbedded = ownView && ownView !== address ? ` (it carries the IPv4 address ${formatIp(ownView)})` : '';
+      deny(`it is this server's own address (OWN_ADDRESSES)${viaEmbedded}: a request to it would loop back into the server`);
+    }
     if (isName) {
       const byName = this.denied.find((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
       if (byName) deny(`DENIED_TARGETS entry "${byName.text}" denies it; remove that entry to allow it`);
     }
-    const views = [address, embeddedIpv4(address)].filter((a): a is IpAddress => a !== undefined);
-    const values = new Map(views.map((view) => [view, { family: view.tag, value: addressValue(view) }]));
     for (const view of views) {
       const value = values.get(view)!;
       const builtIn = mostSpecific(BUILT_IN_DENIED, value, port);
