@@ -8,7 +8,7 @@ import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
 import { SharedThreads } from './shared-threads.mjs';
 import { answerClientError, collectBody, drainAfterAnswer, maxBodyBytes, maxHeadBytes } from './request-limits.mjs';
-import { componentEnvironment, socketsMode } from './settings.mjs';
+import { componentEnvironment, ownAddresses, socketsMode } from './settings.mjs';
 import { ENGINE_INTERFACE } from '../scripts/tls-engine.mjs';
 import { transpiledWithEngine } from './transpile-cache.mjs';
 
@@ -74,59 +74,147 @@ function writeReply(res, reply) {
  */
 
 /**
- * Starts the host. Resolves once the server listens; requests that arrive before the first worker is
- * ready wait in the queue. Rejects (with the workers stopped) when it cannot listen.
- * @param {{
+ * The component to run and how: its file, its settings (`env`, of which it sees only its own), where workers
+ * make socket calls, where their log lines go, and the stand-ins tests give (see startServer).
+ * @typedef {{
  *   componentPath: string,
- *   port?: number,
- *   host?: string,
  *   env?: Record<string, string | undefined>,
- *   poolSize?: number,
- *   queueLimit?: number,
- *   queueWaitMs?: number,
  *   log?: (line: string) => void,
  *   workerUrl?: URL,
  *   imports?: Record<string, string>,
  *   importsData?: unknown,
  *   transpileCacheDir?: string,
  *   sockets?: 'worker' | 'io-thread',
- *   threads?: number,
- * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
- * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
- * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
- * `sockets` says where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI);
- * with `worker`, the pool's workers share `threads` threads (default: one per core, at most one per worker).
- * @returns {Promise<LocalHost>}
+ * }} ComponentOptions
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined), threads = availableParallelism() }) {
-  const inThread = sockets === 'worker';
-  const { entry, engine } = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
-  const componentEnv = componentEnvironment(env);
-  const headLimit = maxHeadBytes(componentEnv);
-  const bodyLimit = maxBodyBytes(componentEnv);
-  const size = poolSize ?? POOL_SETTINGS.poolSize.defaultValue;
-  const hostLog = log ?? console.error;
-  const workerData = { entry: pathToFileURL(entry).href, env: componentEnv, importsData };
-  // On its own thread a worker runs several instances at once: one thread per core, the pool's workers (one
-  // instance each) spread over them. A worker standing in for the real one (`workerUrl`) keeps a thread each.
+
+/**
+ * Starts `size` workers of the component with `env` as its whole environment. With sockets on the workers' own
+ * threads, one thread runs several instances at once: one thread per core, the workers (one instance each)
+ * spread over them. A worker standing in for the real one (`workerUrl`) keeps a thread each.
+ * @param {{
+ *   transpiled: { entry: string, engine: string },
+ *   inThread: boolean,
+ *   env: Record<string, string>,
+ *   size: number,
+ *   threads: number,
+ *   queueLimit?: number,
+ *   queueWaitMs?: number,
+ *   log?: (line: string) => void,
+ *   workerUrl?: URL,
+ *   imports?: Record<string, string>,
+ *   importsData?: unknown,
+ * }} options
+ */
+function startWorkers({ transpiled: { entry, engine }, inThread, env, size, threads, queueLimit, queueWaitMs, log, workerUrl, imports, importsData }) {
+  const workerData = { entry: pathToFileURL(entry).href, env, importsData };
   const shared =
     inThread && !workerUrl
       ? new SharedThreads({
           workerUrl: new URL('./worker.mjs', import.meta.url),
           workerData: { ...workerData, instances: { engine: pathToFileURL(engine).href, engineInterface: ENGINE_INTERFACE, imports } },
           slotsPerThread: Math.ceil(size / Math.min(size, threads)),
-          log: hostLog,
+          log: log ?? console.error,
         })
       : undefined;
-  const pool = new WorkerPool({
-    workerData,
-    size,
-    queueLimit,
-    queueWaitMs,
-    log,
-    workerUrl,
-    ...(shared ? { startThread: () => shared.start() } : {}),
+  const pool = new WorkerPool({ workerData, size, queueLimit, queueWaitMs, log, workerUrl, ...(shared ? { startThread: () => shared.start() } : {}) });
+  return {
+    pool,
+    threads: () => shared?.threads ?? pool.stats().workers,
+    async close() {
+      await pool.close();
+      await shared?.close();
+    },
+  };
+}
+
+/** What the settings check asks: readiness, which needs no token. */
+const READY_REQUEST = { method: 'GET', url: '/ready', authority: 'localhost', rawHeaders: [], body: new Uint8Array() };
+
+/**
+ * Asks the component whether its settings are well-formed (GET /ready), on one instance started for that and
+ * stopped after, so that a server can refuse to start before it listens. Resolves with what is malformed, in
+ * the component's words, or undefined when every setting is well-formed; rejects (an AggregateError) when the
+ * worker could not load the component.
+ * @param {ComponentOptions} options
+ * @returns {Promise<string | undefined>}
+ */
+export async function settingsProblem({ componentPath, env = {}, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined) }) {
+  const inThread = sockets === 'worker';
+  const transpiled = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
+  const workers = startWorkers({ transpiled, inThread, env: componentEnvironment(env), size: 1, threads: 1, log, workerUrl, imports, importsData });
+  try {
+    await workers.pool.ready;
+    const reply = await workers.pool.run(READY_REQUEST);
+    if (reply.status === 200) return undefined;
+    const body = /** @type {{ error?: { message?: string } } | undefined} */ (parseJson(reply.body));
+    return body?.error?.message ?? `GET /ready answered ${reply.status}`;
+  } finally {
+    await workers.close();
+  }
+}
+
+/** @param {Uint8Array} bytes */
+function parseJson(bytes) {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @param {http.Server} server
+ * @param {number} port
+ * @param {string} host
+ * @returns {Promise<import('node:net').AddressInfo>}
+ */
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(/** @type {import('node:net').AddressInfo} */ (server.address())));
   });
+}
+
+/**
+ * The component's environment for a server bound to `address`: `env`, with the addresses the server answers
+ * at added to OWN_ADDRESSES, so that no request is sent back into the server.
+ * @param {Record<string, string>} env
+ * @param {import('node:net').AddressInfo} address
+ */
+function withOwnAddresses(env, address) {
+  const own = [...ownAddresses(address.address, address.port), ...(env.OWN_ADDRESSES ? [env.OWN_ADDRESSES] : [])];
+  return { ...env, OWN_ADDRESSES: own.join(',') };
+}
+
+/**
+ * Starts the host. Resolves once the server listens; requests that arrive before the first worker is
+ * ready wait in the queue. Rejects when it cannot listen.
+ * @param {ComponentOptions & {
+ *   port?: number,
+ *   host?: string,
+ *   poolSize?: number,
+ *   queueLimit?: number,
+ *   queueWaitMs?: number,
+ *   threads?: number,
+ * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
+ * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
+ * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
+ * `sockets` says where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI);
+ * with `worker`, the pool's workers share `threads` threads (default: one per core, at most one per worker).
+ * The component sees `env`'s settings, and OWN_ADDRESSES extended by every address the server answers at.
+ * @returns {Promise<LocalHost>}
+ */
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined), threads = availableParallelism() }) {
+  const inThread = sockets === 'worker';
+  const transpiled = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
+  const componentEnv = componentEnvironment(env);
+  const headLimit = maxHeadBytes(componentEnv);
+  const bodyLimit = maxBodyBytes(componentEnv);
+  const size = poolSize ?? POOL_SETTINGS.poolSize.defaultValue;
+  const hostLog = log ?? console.error;
+  /** @type {ReturnType<typeof startWorkers>} Started as soon as the server is bound (see below). */
+  let workers;
   let closing = false;
 
   const server = http.createServer({ maxHeaderSize: headLimit }, (req, res) => {
@@ -152,7 +240,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
     const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body: collected.body };
     try {
-      writeReply(res, await pool.run(request, gone.signal));
+      writeReply(res, await workers.pool.run(request, gone.signal));
       // The rest of a body too long to read is drained after the answer, so the client reads the answer.
       if (collected.overflow) drainAfterAnswer(req);
     } catch (error) {
@@ -169,42 +257,39 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   });
   server.on('clientError', (error, socket) => answerClientError(error, socket, headLimit));
 
+  const address = await listen(server, port, host);
+  // The workers read their settings once, when they start, and OWN_ADDRESSES needs the bound port (PORT=0
+  // too): so they start here, right after the 'listening' event and before any I/O callback can read a request.
   try {
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve(undefined));
-    });
+    workers = startWorkers({ transpiled, inThread, env: withOwnAddresses(componentEnv, address), size, threads, queueLimit, queueWaitMs, log, workerUrl, imports, importsData });
   } catch (error) {
-    await pool.close();
-    await shared?.close();
+    server.close();
     throw error;
   }
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   /** @param {number} [graceMs] */
   async function close(graceMs = CLOSE_GRACE_MS) {
     if (closing) return;
     closing = true;
-    pool.refuse();
+    workers.pool.refuse();
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(timer);
-    await pool.close();
-    await shared?.close();
+    await workers.close();
   }
 
   return {
     url,
     port: address.port,
     close,
-    ready: pool.ready,
-    stats: () => pool.stats(),
+    ready: workers.pool.ready,
+    stats: () => workers.pool.stats(),
     openConnections: () => connections.size,
-    workerIds: () => pool.workerIds(),
-    threads: () => shared?.threads ?? pool.stats().workers,
+    workerIds: () => workers.pool.workerIds(),
+    threads: workers.threads,
     sockets,
   };
 }

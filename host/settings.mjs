@@ -1,5 +1,7 @@
 // The configuration variables the component documents: the local host forwards these, and only these.
 
+import { BlockList, isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { COMPONENT_SETTINGS } from '../src/settings/setting-names.js';
 
 /**
@@ -37,4 +39,66 @@ export function socketsMode(raw) {
     throw new Error(`HOST_SOCKETS=worker needs JSPI (WebAssembly.Suspending), which Node ${process.version} lacks: use Node 24 or later, or HOST_SOCKETS=io-thread`);
   }
   throw new Error(`HOST_SOCKETS=${JSON.stringify(raw)} is invalid: expected worker or io-thread`);
+}
+
+/** Where `npm start` listens unless HOST says otherwise: only this machine can reach it. */
+export const DEFAULT_HOST = '127.0.0.1';
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/**
+ * Whether `host` (HOST) is loopback, i.e. only this machine can reach a server listening there.
+ * @param {string} host
+ */
+export function isLoopbackHost(host) {
+  if (host.toLowerCase() === 'localhost') return true;
+  const family = isIPv6(host) ? 'ipv6' : 'ipv4';
+  try {
+    return LOOPBACK.check(host, family);
+  } catch {
+    // Not an address: a name other than localhost may stand for any interface.
+    return false;
+  }
+}
+
+/**
+ * Throws a one-line reason when `npm start` would listen beyond loopback without AUTH_TOKEN and without the
+ * explicit opt-in `ALLOW_UNAUTHENTICATED=true`: anyone who reaches the port could connect anywhere through it
+ * (this machine's loopback services included, since the local profile opens loopback).
+ * @param {string} host
+ * @param {Record<string, string | undefined>} env
+ */
+export function checkExposure(host, env) {
+  const optIn = env.ALLOW_UNAUTHENTICATED ?? '';
+  if (!['', 'true', 'false'].includes(optIn)) throw new Error(`ALLOW_UNAUTHENTICATED=${JSON.stringify(optIn)} is invalid: expected true or false`);
+  if (isLoopbackHost(host) || env.AUTH_TOKEN || optIn === 'true') return;
+  throw new Error(
+    `ai-agent-sockets will not listen on ${host} without AUTH_TOKEN: anyone who can reach it could open connections through it. Set AUTH_TOKEN (16+ characters, e.g. AUTH_TOKEN=$(openssl rand -hex 32)), or ALLOW_UNAUTHENTICATED=true to serve without one anyway, or leave HOST unset to listen on ${DEFAULT_HOST} only`,
+  );
+}
+
+/**
+ * The addresses a server bound to `address`:`port` answers at, as OWN_ADDRESSES entries, so that the component
+ * refuses them as targets (a request there would loop back into the server). A wildcard answers at every local
+ * address: loopback's whole range (Linux routes all of 127.0.0.0/8 to it) and each interface's own address, with
+ * `::` taking IPv4 as well (Node listens dual-stack); a specific address answers only there.
+ * @param {string} address the bound address, as `server.address()` gives it
+ * @param {number} port the bound port (a real one, never 0)
+ * @param {NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>} [interfaces] this machine's, by default
+ * @returns {string[]}
+ */
+export function ownAddresses(address, port, interfaces = networkInterfaces()) {
+  /** @param {string} text an address or CIDR */
+  const entry = (text) => (isIPv6(text.split('/')[0] ?? '') ? `[${text}]:${port}` : `${text}:${port}`);
+  if (address !== '0.0.0.0' && address !== '::') return [entry(address)];
+  const families = address === '::' ? ['IPv4', 'IPv6'] : ['IPv4'];
+  const local = Object.values(interfaces)
+    .flatMap((list) => list ?? [])
+    .filter((info) => families.includes(info.family))
+    .map((info) => (info.internal && info.cidr ? info.cidr : info.address));
+  const unspecified = address === '::' ? ['::', '0.0.0.0'] : ['0.0.0.0'];
+  return [...new Set([...unspecified, ...local])].map(entry);
 }

@@ -1,9 +1,21 @@
-// `npm start`: builds the component when it is missing or stale, then serves it on the local host.
+// `npm start`: checks its own settings, builds the component when it is missing or stale, has the component
+// judge its settings, and only then listens and serves it on the local host.
 
 import { APP_COMPONENT_PATH, build } from '../scripts/build.mjs';
 import { POOL_SETTINGS, plural } from './pool.mjs';
-import { startServer } from './server.mjs';
-import { LOCAL_PROFILE_ALLOWED_TARGETS, socketsMode } from './settings.mjs';
+import { settingsProblem, startServer } from './server.mjs';
+import { DEFAULT_HOST, LOCAL_PROFILE_ALLOWED_TARGETS, checkExposure, isLoopbackHost, socketsMode } from './settings.mjs';
+
+/**
+ * Ends the start with `message` on one line and exit code `code`.
+ * @param {string} message
+ * @param {number} code
+ * @returns {never}
+ */
+function refuse(message, code) {
+  console.error(message);
+  process.exit(code);
+}
 
 /**
  * A whole-number setting from the host's environment; exits with a one-line message when it is malformed.
@@ -14,24 +26,39 @@ function readSetting(setting) {
   if (raw === undefined || raw === '') return setting.defaultValue;
   const value = Number(raw);
   if (!/^[0-9]+$/.test(raw) || value < setting.min || value > setting.max) {
-    console.error(`${setting.name}=${JSON.stringify(raw)} is invalid: expected a whole number from ${setting.min} to ${setting.max}`);
-    process.exit(2);
+    refuse(`${setting.name}=${JSON.stringify(raw)} is invalid: expected a whole number from ${setting.min} to ${setting.max}`, 2);
   }
   return value;
 }
 
-/** @type {'worker' | 'io-thread'} */
-let sockets;
-try {
-  sockets = socketsMode(process.env.HOST_SOCKETS);
-} catch (error) {
-  console.error(/** @type {Error} */ (error).message);
-  process.exit(2);
+/**
+ * The value of `read()`, or exit 2 with the one-line reason it throws.
+ * @template T
+ * @param {() => T} read
+ * @returns {T}
+ */
+function orRefuse(read) {
+  try {
+    return read();
+  } catch (error) {
+    return refuse(/** @type {Error} */ (error).message, 2);
+  }
 }
+
+// The host's own settings, each judged before anything is built or started.
+const sockets = orRefuse(() => socketsMode(process.env.HOST_SOCKETS));
 const port = readSetting({ name: 'PORT', defaultValue: 8081, min: 0, max: 65535 });
-const host = process.env.HOST || '0.0.0.0';
-// The local profile: loopback is reachable unless ALLOWED_TARGETS says otherwise (set it, even empty, to opt out).
+const host = process.env.HOST || DEFAULT_HOST;
+orRefuse(() => checkExposure(host, process.env));
+const pool = {
+  poolSize: readSetting(POOL_SETTINGS.poolSize),
+  queueLimit: readSetting(POOL_SETTINGS.queueLimit),
+  queueWaitMs: readSetting(POOL_SETTINGS.queueWaitMs),
+};
+
+// What the component sees (host/settings.mjs forwards only its documented settings).
 const env = { ...process.env };
+// The local profile: loopback is reachable unless ALLOWED_TARGETS says otherwise (set it, even empty, to opt out).
 if (env.ALLOWED_TARGETS === undefined) env.ALLOWED_TARGETS = LOCAL_PROFILE_ALLOWED_TARGETS;
 
 /** Why the server could not listen, in one line, for the errors a user can fix. */
@@ -41,52 +68,42 @@ const LISTEN_ERRORS = {
   EADDRNOTAVAIL: 'the address is not one of this machine\'s: set HOST to a local address (0.0.0.0: all)',
 };
 
+/** @param {unknown} error why no worker came up */
+const noWorker = (error) => {
+  console.error('no worker could load the component:', /** @type {AggregateError} */ (error).errors?.[0] ?? error);
+  process.exit(1);
+};
+
 // The portable build only: the Spin build is for Spin, and building it too would double the first start.
 await build({ ifStale: true, only: ['portable'] });
 // The app alone: the local host links the TLS engine to it (no composition tool needed).
-const componentPath = APP_COMPONENT_PATH;
+const component = { componentPath: APP_COMPONENT_PATH, env, sockets };
+
+// The component judges its own settings before the server listens: a malformed one stops the start here,
+// named, and nothing was ever answered on the port.
+const problem = await settingsProblem(component).catch(noWorker);
+if (problem !== undefined) refuse(`ai-agent-sockets cannot start: ${problem}`, 2);
+
 /** @type {import('./server.mjs').LocalHost} */
 let server;
 try {
-  server = await startServer({
-    componentPath,
-    port,
-    host,
-    env,
-    poolSize: readSetting(POOL_SETTINGS.poolSize),
-    queueLimit: readSetting(POOL_SETTINGS.queueLimit),
-    queueWaitMs: readSetting(POOL_SETTINGS.queueWaitMs),
-    sockets,
-  });
+  server = await startServer({ ...component, port, host, ...pool });
 } catch (error) {
   const code = /** @type {{ code?: string }} */ (error).code;
   if (code === undefined || !Object.hasOwn(LISTEN_ERRORS, code)) throw error;
-  console.error(`ai-agent-sockets cannot listen on ${host}:${port}: ${LISTEN_ERRORS[/** @type {keyof LISTEN_ERRORS} */ (code)]}`);
-  process.exit(1);
+  refuse(`ai-agent-sockets cannot listen on ${host}:${port}: ${LISTEN_ERRORS[/** @type {keyof LISTEN_ERRORS} */ (code)]}`, 1);
 }
-try {
-  await server.ready;
-} catch (error) {
-  console.error('no worker could load the component:', /** @type {AggregateError} */ (error).errors?.[0] ?? error);
+await server.ready.catch(async (error) => {
   await server.close(0);
-  process.exit(1);
-}
-// The component judges its own settings: a malformed one stops the start here, named, instead of failing
-// each request that needs it later.
-const readiness = await fetch(`${server.url}/ready`);
-if (readiness.status !== 200) {
-  const body = /** @type {{ error?: { message?: string } } | undefined} */ (await readiness.json().catch(() => undefined));
-  console.error(`ai-agent-sockets cannot start: ${body?.error?.message ?? `GET /ready answered ${readiness.status}`}`);
-  await server.close(0);
-  process.exit(2);
-}
+  noWorker(error);
+});
 const { workers } = server.stats();
 const threads = server.threads();
 const layout = sockets === 'worker' ? ` on ${threads} ${plural(threads, 'thread')}, sockets on the workers' own threads` : ", a thread each, sockets through preview2-shim's I/O thread";
 console.error(`ai-agent-sockets listening on ${server.url} (${workers} ${plural(workers, 'worker')}${layout})`);
 console.error(`allowed targets: ${env.ALLOWED_TARGETS || '(component default: anything outside the built-in deny list)'}`);
-if (!env.AUTH_TOKEN && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
-  console.error(`warning: AUTH_TOKEN is not set and the server listens on ${host}: anyone who can reach this port can open connections through it`);
+if (!env.AUTH_TOKEN && !isLoopbackHost(host)) {
+  console.error(`warning: ALLOW_UNAUTHENTICATED=true and no AUTH_TOKEN: anyone who can reach ${host} can open connections through this server`);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -113,12 +113,14 @@ function mostSpecific(entries: readonly PolicyEntry[], address: AddressValue, po
 /**
  * The destination policy. With no allow list, everything outside the deny lists is reachable; with one,
  * only what it names. A denied range stays denied unless an allow entry covers the address at least as
- * specifically as the deny entry does (so `127.0.0.1:*` opens loopback, `0.0.0.0/0:*` does not).
+ * specifically as the deny entry does (so `127.0.0.1:*` opens loopback, `0.0.0.0/0:*` does not). The server's
+ * own addresses (`own`, OWN_ADDRESSES) are denied whatever the allow list says: a request to one loops back.
  */
 export class Policy {
   constructor(
     private readonly allowed: PolicyEntry[] | undefined,
     private readonly denied: PolicyEntry[],
+    private readonly own: PolicyEntry[] = [],
   ) {}
 
   /** Throws 403 destination-denied unless every address `target` resolved to may be connected to on its port. */
@@ -134,15 +136,21 @@ export class Policy {
     const deny = (message: string) => {
       throw new ServiceError('destination-denied', `${asked} is not allowed: ${message}`);
     };
-    if (isName) {
-      const byName = this.denied.find((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
-      if (byName) deny(`DENIED_TARGETS entry "${byName.text}" denies it; remove that entry to allow it`);
-    }
     // The address itself, then each IPv4 address it carries: every one a packet may go to must pass. An entry
     // that opens a local-use NAT64 prefix says how long the translator's prefix is, so where the IPv4 address is.
     const valueOf = (view: IpAddress) => ({ family: view.tag, value: addressValue(view) });
     const openedBy = this.allowed && mostSpecific(this.allowed, valueOf(address), port);
     const views = [{ address, form: '' }, ...embeddedIpv4s(address, openedBy?.prefix)].map((view) => ({ ...view, value: valueOf(view.address) }));
+    const ownName = isName && this.own.some((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
+    const ownView = views.find((view) => mostSpecific(this.own, view.value, port));
+    if (ownName || ownView) {
+      const viaEmbedded = ownView && ownView.form !== '' ? ` (it carries the IPv4 address ${formatIp(ownView.address)} as ${ownView.form})` : '';
+      deny(`it is this server's own address (OWN_ADDRESSES)${viaEmbedded}: a request to it would loop back into the server`);
+    }
+    if (isName) {
+      const byName = this.denied.find((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
+      if (byName) deny(`DENIED_TARGETS entry "${byName.text}" denies it; remove that entry to allow it`);
+    }
     for (const { address: viewed, form, value } of views) {
       const builtIn = mostSpecific(BUILT_IN_DENIED, value, port);
       const configured = mostSpecific(this.denied, value, port);

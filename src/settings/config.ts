@@ -75,10 +75,17 @@ export class Config {
     return this.#tlsRoots;
   }
 
-  /** Where connections may go: ALLOWED_TARGETS (unset: anything not denied) and DENIED_TARGETS plus the built-in deny list. */
+  /**
+   * Where connections may go: ALLOWED_TARGETS (unset: anything not denied) and DENIED_TARGETS plus the built-in
+   * deny list; never to OWN_ADDRESSES, the server's own.
+   */
   get policy(): Policy {
     const allowed = this.env.ALLOWED_TARGETS?.trim();
-    this.#policy ??= new Policy(allowed ? parseEntries('ALLOWED_TARGETS', allowed) : undefined, parseEntries('DENIED_TARGETS', this.env.DENIED_TARGETS ?? ''));
+    this.#policy ??= new Policy(
+      allowed ? parseEntries('ALLOWED_TARGETS', allowed) : undefined,
+      parseEntries('DENIED_TARGETS', this.env.DENIED_TARGETS ?? ''),
+      parseEntries('OWN_ADDRESSES', this.env.OWN_ADDRESSES ?? ''),
+    );
     return this.#policy;
   }
 
@@ -123,6 +130,7 @@ export class Config {
       () => readAuthToken(env),
       () => parseEntries('ALLOWED_TARGETS', env.ALLOWED_TARGETS?.trim() ?? ''),
       () => parseEntries('DENIED_TARGETS', env.DENIED_TARGETS ?? ''),
+      () => parseEntries('OWN_ADDRESSES', env.OWN_ADDRESSES ?? ''),
       () => readDefaultPort(env),
       () => readFallbacks(env, (env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST).toLowerCase()),
       () => readDefaultHost(env),
@@ -248,8 +256,8 @@ function readList<T>(name: string, raw: string, parseItem: (item: string) => T |
   });
 }
 
-/** ALLOWED_TARGETS or DENIED_TARGETS: destination entries, each `ADDRESS:PORT`, `CIDR:PORT`, `[IPV6]:PORT` or `HOSTNAME:PORT`. */
-export function parseEntries(name: 'ALLOWED_TARGETS' | 'DENIED_TARGETS', raw: string): PolicyEntry[] {
+/** ALLOWED_TARGETS, DENIED_TARGETS or OWN_ADDRESSES: destination entries, each `ADDRESS:PORT`, `CIDR:PORT`, `[IPV6]:PORT` or `HOSTNAME:PORT`. */
+export function parseEntries(name: 'ALLOWED_TARGETS' | 'DENIED_TARGETS' | 'OWN_ADDRESSES', raw: string): PolicyEntry[] {
   return readList(name, raw, parseEntry, ENTRY_FORM);
 }
 

@@ -16,6 +16,7 @@ export const COMPONENT_SETTINGS = Object.freeze(
     'MAX_MESSAGE_BYTES',
     'ALLOWED_TARGETS',
     'DENIED_TARGETS',
+    'OWN_ADDRESSES',
     'AUTH_TOKEN',
     'DNS_SERVERS',
     'DNS_MODE',

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { type NetworkInterfaceInfo, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -303,6 +303,41 @@ describe('the local host', () => {
 
   test('readJcoDebugOnce fails loudly when jco no longer generates the helper it patches', () => {
     expect(() => readJcoDebugOnce('const _debugLog = (...args) => console.debug(...args);')).toThrow(/_debugLog.*readJcoDebugOnce/);
+  });
+
+  /** The refusal of a request to `where`, the server's own address. */
+  const ownAddressRefusal = (where: string) => ({
+    error: { code: 'destination-denied', message: `${where} is not allowed: it is this server's own address (OWN_ADDRESSES): a request to it would loop back into the server` },
+  });
+
+  test("a request to the host's own address and port is 403 destination-denied as the server's own address, though ALLOWED_TARGETS names it", async () => {
+    const server = await start({ poolSize: 1, env: { ...ENV, ALLOWED_TARGETS: '127.0.0.1:*' } });
+    const r = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${server.port}&msg=x`);
+    expect(r.status).toBe(403);
+    expect(await r.json()).toEqual(ownAddressRefusal(`127.0.0.1:${server.port}`));
+    // Only the server's own port: the same address on another port is a target like any other.
+    const echoed = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${echo.port}&msg=other`);
+    expect(await echoed.text()).toBe('echo:other');
+  });
+
+  test('listening on ::, every local address on its port is its own: loopback, 0.0.0.0, each interface address', async () => {
+    const local = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((info) => !info.internal);
+    const bracketed = (info: NetworkInterfaceInfo) => (info.family === 'IPv6' ? `[${info.address}]` : info.address);
+    const token = 'own-address-test-token-0123456789';
+    // Every address allowed explicitly: the only reason left for a refusal is that the address is the server's.
+    const allowed = ['127.0.0.0/8:*', '[::1]:*', '0.0.0.0:*', '[::]:*', ...local.map((info) => `${bracketed(info)}:*`)];
+    const server = await start({ host: '::', poolSize: 1, env: { ...ENV, AUTH_TOKEN: token, ALLOWED_TARGETS: allowed.join(',') } });
+    const at = `http://127.0.0.1:${server.port}`;
+    const ask = (host: string) => fetch(`${at}/tcp/send?host=${encodeURIComponent(host)}&port=${server.port}&msg=x`, { headers: { authorization: `Bearer ${token}` } });
+    const shown = new Map([['[::ffff:127.0.0.1]', '127.0.0.1']]);
+    for (const host of ['127.0.0.1', '127.0.0.2', '[::1]', '[::ffff:127.0.0.1]', '0.0.0.0', '[::]', ...local.map(bracketed)]) {
+      const r = await ask(host);
+      expect(r.status, host).toBe(403);
+      expect(await r.json(), host).toEqual(ownAddressRefusal(`${shown.get(host) ?? host}:${server.port}`));
+    }
+    const byName = await ask('localhost');
+    expect(byName.status).toBe(403);
+    expect(((await byName.json()) as ErrorBody).error.message).toMatch(new RegExp(`^localhost:${server.port} \\(resolved to [^)]+\\) is not allowed: it is this server's own address`));
   });
 
   test('SIGTERM lets a request in flight finish, then the process exits 0', async () => {

@@ -83,7 +83,7 @@ describe('settings', () => {
 
   test('the README documents every setting', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const hostSettings = [...Object.values(POOL_SETTINGS).map((s) => s.name), 'PORT', 'HOST', 'HOST_SOCKETS'];
+    const hostSettings = [...Object.values(POOL_SETTINGS).map((s) => s.name), 'PORT', 'HOST', 'HOST_SOCKETS', 'ALLOW_UNAUTHENTICATED'];
     expect(hostSettings).toContain('QUEUE_WAIT_MS');
     for (const name of [...COMPONENT_SETTINGS, ...hostSettings]) expect(readme, name).toContain(`\`${name}\``);
   });
