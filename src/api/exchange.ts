@@ -13,6 +13,7 @@ import { SocketFault } from '../net/faults.js';
 import { TlsFault } from '../net/tls/faults.js';
 import { dialogueTls, type TlsOption } from './tls-options.js';
 import { EXCHANGE_REQUEST_SCHEMA } from './exchange-schema.js';
+import { schemaFailureMessage } from './schema-errors.js';
 import { formatSocketAddress } from '../net/ip.js';
 import { limitsWithTimeout, readEndOf } from './read-options.js';
 import { makeTarget } from '../net/target.js';
@@ -115,21 +116,7 @@ function toStepResult(reply: Reply): StepResult {
 function validated(input: unknown): ExchangeRequest {
   const result = validator.validate(input);
   if (result.valid) return input as ExchangeRequest;
-  // The deepest error names the field; the ones above it only say "a property did not match".
-  const wrappers = new Set(['properties', 'items', 'prefixItems', 'false', 'allOf', '$ref']);
-  const error = result.errors.findLast((e) => !wrappers.has(e.keyword)) ?? result.errors.at(-1)!;
-  const field = error.instanceLocation.replace(/^#\/?/, '') || 'the body';
-  const detail =
-    error.keyword === 'pattern'
-      ? `is not valid ${field.endsWith('hex') ? 'hex (pairs of hex digits)' : 'base64 (standard alphabet, padded)'}`
-      : error.keyword === 'additionalProperties'
-        ? `has an unknown field ${/Property "(.*)" does not match/.exec(error.error)?.[1] ?? ''}`.trim()
-        : error.keyword === 'not'
-        ? 'gives more than one of until, bytes and idle_ms; give at most one'
-          : error.keyword === 'maxProperties' || error.keyword === 'minProperties'
-            ? 'must have exactly one of text, base64 and hex'
-            : error.error.replace(/\.$/, '');
-  throw new ServiceError('invalid-body', `${field}: ${detail} (the schema is in GET /openapi.json)`);
+  throw new ServiceError('invalid-body', `${schemaFailureMessage(EXCHANGE_REQUEST_SCHEMA, result.errors, input)} (the schema is in GET /openapi.json)`);
 }
 
 function decodeValue(value: ByteValue): Uint8Array {
