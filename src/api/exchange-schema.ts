@@ -1,7 +1,7 @@
 // The JSON schema of a /tcp/exchange body: the one source of truth that validates requests, documents the
 // endpoint in /openapi.json, and is the input schema of the MCP tool `tcp_exchange`.
 
-import { REPLY_ENDS } from '../net/network.js';
+import { STEP_ENDS } from '../net/network.js';
 import { BRACKETED_IPV6_PATTERN, DOTTED_DECIMAL_PATTERN, HOST_NAME_PATTERN, IPV6_PATTERN, MAX_PORT, MIN_PORT } from '../net/target.js';
 
 /** Most steps in one dialogue: enough for a handshake and a few commands, small enough to bound the work. */
@@ -115,10 +115,10 @@ export const EXCHANGE_REQUEST_SCHEMA = {
         type: 'object',
         additionalProperties: false,
         description:
-          'Start TLS (`starttls`, if given), send `send` (if given), then read. The read ends on whichever comes first of `until`, `bytes` and `idle_ms` (any of them may be combined); with none, after the server\'s quiet gap (REPLY_IDLE_MS).',
+          'Start TLS (`starttls`, if given), send `send` (if given), then read. The read ends on whichever comes first of `until`, `bytes` and `idle_ms` (any of them may be combined); with none, after the server\'s quiet gap (REPLY_IDLE_MS). A `starttls` step that sends nothing and gives none of them reads nothing (end: none): a STARTTLS server speaks after the handshake only when the client does.',
         properties: {
           starttls: tlsValue(
-            'Upgrade the connection to TLS before this step sends (STARTTLS, after the plaintext steps before it). Bytes the peer sent after its last plaintext reply and before the handshake fail the dialogue (tls-handshake-failed). true, or {"server_name": "…"}.',
+            'Upgrade the connection to TLS before this step sends (STARTTLS, after the plaintext steps before it). Bytes the peer sent after its last plaintext reply and before the handshake fail the dialogue (tls-handshake-failed). With nothing to send and no until, bytes or idle_ms, the step reads nothing. true, or {"server_name": "…"}.',
             false,
           ),
           send: byteValue('Bytes to send before reading'),
@@ -152,8 +152,9 @@ const STEP_RESULT_SCHEMA = {
     reply: replyValue,
     end: {
       type: 'string',
-      enum: REPLY_ENDS,
-      description: 'closed (peer closed), idle (quiet gap), limit (MAX_REPLY_BYTES reached across steps), deadline, until, bytes.',
+      enum: STEP_ENDS,
+      description:
+        'closed (peer closed), idle (quiet gap), limit (MAX_REPLY_BYTES reached across steps), deadline, until, bytes; none: the step read nothing (a starttls step that sends nothing and gives no until, bytes or idle_ms), its reply empty.',
     },
     bytes: { type: 'integer', minimum: 0, description: 'Length of the reply in bytes.' },
     ms: { type: 'number', minimum: 0, description: 'Time the step took (send and read).' },

@@ -15,9 +15,9 @@ import { dialogueTls, type TlsOption } from './tls-options.js';
 import { EXCHANGE_REQUEST_SCHEMA } from './exchange-schema.js';
 import { schemaFailureMessage } from './schema-errors.js';
 import { formatSocketAddress } from '../net/ip.js';
-import { limitsWithTimeout, readEndOf } from './read-options.js';
+import { limitsWithTimeout, type ReadOptions, readEndOf } from './read-options.js';
 import { makeTarget } from '../net/target.js';
-import type { Reply, Step, TcpNetwork } from '../net/network.js';
+import type { NoRead, Reply, Step, TcpNetwork } from '../net/network.js';
 
 /** Bytes in one of the three encodings of the schema. */
 type ByteValue = { text: string } | { base64: string } | { hex: string };
@@ -90,7 +90,9 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config,
     }
     const until = step.until ? decodeValue(step.until) : undefined;
     const tls = i === 0 && implicit ? implicit : dialogueTls(step.starttls, target, roots, `steps/${i}/starttls`);
-    return { ...(tls && { tls }), send, read: readEndOf({ until, bytes: step.bytes, idleMs: step.idle_ms }, limits, `steps/${i}/`) };
+    const readOptions = { until, bytes: step.bytes, idleMs: step.idle_ms };
+    const read = readsNothing(step, send, readOptions) ? NO_READ : readEndOf(readOptions, limits, `steps/${i}/`);
+    return { ...(tls && { tls }), send, read };
   });
   const startedAt = network.nowMs();
   try {
@@ -104,6 +106,16 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config,
     if (cause instanceof SocketFault || cause instanceof TlsFault) throw (error as ServiceError).amended({ extra: { steps: cause.replies.map(toStepResult) } });
     throw error;
   }
+}
+
+const NO_READ: NoRead = { none: true };
+
+/**
+ * Whether a step reads nothing: a `starttls` step that sends nothing and gives no read end. A STARTTLS server
+ * sends nothing after the handshake until the client speaks; waiting for it would only meet the deadline.
+ */
+function readsNothing(step: ExchangeRequest['steps'][number], send: Uint8Array, read: ReadOptions): boolean {
+  return step.starttls !== undefined && send.length === 0 && read.until === undefined && read.bytes === undefined && read.idleMs === undefined;
 }
 
 /** A duration as answered: milliseconds to the microsecond. */

@@ -42,6 +42,22 @@ describe('runExchange(body, network, config)', () => {
     );
   });
 
+  test('a starttls step that sends nothing and gives no read end reads nothing; any read end or send, or implicit TLS, reads as usual', () => {
+    const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:7': reply('ok', 'until') } });
+    const line = { until: { text: '\r\n' } };
+    const run = (steps: object[], tls?: boolean) => {
+      runExchange({ host: '127.0.0.1', port: 7, ...(tls && { tls }), steps }, network, config());
+      return calls.at(-1)!.steps.map((s) => s.read);
+    };
+    expect(run([line, { send: { text: 'STARTTLS' }, ...line }, { starttls: true }, { send: { text: 'EHLO' }, ...line }])[2]).toEqual({ none: true });
+    expect(run([{ starttls: true, send: { text: '' } }])).toEqual([{ none: true }]);
+    expect(run([{ starttls: true, send: { text: 'EHLO me\r\n' } }])).toEqual([{ idleMs: 200 }]);
+    expect(run([{ starttls: true, ...line }])).toEqual([{ until: new Uint8Array([13, 10]) }]);
+    expect(run([{ starttls: { server_name: 'mail.example' }, idle_ms: 5 }])).toEqual([{ idleMs: 5 }]);
+    // Implicit TLS: a server that speaks first (SMTPS) sends its greeting right after the handshake.
+    expect(run([{}], true)).toEqual([{ idleMs: 200 }]);
+  });
+
   test('read ends may be combined in one step: until, bytes and idle_ms together are taken', () => {
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:7': reply('ok', 'until') } });
     runExchange({ host: '127.0.0.1', port: 7, steps: [{ until: { text: '\n' }, bytes: 4, idle_ms: 5 }] }, network, config());
