@@ -77,7 +77,12 @@ export function parseHost(raw: string): { host: string; address?: IpAddress } {
   }
   if (bracketed || inner.includes(':')) {
     const parsed = parseIpv6(inner);
-    if (!parsed) throw new ServiceError('invalid-host', `host ${quoted} is not a valid IPv6 address`);
+    if (!parsed) {
+      // Only IPv6 has a ":" in a host, and at least two; other text is no attempt at IPv6 (`a.b:443`, a header).
+      const ipv6Like = bracketed || (/^[0-9A-Fa-f:.]+$/.test(inner) && inner.split(':').length > 2);
+      const what = ipv6Like ? 'is not a valid IPv6 address' : 'is not a valid host name or IP address (":" appears in IPv6 addresses only; give the port separately)';
+      throw new ServiceError('invalid-host', `host ${quoted} ${what}`);
+    }
     const v6 = canonicalAddress(parsed);
     return { host: formatIp(v6), address: v6 };
   }
