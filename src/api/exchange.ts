@@ -76,9 +76,7 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config,
   let sendBytes = 0;
   const roots = () => config.tlsRoots;
   const implicit = dialogueTls(request.tls, target, roots, 'tls');
-  const upgrades = request.steps.flatMap((step, i) => (step.starttls === undefined ? [] : [i]));
-  if (implicit && upgrades.length > 0) throw new ServiceError('invalid-body', `steps/${upgrades[0]}/starttls: the dialogue already starts with TLS ("tls"); TLS starts once per connection`);
-  if (upgrades.length > 1) throw new ServiceError('invalid-body', `steps/${upgrades[1]}/starttls: TLS already started at steps/${upgrades[0]}; TLS starts once per connection`);
+  // TLS starts once per connection: the schema lets no step upgrade after "tls", and at most one step upgrade.
   const steps: Step[] = request.steps.map((step, i) => {
     const send = step.send ? decodeValue(step.send) : new Uint8Array(0);
     sendBytes += send.length;

@@ -166,8 +166,9 @@ export function schemaFailureMessage(schema: unknown, errors: readonly OutputUni
   if (leaves.length === 0) return `the body: ${errors.at(-1)?.error ?? 'does not match the schema'}`;
   const depth = (e: OutputUnit) => segments(e.instanceLocation).length;
   const deepest = Math.max(...leaves.map(depth));
-  const here = leaves.filter((e) => depth(e) === deepest);
-  const location = here[0]!.instanceLocation;
+  // One place is named: the first of the deepest (two fields wrong at once are told one at a time).
+  const location = leaves.find((e) => depth(e) === deepest)!.instanceLocation;
+  const here = leaves.filter((e) => e.instanceLocation === location);
   // A `not` is read from the schema it rules out; every other keyword from the node that holds it.
   const nodeFor = (e: OutputUnit) => (e.keyword === 'not' ? ((at(schema, e.keywordLocation) ?? {}) as Node) : nodeOf(schema, e.keywordLocation));
   const details = here.map((e) => (e.keyword === 'shape' ? e.error : detail(e, nodeFor(e), at(input, location))));

@@ -99,6 +99,7 @@ describe('runExchange(body, network, config)', () => {
     [{}, 'invalid-body', 'the body: misses the required fields "host", "port" and "steps"'],
     [[], 'invalid-body', 'the body: is an array; give an object with host, port, tls, timeout_ms and steps'],
     [null, 'invalid-body', 'the body: is null; give an object with host, port, tls, timeout_ms and steps'],
+    [body({ host: 5, port: 0 }), 'invalid-body', 'host: is the number 5; give a string'],
   ])('%j is refused: %s, %s', (input, code, message) => {
     const { network, calls } = fakeNetwork({});
     expect(() => runExchange(input, network, config())).toThrow(new ServiceError(code as 'invalid-body', `${message}${SCHEMA}`));
