@@ -215,7 +215,6 @@ for (const kind of ALL_HOSTS) {
       expect(r.json.error.message).toBe(
         `127.0.0.1:${peers.starttls!.port} sent nothing after TLS started at steps/2 (its 25 bytes in 2 steps before came before the upgrade), waiting for steps/2 before the deadline (REQUEST_DEADLINE_MS): a STARTTLS server says nothing after the handshake until the client speaks; send the next command in the step that waits (a starttls step that sends nothing and gives no until, bytes or idle_ms does not wait)`,
       );
-      expect(r.json.error.message).not.toContain('sent nothing before the deadline');
       expect(r.json.steps.map((s: { reply: { text: string } }) => s.reply.text)).toEqual(['220 ready\r\n', '220 go ahead\r\n']);
     });
 
