@@ -1,8 +1,8 @@
 // The JSON schema of a /tcp/exchange body: the one source of truth that validates requests, documents the
 // endpoint in /openapi.json, and is the input schema of the MCP tool `tcp_exchange`.
 
-import { REPLY_ENDS } from '../net/network.js';
-import { MAX_PORT, MIN_PORT } from '../net/target.js';
+import { STEP_ENDS } from '../net/network.js';
+import { BRACKETED_IPV6_PATTERN, DOTTED_DECIMAL_PATTERN, HOST_NAME_PATTERN, IPV6_PATTERN, MAX_PORT, MIN_PORT } from '../net/target.js';
 
 /** Most steps in one dialogue: enough for a handshake and a few commands, small enough to bound the work. */
 export const MAX_STEPS = 32;
@@ -19,8 +19,8 @@ const byteValue = (what: string, lengths: Partial<Record<'text' | 'base64' | 'he
   additionalProperties: false,
   properties: {
     text: { type: 'string', description: 'UTF-8 text, e.g. "PING\\r\\n".', ...lengths.text },
-    base64: { type: 'string', description: 'Standard base64 with padding, e.g. "AAEC/w==".', pattern: BASE64_PATTERN, ...lengths.base64 },
-    hex: { type: 'string', description: 'Pairs of hex digits, e.g. "0001ff".', pattern: HEX_PATTERN, ...lengths.hex },
+    base64: { type: 'string', title: 'base64 (standard alphabet, padded)', description: 'Standard base64 with padding, e.g. "AAEC/w==".', pattern: BASE64_PATTERN, ...lengths.base64 },
+    hex: { type: 'string', title: 'hex (pairs of hex digits)', description: 'Pairs of hex digits, e.g. "0001ff".', pattern: HEX_PATTERN, ...lengths.hex },
   },
 });
 
@@ -37,53 +37,43 @@ export const UNTIL_LENGTHS = {
 /** A TCP port, as every door takes one (a query's `port=` text is checked by `isPort`, to the same bounds). */
 export const PORT_SCHEMA = { type: 'integer', minimum: MIN_PORT, maximum: MAX_PORT } as const;
 
-const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
-const IPV4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
-const H16 = '[0-9A-Fa-f]{1,4}';
-const IPV6 = [
-  `(?:${H16}:){7}${H16}`,
-  `(?:${H16}:){1,7}:`,
-  `(?:${H16}:){1,6}:${H16}`,
-  ...[2, 3, 4, 5, 6].map((n) => `(?:${H16}:){1,${7 - n}}(?::${H16}){1,${n}}`),
-  `${H16}:(?::${H16}){1,6}`,
-  `:(?:(?::${H16}){1,7}|:)`,
-].join('|');
-
 /**
- * A host as the document describes it: a host name whose last label starts with a letter or `_` (never an IPv4
- * spelling), a dotted-decimal IPv4 address, or an IPv6 address with or without brackets. The server also takes
- * the other forms of a name and the other IPv4 spellings of the URL standard (`2130706433`, `0x7f.1`), which the
- * destination policy reads as the address they denote; the document shows the usual forms only.
+ * A host as the document describes it, in the parser's own grammar (net/target.ts): a host name, a dotted-decimal
+ * IPv4 address, or an IPv6 address with or without brackets. The server also takes the other IPv4 spellings of
+ * the URL standard (`2130706433`, `0x7f.1`), which the destination policy reads as the address they denote; the
+ * document shows the usual forms only.
  */
 export const HOST_SCHEMA = {
   type: 'string',
-  anyOf: [
-    { maxLength: 254, pattern: `^(?:${LABEL}\\.)*[A-Za-z_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.?$` },
-    { pattern: `^(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}$` },
-    { pattern: `^(?:${IPV6})$` },
-    { pattern: `^\\[(?:${IPV6})\\]$` },
-  ],
+  anyOf: [HOST_NAME_PATTERN, DOTTED_DECIMAL_PATTERN, IPV6_PATTERN, BRACKETED_IPV6_PATTERN].map((pattern) => ({ pattern })),
 } as const;
 
-/** A server name as the document describes it: the forms of a host, at most 253 characters (a DNS name's most). */
-export const SERVER_NAME_SCHEMA = { ...HOST_SCHEMA, maxLength: 253 } as const;
+/** A server name as the document describes it: exactly the forms of a host the document shows (no other IPv4 spellings). */
+export const SERVER_NAME_SCHEMA = HOST_SCHEMA;
+
+/**
+ * A host or server name as the validator checks it: its shape only (a string no longer than any form can be).
+ * The meaning is the parser's (parseHost, serverNameFor), whose message says what is wrong with the value; the
+ * patterns above are what the document shows.
+ */
+const HOST_SHAPE = { type: 'string', minLength: 1, maxLength: 300 } as const;
 
 /** `"tls"` / `"starttls"`: TLS with the default server name, or with one named. */
 const tlsValue = (description: string, allowFalse: boolean) => ({
   description,
   oneOf: [
-    allowFalse ? { type: 'boolean' } : { const: true },
+    allowFalse ? ({ type: 'boolean' } as const) : ({ const: true } as const),
     {
       type: 'object',
       additionalProperties: false,
       properties: {
         server_name: {
-          ...SERVER_NAME_SCHEMA,
+          ...HOST_SHAPE,
           description: 'The name sent as SNI and that the certificate must be valid for (a DNS name or an IP address); default: host. It never selects where to connect.',
         },
       },
     },
-  ],
+  ] as const,
 });
 
 /** A positive whole number (the server's settings bound it further; the message of a 400 names the bound). */
@@ -99,9 +89,13 @@ export const EXCHANGE_REQUEST_SCHEMA = {
   required: ['host', 'port', 'steps'],
   // A dialogue that starts with TLS ("tls" other than false) has no step that starts it again.
   if: { required: ['tls'], properties: { tls: { not: { const: false } } } },
-  then: { properties: { steps: { items: { not: { required: ['starttls'] } } } } },
+  then: {
+    properties: {
+      steps: { items: { not: { required: ['starttls'], description: 'the dialogue already starts with TLS ("tls"); TLS starts once per connection' } } },
+    },
+  },
   properties: {
-    host: { type: 'string', minLength: 1, maxLength: 300, description: 'Host name, IPv4 or IPv6 address (brackets optional), e.g. "127.0.0.1".' },
+    host: { ...HOST_SHAPE, description: 'Host name, IPv4 or IPv6 address (brackets optional), e.g. "127.0.0.1".' },
     port: { ...PORT_SCHEMA, description: 'TCP port, e.g. 6379.' },
     tls: tlsValue(
       'Implicit TLS: the handshake runs first, then every step sends and reads plaintext inside TLS (TLS 1.2 or 1.3; the certificate is always verified). true, or {"server_name": "…"}.',
@@ -113,7 +107,7 @@ export const EXCHANGE_REQUEST_SCHEMA = {
       minItems: 1,
       maxItems: MAX_STEPS,
       // TLS starts once per connection: at most one step upgrades.
-      contains: { type: 'object', required: ['starttls'] },
+      contains: { type: 'object', required: ['starttls'], description: 'TLS starts once per connection' },
       minContains: 0,
       maxContains: 1,
       description: `1 to ${MAX_STEPS} steps, run in order on the one connection; at most one of them has \`starttls\`.`,
@@ -121,10 +115,10 @@ export const EXCHANGE_REQUEST_SCHEMA = {
         type: 'object',
         additionalProperties: false,
         description:
-          'Start TLS (`starttls`, if given), send `send` (if given), then read. The read ends on whichever comes first of `until`, `bytes` and `idle_ms` (any of them may be combined); with none, after the server\'s quiet gap (REPLY_IDLE_MS).',
+          'Start TLS (`starttls`, if given), send `send` (if given), then read. The read ends on whichever comes first of `until`, `bytes` and `idle_ms` (any of them may be combined); with none, after the server\'s quiet gap (REPLY_IDLE_MS). A `starttls` step that sends nothing and gives none of them reads nothing (end: none): a STARTTLS server speaks after the handshake only when the client does.',
         properties: {
           starttls: tlsValue(
-            'Upgrade the connection to TLS before this step sends (STARTTLS, after the plaintext steps before it). Bytes the peer sent after its last plaintext reply and before the handshake fail the dialogue (tls-handshake-failed). true, or {"server_name": "…"}.',
+            'Upgrade the connection to TLS before this step sends (STARTTLS, after the plaintext steps before it). Bytes the peer sent after its last plaintext reply and before the handshake fail the dialogue (tls-handshake-failed). With nothing to send and no until, bytes or idle_ms, the step reads nothing. true, or {"server_name": "…"}.',
             false,
           ),
           send: byteValue('Bytes to send before reading'),
@@ -158,8 +152,9 @@ const STEP_RESULT_SCHEMA = {
     reply: replyValue,
     end: {
       type: 'string',
-      enum: REPLY_ENDS,
-      description: 'closed (peer closed), idle (quiet gap), limit (MAX_REPLY_BYTES reached across steps), deadline, until, bytes.',
+      enum: STEP_ENDS,
+      description:
+        'closed (peer closed), idle (quiet gap), limit (MAX_REPLY_BYTES reached across steps), deadline, until, bytes; none: the step read nothing (a starttls step that sends nothing and gives no until, bytes or idle_ms), its reply empty.',
     },
     bytes: { type: 'integer', minimum: 0, description: 'Length of the reply in bytes.' },
     ms: { type: 'number', minimum: 0, description: 'Time the step took (send and read).' },

@@ -13,10 +13,11 @@ import { SocketFault } from '../net/faults.js';
 import { TlsFault } from '../net/tls/faults.js';
 import { dialogueTls, type TlsOption } from './tls-options.js';
 import { EXCHANGE_REQUEST_SCHEMA } from './exchange-schema.js';
+import { schemaFailureMessage } from './schema-errors.js';
 import { formatSocketAddress } from '../net/ip.js';
-import { limitsWithTimeout, readEndOf } from './read-options.js';
+import { limitsWithTimeout, type ReadOptions, readEndOf } from './read-options.js';
 import { makeTarget } from '../net/target.js';
-import type { Reply, Step, TcpNetwork } from '../net/network.js';
+import type { NoRead, Reply, Step, TcpNetwork } from '../net/network.js';
 
 /** Bytes in one of the three encodings of the schema. */
 type ByteValue = { text: string } | { base64: string } | { hex: string };
@@ -75,9 +76,7 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config,
   let sendBytes = 0;
   const roots = () => config.tlsRoots;
   const implicit = dialogueTls(request.tls, target, roots, 'tls');
-  const upgrades = request.steps.flatMap((step, i) => (step.starttls === undefined ? [] : [i]));
-  if (implicit && upgrades.length > 0) throw new ServiceError('invalid-body', `steps/${upgrades[0]}/starttls: the dialogue already starts with TLS ("tls"); TLS starts once per connection`);
-  if (upgrades.length > 1) throw new ServiceError('invalid-body', `steps/${upgrades[1]}/starttls: TLS already started at steps/${upgrades[0]}; TLS starts once per connection`);
+  // TLS starts once per connection: the schema lets no step upgrade after "tls", and at most one step upgrade.
   const steps: Step[] = request.steps.map((step, i) => {
     const send = step.send ? decodeValue(step.send) : new Uint8Array(0);
     sendBytes += send.length;
@@ -89,7 +88,9 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config,
     }
     const until = step.until ? decodeValue(step.until) : undefined;
     const tls = i === 0 && implicit ? implicit : dialogueTls(step.starttls, target, roots, `steps/${i}/starttls`);
-    return { ...(tls && { tls }), send, read: readEndOf({ until, bytes: step.bytes, idleMs: step.idle_ms }, limits, `steps/${i}/`) };
+    const readOptions = { until, bytes: step.bytes, idleMs: step.idle_ms };
+    const read = readsNothing(step, send, readOptions) ? NO_READ : readEndOf(readOptions, limits, `steps/${i}/`);
+    return { ...(tls && { tls }), send, read };
   });
   const startedAt = network.nowMs();
   try {
@@ -105,6 +106,16 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config,
   }
 }
 
+const NO_READ: NoRead = { none: true };
+
+/**
+ * Whether a step reads nothing: a `starttls` step that sends nothing and gives no read end. A STARTTLS server
+ * sends nothing after the handshake until the client speaks; waiting for it would only meet the deadline.
+ */
+function readsNothing(step: ExchangeRequest['steps'][number], send: Uint8Array, read: ReadOptions): boolean {
+  return step.starttls !== undefined && send.length === 0 && read.until === undefined && read.bytes === undefined && read.idleMs === undefined;
+}
+
 /** A duration as answered: milliseconds to the microsecond. */
 const toMs = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -115,21 +126,7 @@ function toStepResult(reply: Reply): StepResult {
 function validated(input: unknown): ExchangeRequest {
   const result = validator.validate(input);
   if (result.valid) return input as ExchangeRequest;
-  // The deepest error names the field; the ones above it only say "a property did not match".
-  const wrappers = new Set(['properties', 'items', 'prefixItems', 'false', 'allOf', '$ref']);
-  const error = result.errors.findLast((e) => !wrappers.has(e.keyword)) ?? result.errors.at(-1)!;
-  const field = error.instanceLocation.replace(/^#\/?/, '') || 'the body';
-  const detail =
-    error.keyword === 'pattern'
-      ? `is not valid ${field.endsWith('hex') ? 'hex (pairs of hex digits)' : 'base64 (standard alphabet, padded)'}`
-      : error.keyword === 'additionalProperties'
-        ? `has an unknown field ${/Property "(.*)" does not match/.exec(error.error)?.[1] ?? ''}`.trim()
-        : error.keyword === 'not'
-        ? 'gives more than one of until, bytes and idle_ms; give at most one'
-          : error.keyword === 'maxProperties' || error.keyword === 'minProperties'
-            ? 'must have exactly one of text, base64 and hex'
-            : error.error.replace(/\.$/, '');
-  throw new ServiceError('invalid-body', `${field}: ${detail} (the schema is in GET /openapi.json)`);
+  throw new ServiceError('invalid-body', `${schemaFailureMessage(EXCHANGE_REQUEST_SCHEMA, result.errors, input)} (the schema is in GET /openapi.json)`);
 }
 
 function decodeValue(value: ByteValue): Uint8Array {

@@ -38,6 +38,7 @@ const TCP_EXCHANGE_TOOL = {
     'after a quiet gap (`idle_ms`, the default), or when the peer closes. Example, a greeting line protocol: ' +
     '{"host": "127.0.0.1", "port": 25, "steps": [{"until": {"text": "\\r\\n"}}, {"send": {"text": "HELO me\\r\\n"}, "until": {"text": "\\r\\n"}}]}. ' +
     'Redis: {"host": "127.0.0.1", "port": 6379, "steps": [{"send": {"text": "PING\\r\\n"}, "until": {"text": "\\r\\n"}}]}. ' +
+    'STARTTLS: a step with {"starttls": true} upgrades the connection before it sends; one that sends nothing and gives no until, bytes or idle_ms reads nothing (end: none), since a STARTTLS server speaks after the handshake only when the client does, e.g. [{"until": {"text": "\\r\\n"}}, {"send": {"text": "STARTTLS\\r\\n"}, "until": {"text": "\\r\\n"}}, {"starttls": true}, {"send": {"text": "EHLO me\\r\\n"}, "until": {"text": "\\r\\n"}}]. ' +
     'The result lists each step\'s reply (text when UTF-8, else base64), why it ended (until, bytes, idle, closed, limit, deadline), its size and time. ' +
     'Errors (destination-denied, connection-refused, read-timeout, …) come back as an error result with a code and the steps completed before the error.',
   inputSchema: EXCHANGE_REQUEST_SCHEMA,

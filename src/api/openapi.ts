@@ -82,9 +82,17 @@ export function withoutDialect<T extends { $schema?: string }>(schema: T): Omit<
   return copy as Omit<T, '$schema'>;
 }
 
+/** `"tls"` / `"starttls"` as the document shows it: the server name in the forms the parser takes. */
+function documentedTls<T extends { oneOf: readonly [unknown, { properties: { server_name: object } }] }>(option: T): T {
+  const [flag, named] = option.oneOf;
+  const serverName = { ...named.properties.server_name, ...SERVER_NAME_SCHEMA };
+  return { ...option, oneOf: [flag, { ...named, properties: { ...named.properties, server_name: serverName } }] };
+}
+
 /**
  * The exchange request as the document shows it: the schema the server validates with, plus what the server
- * checks beyond it (the host's usual forms, the bounds its settings set).
+ * checks beyond it (the forms of a host and a server name, which the validator leaves to the parser; the bounds
+ * its settings set).
  */
 function documentedExchangeRequest(limits: Limits | undefined) {
   const schema = withoutDialect(EXCHANGE_REQUEST_SCHEMA);
@@ -94,6 +102,7 @@ function documentedExchangeRequest(limits: Limits | undefined) {
     properties: {
       ...schema.properties,
       host: { ...HOST_SCHEMA, description: HOST_DESCRIPTION },
+      tls: documentedTls(schema.properties.tls),
       timeout_ms: { ...schema.properties.timeout_ms, ...atMost(limits?.requestDeadlineMs) },
       steps: {
         ...schema.properties.steps,
@@ -101,6 +110,7 @@ function documentedExchangeRequest(limits: Limits | undefined) {
           ...step,
           properties: {
             ...step.properties,
+            starttls: documentedTls(step.properties.starttls),
             bytes: { ...step.properties.bytes, ...atMost(limits?.maxReplyBytes) },
             idle_ms: { ...step.properties.idle_ms, ...atMost(limits?.replyIdleMs) },
           },

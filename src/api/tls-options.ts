@@ -24,7 +24,7 @@ export function serverNameFor(target: Target, given: string | undefined, field: 
   if (address) return formatIp(canonicalAddress(address));
   const name = bracketed ? undefined : parseHostName(inner);
   if (name === undefined) {
-    throw invalidParameter(`${field} ${shown(given, 80)} is not a DNS name or an IP address (letters, digits, "-" in dot-separated labels; IPv4 in dotted decimal)`);
+    throw invalidParameter(`${field} ${shown(given, 80)} is not a DNS name or an IP address (letters, digits, "-" and "_" in dot-separated labels, the last not a number; IPv4 in dotted decimal)`);
   }
   return name;
 }

@@ -138,9 +138,12 @@ function startTls<P extends Disposable>(
   return { channel, info };
 }
 
+/** The reply of a step that reads nothing (`{ none: true }`). */
+const NOTHING_READ = { bytes: new Uint8Array(0), end: 'none' } as const;
+
 /**
  * Runs the steps of a dialogue on a connected socket: each starts TLS (if it says so, with `tls`, the engine),
- * sends (possibly nothing), then reads its reply; over TLS both are of plaintext. Steps after one that ended on
+ * sends (possibly nothing), then reads its reply, unless it asks to read nothing; over TLS both are of plaintext. Steps after one that ended on
  * the byte cap or the deadline are not run: both are for the whole connection. A fault carries the replies of
  * the steps completed before it.
  */
@@ -157,6 +160,7 @@ export function runSteps<P extends Disposable>(
   let writable: P | undefined;
   const send = (bytes: Uint8Array) => writeAll(host, streams.output, (writable ??= resources.hold(streams.output.subscribe())), bytes, deadline);
   let channel: TlsChannel<P> | undefined;
+  let tlsFromStep = 0;
   const replies: Reply[] = [];
   let received = 0;
   for (const step of steps) {
@@ -167,18 +171,21 @@ export function runSteps<P extends Disposable>(
         if (!tls) throw new Error('a step starts TLS, but no TLS engine was given');
         if (channel) throw new Error('TLS started twice on one connection');
         ({ channel, info } = startTls(host, resources, streams.input, send, step.tls, reader, deadline, tls));
+        tlsFromStep = replies.length;
         reader = new Reader(host, resources, channel, deadline);
       }
       if (step.send.length > 0) {
         if (channel) channel.write(step.send);
         else send(step.send);
       }
-      const { bytes, end } = reader.read(step.read, limits.maxReplyBytes - received);
+      const { bytes, end } = 'none' in step.read ? NOTHING_READ : reader.read(step.read, limits.maxReplyBytes - received);
       received += bytes.length;
       replies.push({ bytes, end, ms: Number(host.now() - startedAt) / 1e6, ...(info && { tls: info }) });
       if (end === 'limit' || end === 'deadline') break;
     } catch (error) {
       if (error instanceof SocketFault || error instanceof TlsFault) error.replies = replies;
+      // Where TLS began, when it did: a read that then gets nothing is told apart from a peer that never spoke.
+      if (error instanceof SocketFault && channel) error.tlsFromStep = tlsFromStep;
       throw error;
     }
   }

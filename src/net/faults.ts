@@ -41,6 +41,8 @@ export class SocketFault extends Error {
   }
   /** Replies of the steps that completed on the connection before the fault. */
   replies: Reply[] = [];
+  /** The step where TLS began, when it began before the fault (0 for implicit TLS). */
+  tlsFromStep: number | undefined;
 }
 
 /** The timeout code of each stage, whether the deadline was ours or the host's. */
@@ -57,6 +59,30 @@ const LOOKUP_REFUSED: ReadonlySet<SocketFault['code']> = new Set(['permanent-res
 /** Whether a lookup failed because the host refuses lookups: where DNS over TCP and fallback addresses apply. */
 export function isLookupRefused(fault: SocketFault): boolean {
   return fault.stage === 'resolve' && LOOKUP_REFUSED.has(fault.code);
+}
+
+const bytesIn = (replies: readonly Reply[]) => replies.reduce((sum, reply) => sum + reply.bytes.length, 0);
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/**
+ * What a peer that sent nothing for a read did before it (a read deadline's `replies` and `tlsFromStep`): the
+ * dialogue's step is `steps/N`, where N is the number of replies completed before it.
+ */
+function silence(fault: SocketFault): string {
+  const { replies, tlsFromStep } = fault;
+  const step = replies.length;
+  if (step === 0) return tlsFromStep === undefined ? 'accepted the connection but sent nothing' : 'completed the TLS handshake but sent nothing';
+  const before = `${count(bytesIn(replies), 'byte')} in ${count(step, 'step')} before`;
+  if (tlsFromStep === undefined) return `sent nothing for steps/${step} (after ${before})`;
+  if (bytesIn(replies.slice(tlsFromStep)) > 0) return `sent nothing for steps/${step} (after ${before}, over TLS since steps/${tlsFromStep})`;
+  return `sent nothing after TLS started at steps/${tlsFromStep} (its ${before} came before the upgrade), waiting for steps/${step}`;
+}
+
+/** Why a peer may be silent after a STARTTLS upgrade, and what to do instead. */
+function silenceHint(fault: SocketFault): string {
+  const { replies, tlsFromStep } = fault;
+  if (tlsFromStep === undefined || tlsFromStep === 0 || bytesIn(replies.slice(tlsFromStep)) > 0) return '';
+  return `: a STARTTLS server says nothing after the handshake until the client speaks; send the next command in the step that waits (a starttls step that sends nothing and gives no until, bytes or idle_ms does not wait)`;
 }
 
 /**
@@ -77,7 +103,7 @@ export function fromSocketFault(fault: SocketFault, target: string, address?: st
         case 'write':
           return fail('write-timeout', `${at} stopped accepting data before the message was written`);
         case 'read':
-          return fail('read-timeout', `${at} accepted the connection but sent nothing before the deadline (REQUEST_DEADLINE_MS)`);
+          return fail('read-timeout', `${at} ${silence(fault)} before the deadline (REQUEST_DEADLINE_MS)${silenceHint(fault)}`);
       }
       break;
     case 'stream-failed':

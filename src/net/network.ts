@@ -38,6 +38,14 @@ export type ReadEnd =
   | { until?: Uint8Array; bytes?: number; idleMs?: number };
 
 /**
+ * No read at all: the step ends once it has started TLS and sent (reply end `none`). A STARTTLS server sends
+ * nothing after the handshake until the client speaks, so a starttls step that sends nothing reads nothing.
+ */
+export interface NoRead {
+  none: true;
+}
+
+/**
  * TLS from here on: implicit TLS on the first step, STARTTLS on a later one. `serverName` is sent as SNI and is
  * the name (or IP address) the certificate must be valid for; it never selects where the connection goes.
  */
@@ -55,18 +63,21 @@ export interface TlsInfo {
   cipher: string;
 }
 
-/** One turn of a dialogue: start TLS (if asked), send (possibly nothing), then read. */
+/** One turn of a dialogue: start TLS (if asked), send (possibly nothing), then read (unless it reads nothing). */
 export interface Step {
   tls?: TlsStart;
   send: Uint8Array;
-  read: ReadEnd;
+  read: ReadEnd | NoRead;
 }
 
 /** Why reading a reply stopped, as callers see it (`X-Reply-End`, a step's `end`). */
 export const REPLY_ENDS = ['closed', 'idle', 'limit', 'deadline', 'until', 'bytes'] as const;
 
+/** How a step of a dialogue ended: as a read ends, or `none` for a step that read nothing (`{ none: true }`). */
+export const STEP_ENDS = [...REPLY_ENDS, 'none'] as const;
+
 /** Why reading a reply stopped; `complete` ends a length-prefixed read, which only DNS over TCP asks for. */
-export type ReplyEnd = (typeof REPLY_ENDS)[number] | 'complete';
+export type ReplyEnd = (typeof STEP_ENDS)[number] | 'complete';
 
 /** What the peer sent in one step, and how long the step took. */
 export interface Reply {

@@ -8,8 +8,43 @@ export type Target =
   | { kind: 'name'; host: string; port: number }
   | { kind: 'ip'; host: string; address: IpAddress; port: number };
 
-const MAX_HOST_LENGTH = 253;
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+/**
+ * The host grammar, written once as patterns (ECMAScript and JSON Schema `pattern` syntax alike): the parser
+ * below reads names with HOST_NAME_PATTERN itself, and the document (exchange-schema.ts) shows these patterns,
+ * so the two cannot disagree on what a host is. A label: letters, digits, `_` and inner `-`, 1 to 63 characters.
+ */
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+/**
+ * The last label is never number-shaped (all digits, or `0x` and hex digits): the URL standard reads such text
+ * (`1.2.3`, `0x7f.1`, `foo.123`) as an IPv4 address, or as invalid, never as a name. `foo.1a` is a name.
+ */
+const NOT_A_NUMBER = '(?![0-9]+\\.?$|0[xX][0-9A-Fa-f]*\\.?$)';
+/** A host name: 253 characters at most without the trailing dot a fully qualified name may end with. */
+export const HOST_NAME_PATTERN = `^(?=.{1,253}\\.?$)(?:${LABEL}\\.)*${NOT_A_NUMBER}${LABEL}\\.?$`;
+const IPV4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+const DOTTED_DECIMAL = `(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}`;
+/** IPv4 in dotted decimal: the usual form (the parser takes the URL standard's other spellings too). */
+export const DOTTED_DECIMAL_PATTERN = `^${DOTTED_DECIMAL}$`;
+const H16 = '[0-9A-Fa-f]{1,4}';
+/** The last 32 bits of an IPv6 address: two groups, or dotted decimal (`::ffff:192.0.2.1`). */
+const LS32 = `(?:${H16}:${H16}|${DOTTED_DECIMAL})`;
+/** RFC 3986's IPv6address, branch by branch: n groups before `::` and 7 - n - 1 at most after it, or none elided. */
+const IPV6 = [
+  `(?:${H16}:){6}${LS32}`,
+  `::(?:${H16}:){5}${LS32}`,
+  `(?:${H16})?::(?:${H16}:){4}${LS32}`,
+  `(?:(?:${H16}:){0,1}${H16})?::(?:${H16}:){3}${LS32}`,
+  `(?:(?:${H16}:){0,2}${H16})?::(?:${H16}:){2}${LS32}`,
+  `(?:(?:${H16}:){0,3}${H16})?::${H16}:${LS32}`,
+  `(?:(?:${H16}:){0,4}${H16})?::${LS32}`,
+  `(?:(?:${H16}:){0,5}${H16})?::${H16}`,
+  `(?:(?:${H16}:){0,6}${H16})?::`,
+].join('|');
+/** An IPv6 address without brackets, and in them. */
+export const IPV6_PATTERN = `^(?:${IPV6})$`;
+export const BRACKETED_IPV6_PATTERN = `^\\[(?:${IPV6})\\]$`;
+
+const HOST_NAME = new RegExp(HOST_NAME_PATTERN, 'u');
 
 /** The lowest and highest TCP port a caller or a setting may name (0 is "any port" to a socket, never a destination). */
 export const MIN_PORT = 1;
@@ -22,13 +57,10 @@ export function canonicalName(name: string): string {
 
 /**
  * A host name, canonical: dot-separated labels of letters, digits, `-` and `_`, 253 characters at most, and
- * never number-shaped (`1.2.3`, `0x7f.1` are IPv4 spellings, as the URL standard reads them, not names).
- * undefined when `text` is not one.
+ * never number-shaped (HOST_NAME_PATTERN). undefined when `text` is not one.
  */
 export function parseHostName(text: string): string | undefined {
-  const name = canonicalName(text);
-  if (name.length > MAX_HOST_LENGTH || !name.split('.').every((label) => LABEL.test(label))) return undefined;
-  return parseIpv4(name) === undefined ? name : undefined;
+  return HOST_NAME.test(text) ? canonicalName(text) : undefined;
 }
 
 /**
@@ -45,7 +77,12 @@ export function parseHost(raw: string): { host: string; address?: IpAddress } {
   }
   if (bracketed || inner.includes(':')) {
     const parsed = parseIpv6(inner);
-    if (!parsed) throw new ServiceError('invalid-host', `host ${quoted} is not a valid IPv6 address`);
+    if (!parsed) {
+      // Only IPv6 has a ":" in a host, and at least two; other text is no attempt at IPv6 (`a.b:443`, a header).
+      const ipv6Like = bracketed || (/^[0-9A-Fa-f:.]+$/.test(inner) && inner.split(':').length > 2);
+      const what = ipv6Like ? 'is not a valid IPv6 address' : 'is not a valid host name or IP address (":" appears in IPv6 addresses only; give the port separately)';
+      throw new ServiceError('invalid-host', `host ${quoted} ${what}`);
+    }
     const v6 = canonicalAddress(parsed);
     return { host: formatIp(v6), address: v6 };
   }

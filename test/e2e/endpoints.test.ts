@@ -171,26 +171,35 @@ for (const kind of ALL_HOSTS) {
       });
     });
 
-    const badInputs: [string, string, number, string][] = [
-      ['missing host', '/tcp/send?port=80&msg=x', 400, 'missing-parameter'],
-      ['missing port', '/tcp/send?host=127.0.0.1&msg=x', 400, 'missing-parameter'],
-      ['non-numeric port', '/tcp/send?host=127.0.0.1&port=abc', 400, 'invalid-port'],
-      ['port 0', '/tcp/send?host=127.0.0.1&port=0', 400, 'invalid-port'],
-      ['port 65536', '/tcp/send?host=127.0.0.1&port=65536', 400, 'invalid-port'],
-      ['negative port', '/tcp/send?host=127.0.0.1&port=-1', 400, 'invalid-port'],
-      ['CR/LF in host (header injection into GET /)', '/?host=127.0.0.1%0D%0AX-Evil:%201&port=80', 400, 'invalid-host'],
-      ['NUL in host', '/tcp/send?host=127.0.0.1%00&port=80', 400, 'invalid-host'],
-      ['space in host', '/tcp/send?host=exa%20mple.com&port=80', 400, 'invalid-host'],
-      ['CR/LF in port', '/?host=127.0.0.1&port=80%0D%0A', 400, 'invalid-port'],
-      ['invalid percent-encoding', '/tcp/send?host=127.0.0.1&port=80&msg=%zz', 400, 'invalid-encoding'],
-      ['repeated parameter', '/tcp/send?host=127.0.0.1&host=10.0.0.1&port=80', 400, 'duplicate-parameter'],
-      ['message over MAX_MESSAGE_BYTES', `/tcp/send?host=127.0.0.1&port=80&msg=${'a'.repeat(1025)}`, 413, 'message-too-large'],
-      ['unknown path', '/nope', 404, 'not-found'],
+    const notAPort = (text: string) => `port ${JSON.stringify(text)} is not a port number: use a decimal number from 1 to 65535`;
+    const NOT_A_NAME = 'is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address';
+    const badInputs: [string, string, number, string, string][] = [
+      ['missing host', '/tcp/send?port=80&msg=x', 400, 'missing-parameter', 'parameter "host" is required (for example host=127.0.0.1)'],
+      ['missing port', '/tcp/send?host=127.0.0.1&msg=x', 400, 'missing-parameter', 'parameter "port" is required (for example port=6379)'],
+      ['non-numeric port', '/tcp/send?host=127.0.0.1&port=abc', 400, 'invalid-port', notAPort('abc')],
+      ['port 0', '/tcp/send?host=127.0.0.1&port=0', 400, 'invalid-port', notAPort('0')],
+      ['port 65536', '/tcp/send?host=127.0.0.1&port=65536', 400, 'invalid-port', notAPort('65536')],
+      ['negative port', '/tcp/send?host=127.0.0.1&port=-1', 400, 'invalid-port', notAPort('-1')],
+      [
+        'CR/LF in host (header injection into GET /)',
+        '/?host=127.0.0.1%0D%0AX-Evil:%201&port=80',
+        400,
+        'invalid-host',
+        'host "127.0.0.1\\r\\nX-Evil: 1" is not a valid host name or IP address (":" appears in IPv6 addresses only; give the port separately)',
+      ],
+      ['NUL in host', '/tcp/send?host=127.0.0.1%00&port=80', 400, 'invalid-host', `host "127.0.0.1\\u0000" ${NOT_A_NAME}`],
+      ['space in host', '/tcp/send?host=exa%20mple.com&port=80', 400, 'invalid-host', `host "exa mple.com" ${NOT_A_NAME}`],
+      ['CR/LF in port', '/?host=127.0.0.1&port=80%0D%0A', 400, 'invalid-port', notAPort('80\r\n')],
+      ['invalid percent-encoding', '/tcp/send?host=127.0.0.1&port=80&msg=%zz', 400, 'invalid-encoding', 'parameter "msg" has invalid percent-encoding (each % must start a %XX escape, and text must be UTF-8)'],
+      ['repeated parameter', '/tcp/send?host=127.0.0.1&host=10.0.0.1&port=80', 400, 'duplicate-parameter', 'parameter "host" is given more than once; give it once'],
+      ['message over MAX_MESSAGE_BYTES', `/tcp/send?host=127.0.0.1&port=80&msg=${'a'.repeat(1025)}`, 413, 'message-too-large', 'the message is 1025 bytes; the limit is 1024 bytes (MAX_MESSAGE_BYTES)'],
+      ['unknown path', '/nope', 404, 'not-found', 'no endpoint at /nope; the endpoints are /health'],
     ];
-    test.each(badInputs)('bad input: %s → %i', async (_, path, status, code) => {
+    test.each(badInputs)('bad input: %s → %i %s, saying what is wrong', async (_, path, status, code, message) => {
       const r = await get(base, path);
       expect(r.status).toBe(status);
       expect(r.code).toBe(code);
+      expect((JSON.parse(r.text) as { error: { message: string } }).error.message).toContain(message);
       expect(r.headers.get('content-type')).toBe('application/json');
     });
 

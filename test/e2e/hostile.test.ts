@@ -13,6 +13,8 @@ const CONNECT_MS = 1000;
 const SLACK_MS = 1500;
 
 const get = (base: string, path: string, headers: Record<string, string> = {}) => getWith(base, path, { headers });
+/** The message of a JSON error body: each refusal of caller input is checked for what it says, not only its code. */
+const messageOf = (text: string) => (JSON.parse(text) as { error: { message: string } }).error.message;
 
 for (const kind of ALL_HOSTS) {
   describe.skipIf(kind.unavailable !== undefined)(suiteName('safe to expose, on ', kind), () => {
@@ -50,7 +52,7 @@ for (const kind of ALL_HOSTS) {
 
     describe('hostile input through the real component (default policy, AUTH_TOKEN set)', () => {
       // Every case points at a real echo peer on loopback: if a check were missing, the request would get 200.
-      const cases = (): [string, string, number, string][] => {
+      const cases = (): [string, string, number, string, string?][] => {
         const p = peers.echo.port;
         const send = (host: string, port: string | number = p) => `/tcp/send?host=${host}&port=${port}&msg=x`;
         return [
@@ -76,39 +78,39 @@ for (const kind of ALL_HOSTS) {
           ['AWS IPv6 metadata', send('[fd00:ec2::254]', 80), 403, 'destination-denied'],
           ['private 10/8', send('10.0.0.1', 80), 403, 'destination-denied'],
           ['private 192.168/16', send('192.168.0.1', 80), 403, 'destination-denied'],
-          ['zone id', send('[fe80::1%25eth0]'), 400, 'invalid-host'],
-          ['zone id, bare', send('fe80::1%25eth0'), 400, 'invalid-host'],
-          ['CR/LF in host', send('127.0.0.1%0D%0AHost:%20evil'), 400, 'invalid-host'],
-          ['LF in host', send('a%0Ab'), 400, 'invalid-host'],
-          ['NUL in host', send('127.0.0.1%00.evil.com'), 400, 'invalid-host'],
-          ['space in host', send('127.0.0.1%20'), 400, 'invalid-host'],
-          ['CR/LF in port', send('127.0.0.1', '80%0D%0A'), 400, 'invalid-port'],
-          ['space in port', send('127.0.0.1', '%2080'), 400, 'invalid-port'],
-          ['NUL in port', send('127.0.0.1', '80%00'), 400, 'invalid-port'],
-          ['port 0', send('127.0.0.1', 0), 400, 'invalid-port'],
-          ['port 65536', send('127.0.0.1', 65536), 400, 'invalid-port'],
-          ['port -1', send('127.0.0.1', -1), 400, 'invalid-port'],
-          ['port 1e3', send('127.0.0.1', '1e3'), 400, 'invalid-port'],
-          ['port 0x50', send('127.0.0.1', '0x50'), 400, 'invalid-port'],
-          ['port 080', send('127.0.0.1', '080'), 400, 'invalid-port'],
-          ['huge port', send('127.0.0.1', '9'.repeat(500)), 400, 'invalid-port'],
-          ['empty host', send(''), 400, 'missing-parameter'],
-          ['empty port', send('127.0.0.1', ''), 400, 'missing-parameter'],
-          ['huge host', send('a'.repeat(4000)), 400, 'invalid-host'],
-          ['huge message', `/tcp/send?host=127.0.0.1&port=${p}&msg=${'x'.repeat(1025)}`, 413, 'message-too-large'],
-          ['repeated host', `/tcp/send?host=1.1.1.1&host=127.0.0.1&port=${p}`, 400, 'duplicate-parameter'],
-          ['repeated port', `/tcp/send?host=127.0.0.1&port=${p}&port=${p}`, 400, 'duplicate-parameter'],
-          ['invalid percent-encoding', `/tcp/send?host=127.0.0.1&port=${p}&msg=%zz`, 400, 'invalid-encoding'],
-          ['truncated percent-encoding', `/tcp/send?host=127.0.0.1&port=${p}&msg=abc%`, 400, 'invalid-encoding'],
-          ['non-UTF-8 bytes in a text parameter', `/tcp/send?host=127.0.0.1%FF%FE&port=${p}&msg=x`, 400, 'invalid-encoding'],
-          ['overlong UTF-8 in a text parameter', `/tcp/send?host=%C0%AE&port=${p}&msg=x`, 400, 'invalid-encoding'],
-          ['invalid percent-encoding in until', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=%0`, 400, 'invalid-encoding'],
-          ['until over 256 characters', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=${'%0A'.repeat(257)}`, 400, 'invalid-parameter'],
-          ['until over 256 bytes that are not UTF-8', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=${'%FF'.repeat(257)}`, 400, 'invalid-parameter'],
-          ['bytes over MAX_REPLY_BYTES', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&bytes=65537`, 400, 'invalid-parameter'],
-          ['timeout_ms over REQUEST_DEADLINE_MS', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&timeout_ms=2001`, 400, 'invalid-parameter'],
-          ['idle_ms over REPLY_IDLE_MS', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&idle_ms=100000`, 400, 'invalid-parameter'],
-          ['negative bytes', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&bytes=-1`, 400, 'invalid-parameter'],
+          ['zone id', send('[fe80::1%25eth0]'), 400, 'invalid-host', 'host "[fe80::1%eth0]" has an IPv6 zone id; zone ids are not supported, use a global address'],
+          ['zone id, bare', send('fe80::1%25eth0'), 400, 'invalid-host', 'host "fe80::1%eth0" has an IPv6 zone id; zone ids are not supported, use a global address'],
+          ['CR/LF in host', send('127.0.0.1%0D%0AHost:%20evil'), 400, 'invalid-host', 'host "127.0.0.1\\r\\nHost: evil" is not a valid host name or IP address (":" appears in IPv6 addresses only; give the port separately)'],
+          ['LF in host', send('a%0Ab'), 400, 'invalid-host', 'host "a\\nb" is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address'],
+          ['NUL in host', send('127.0.0.1%00.evil.com'), 400, 'invalid-host', 'host "127.0.0.1\\u0000.evil.com" is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address'],
+          ['space in host', send('127.0.0.1%20'), 400, 'invalid-host', 'host "127.0.0.1 " is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address'],
+          ['CR/LF in port', send('127.0.0.1', '80%0D%0A'), 400, 'invalid-port', 'port "80\\r\\n" is not a port number: use a decimal number from 1 to 65535'],
+          ['space in port', send('127.0.0.1', '%2080'), 400, 'invalid-port', 'port " 80" is not a port number: use a decimal number from 1 to 65535'],
+          ['NUL in port', send('127.0.0.1', '80%00'), 400, 'invalid-port', 'port "80\\u0000" is not a port number: use a decimal number from 1 to 65535'],
+          ['port 0', send('127.0.0.1', 0), 400, 'invalid-port', 'port "0" is not a port number: use a decimal number from 1 to 65535'],
+          ['port 65536', send('127.0.0.1', 65536), 400, 'invalid-port', 'port "65536" is not a port number: use a decimal number from 1 to 65535'],
+          ['port -1', send('127.0.0.1', -1), 400, 'invalid-port', 'port "-1" is not a port number: use a decimal number from 1 to 65535'],
+          ['port 1e3', send('127.0.0.1', '1e3'), 400, 'invalid-port', 'port "1e3" is not a port number: use a decimal number from 1 to 65535'],
+          ['port 0x50', send('127.0.0.1', '0x50'), 400, 'invalid-port', 'port "0x50" is not a port number: use a decimal number from 1 to 65535'],
+          ['port 080', send('127.0.0.1', '080'), 400, 'invalid-port', 'port "080" is not a port number: use a decimal number from 1 to 65535'],
+          ['huge port', send('127.0.0.1', '9'.repeat(500)), 400, 'invalid-port', 'port "99999999999999999999…" is not a port number: use a decimal number from 1 to 65535'],
+          ['empty host', send(''), 400, 'missing-parameter', 'parameter "host" is required (for example host=127.0.0.1)'],
+          ['empty port', send('127.0.0.1', ''), 400, 'missing-parameter', 'parameter "port" is required (for example port=6379)'],
+          ['huge host', send('a'.repeat(4000)), 400, 'invalid-host', 'host "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…" is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address'],
+          ['huge message', `/tcp/send?host=127.0.0.1&port=${p}&msg=${'x'.repeat(1025)}`, 413, 'message-too-large', 'the message is 1025 bytes; the limit is 1024 bytes (MAX_MESSAGE_BYTES)'],
+          ['repeated host', `/tcp/send?host=1.1.1.1&host=127.0.0.1&port=${p}`, 400, 'duplicate-parameter', 'parameter "host" is given more than once; give it once'],
+          ['repeated port', `/tcp/send?host=127.0.0.1&port=${p}&port=${p}`, 400, 'duplicate-parameter', 'parameter "port" is given more than once; give it once'],
+          ['invalid percent-encoding', `/tcp/send?host=127.0.0.1&port=${p}&msg=%zz`, 400, 'invalid-encoding', 'parameter "msg" has invalid percent-encoding (each % must start a %XX escape, and text must be UTF-8)'],
+          ['truncated percent-encoding', `/tcp/send?host=127.0.0.1&port=${p}&msg=abc%`, 400, 'invalid-encoding', 'parameter "msg" has invalid percent-encoding (each % must start a %XX escape, and text must be UTF-8)'],
+          ['non-UTF-8 bytes in a text parameter', `/tcp/send?host=127.0.0.1%FF%FE&port=${p}&msg=x`, 400, 'invalid-encoding', 'parameter "host" has invalid percent-encoding (each % must start a %XX escape, and text must be UTF-8)'],
+          ['overlong UTF-8 in a text parameter', `/tcp/send?host=%C0%AE&port=${p}&msg=x`, 400, 'invalid-encoding', 'parameter "host" has invalid percent-encoding (each % must start a %XX escape, and text must be UTF-8)'],
+          ['invalid percent-encoding in until', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=%0`, 400, 'invalid-encoding', 'parameter "until" has invalid percent-encoding (each % must start a %XX escape, and text must be UTF-8)'],
+          ['until over 256 characters', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=${'%0A'.repeat(257)}`, 400, 'invalid-parameter', 'until is 257 characters; give 1 to 256 (a byte that is not UTF-8 counts as one)'],
+          ['until over 256 bytes that are not UTF-8', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&until=${'%FF'.repeat(257)}`, 400, 'invalid-parameter', 'until is 257 characters; give 1 to 256 (a byte that is not UTF-8 counts as one)'],
+          ['bytes over MAX_REPLY_BYTES', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&bytes=65537`, 400, 'invalid-parameter', 'bytes is 65537; give a whole number of bytes from 1 to 65536 (the server\'s MAX_REPLY_BYTES)'],
+          ['timeout_ms over REQUEST_DEADLINE_MS', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&timeout_ms=2001`, 400, 'invalid-parameter', 'timeout_ms is 2001; give a whole number of ms from 1 to 2000 (the server\'s REQUEST_DEADLINE_MS)'],
+          ['idle_ms over REPLY_IDLE_MS', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&idle_ms=100000`, 400, 'invalid-parameter', 'idle_ms is 100000; give a whole number of ms from 1 to 1000 (the server\'s REPLY_IDLE_MS)'],
+          ['negative bytes', `/tcp/send?host=127.0.0.1&port=${p}&msg=x&bytes=-1`, 400, 'invalid-parameter', 'bytes "-1" is not a whole number: use decimal digits, from 1'],
           ['GET / with a denied host', `/?host=127.0.0.1&port=${p}`, 403, 'destination-denied'],
           ['GET / default target on loopback', '/', 403, 'destination-denied'],
         ];
@@ -116,10 +118,14 @@ for (const kind of ALL_HOSTS) {
 
       test('each hostile input gets its exact status and code, no connection reaches the peer, and the service stays healthy', async () => {
         const before = peers.echo.received.length;
-        for (const [name, path, status, code] of cases()) {
+        const answers = [];
+        const expected = [];
+        for (const [name, path, status, code, message] of cases()) {
           const r = await get(strict.url, path, auth);
-          expect({ name, status: r.status, code: r.code }).toEqual({ name, status, code });
+          answers.push({ name, status: r.status, code: r.code, ...(message !== undefined && { message: messageOf(r.text) }) });
+          expected.push({ name, status, code, ...(message !== undefined && { message }) });
         }
+        expect(answers).toEqual(expected);
         expect(peers.echo.received.length).toBe(before);
         expect((await get(strict.url, '/health')).text).toBe('ok');
         expect((await get(strict.url, '/tcp/send?host=1.1.1.1&port=0', auth)).status).toBe(400);
@@ -156,59 +162,63 @@ for (const kind of ALL_HOSTS) {
 
       // POST /tcp/exchange bodies: each aims at the echo peer on loopback (denied here): a body that got past
       // validation would be a 403, and the peer would see nothing either way.
-      const jsonCases = (): [string, string | Uint8Array, number, string][] => {
+      const jsonCases = (): [string, string | Uint8Array, number, string, string?][] => {
         const p = peers.echo.port;
         const body = (fields: Record<string, unknown>, step: Record<string, unknown> = { send: { text: 'x' } }) =>
           JSON.stringify({ host: '127.0.0.1', port: p, steps: [step], ...fields });
         return [
           ['a valid body to a denied address', body({}), 403, 'destination-denied'],
-          ['malformed JSON', '{"host": "127.0.0.1",', 400, 'invalid-json'],
-          ['an empty body', '', 400, 'invalid-json'],
-          ['not UTF-8', new Uint8Array([0x7b, 0xff, 0x7d]), 400, 'invalid-json'],
-          ['deeply nested arrays', '['.repeat(60_000), 400, 'invalid-json'],
-          ['an array', '[]', 400, 'invalid-body'],
-          ['null', 'null', 400, 'invalid-body'],
-          ['a string', '"127.0.0.1"', 400, 'invalid-body'],
-          ['an unknown field', body({ extra: 1 }), 400, 'invalid-body'],
-          ['__proto__ at the top', `{"__proto__": {"admin": true}, ${body({}).slice(1)}`, 400, 'invalid-body'],
-          ['__proto__ in a step', body({}, { __proto__: null, send: { text: 'x' } }).replace('"send"', '"__proto__": {"x": 1}, "send"'), 400, 'invalid-body'],
-          ['constructor in a byte value', body({}, { send: { text: 'x', constructor: 'y' } }), 400, 'invalid-body'],
-          ['two encodings in one value', body({}, { send: { text: 'x', hex: '78' } }), 400, 'invalid-body'],
-          ['no encoding', body({}, { send: {} }), 400, 'invalid-body'],
-          ['bad base64', body({}, { send: { base64: 'a$==' } }), 400, 'invalid-body'],
-          ['base64 without padding', body({}, { send: { base64: 'YQ' } }), 400, 'invalid-body'],
-          ['odd hex', body({}, { send: { hex: 'abc' } }), 400, 'invalid-body'],
-          ['non-hex digits', body({}, { send: { hex: 'zz' } }), 400, 'invalid-body'],
-          ['33 steps', body({ steps: Array.from({ length: 33 }, () => ({ send: { text: 'x' } })) }), 400, 'invalid-body'],
-          ['no steps', body({ steps: [] }), 400, 'invalid-body'],
-          ['steps not an array', body({ steps: { 0: {} } }), 400, 'invalid-body'],
-          ['port as a string', body({ port: String(p) }), 400, 'invalid-body'],
-          ['port 0', body({ port: 0 }), 400, 'invalid-body'],
-          ['port 65536', body({ port: 65536 }), 400, 'invalid-body'],
-          ['port 1.5', body({ port: 1.5 }), 400, 'invalid-body'],
-          ['missing host', JSON.stringify({ port: p, steps: [{}] }), 400, 'invalid-body'],
-          ['CR/LF in host', body({ host: '127.0.0.1\r\nHost: evil' }), 400, 'invalid-host'],
+          ['malformed JSON', '{"host": "127.0.0.1",', 400, 'invalid-json', expect.stringMatching(/^the body is not valid JSON \(UTF-8\): /)],
+          ['an empty body', '', 400, 'invalid-json', expect.stringMatching(/^the body is not valid JSON \(UTF-8\): /)],
+          ['not UTF-8', new Uint8Array([0x7b, 0xff, 0x7d]), 400, 'invalid-json', expect.stringMatching(/^the body is not valid JSON \(UTF-8\): /)],
+          ['deeply nested arrays', '['.repeat(60_000), 400, 'invalid-json', expect.stringMatching(/^the body is not valid JSON \(UTF-8\): /)],
+          ['an array', '[]', 400, 'invalid-body', 'the body: is an array; give an object with host, port, tls, timeout_ms and steps (the schema is in GET /openapi.json)'],
+          ['null', 'null', 400, 'invalid-body', 'the body: is null; give an object with host, port, tls, timeout_ms and steps (the schema is in GET /openapi.json)'],
+          ['a string', '"127.0.0.1"', 400, 'invalid-body', 'the body: is the string "127.0.0.1"; give an object with host, port, tls, timeout_ms and steps (the schema is in GET /openapi.json)'],
+          ['an unknown field', body({ extra: 1 }), 400, 'invalid-body', 'the body: has an unknown field "extra" (the fields are host, port, tls, timeout_ms and steps) (the schema is in GET /openapi.json)'],
+          ['__proto__ at the top', `{"__proto__": {"admin": true}, ${body({}).slice(1)}`, 400, 'invalid-body', 'the body: has an unknown field "__proto__" (the fields are host, port, tls, timeout_ms and steps) (the schema is in GET /openapi.json)'],
+          ['__proto__ in a step', body({}, { __proto__: null, send: { text: 'x' } }).replace('"send"', '"__proto__": {"x": 1}, "send"'), 400, 'invalid-body', 'steps/0: has an unknown field "__proto__" (the fields are starttls, send, until, bytes and idle_ms) (the schema is in GET /openapi.json)'],
+          ['constructor in a byte value', body({}, { send: { text: 'x', constructor: 'y' } }), 400, 'invalid-body', 'steps/0/send: has an unknown field "constructor" (the fields are text, base64 and hex) (the schema is in GET /openapi.json)'],
+          ['two encodings in one value', body({}, { send: { text: 'x', hex: '78' } }), 400, 'invalid-body', 'steps/0/send: gives text and hex; give exactly one of text, base64 and hex (the schema is in GET /openapi.json)'],
+          ['no encoding', body({}, { send: {} }), 400, 'invalid-body', 'steps/0/send: gives none; give exactly one of text, base64 and hex (the schema is in GET /openapi.json)'],
+          ['bad base64', body({}, { send: { base64: 'a$==' } }), 400, 'invalid-body', 'steps/0/send/base64: is not valid base64 (standard alphabet, padded) (the schema is in GET /openapi.json)'],
+          ['base64 without padding', body({}, { send: { base64: 'YQ' } }), 400, 'invalid-body', 'steps/0/send/base64: is not valid base64 (standard alphabet, padded) (the schema is in GET /openapi.json)'],
+          ['odd hex', body({}, { send: { hex: 'abc' } }), 400, 'invalid-body', 'steps/0/send/hex: is not valid hex (pairs of hex digits) (the schema is in GET /openapi.json)'],
+          ['non-hex digits', body({}, { send: { hex: 'zz' } }), 400, 'invalid-body', 'steps/0/send/hex: is not valid hex (pairs of hex digits) (the schema is in GET /openapi.json)'],
+          ['33 steps', body({ steps: Array.from({ length: 33 }, () => ({ send: { text: 'x' } })) }), 400, 'invalid-body', 'steps: has 33 items; give 1 to 32 (the schema is in GET /openapi.json)'],
+          ['no steps', body({ steps: [] }), 400, 'invalid-body', 'steps: has 0 items; give 1 to 32 (the schema is in GET /openapi.json)'],
+          ['steps not an array', body({ steps: { 0: {} } }), 400, 'invalid-body', 'steps: is an object; give an array (the schema is in GET /openapi.json)'],
+          ['port as a string', body({ port: String(p) }), 400, 'invalid-body', `port: is the string "${p}"; give a whole number (the schema is in GET /openapi.json)`],
+          ['port 0', body({ port: 0 }), 400, 'invalid-body', 'port: is 0; give 1 to 65535 (the schema is in GET /openapi.json)'],
+          ['port 65536', body({ port: 65536 }), 400, 'invalid-body', 'port: is 65536; give 1 to 65535 (the schema is in GET /openapi.json)'],
+          ['port 1.5', body({ port: 1.5 }), 400, 'invalid-body', 'port: is the number 1.5 (not whole); give a whole number (the schema is in GET /openapi.json)'],
+          ['missing host', JSON.stringify({ port: p, steps: [{}] }), 400, 'invalid-body', 'the body: misses the required field "host" (the schema is in GET /openapi.json)'],
+          ['CR/LF in host', body({ host: '127.0.0.1\r\nHost: evil' }), 400, 'invalid-host', 'host "127.0.0.1\\r\\nHost: evil" is not a valid host name or IP address (":" appears in IPv6 addresses only; give the port separately)'],
           ['loopback in decimal', body({ host: '2130706433' }), 403, 'destination-denied'],
           ['IPv4-mapped loopback', body({ host: '[::ffff:127.0.0.1]' }), 403, 'destination-denied'],
           ['cloud metadata', body({ host: '169.254.169.254', port: 80 }), 403, 'destination-denied'],
-          ['empty until', body({}, { until: { text: '' } }), 400, 'invalid-body'],
-          ['empty until in base64', body({}, { until: { base64: '' } }), 400, 'invalid-body'],
-          ['until of 257 characters', body({}, { until: { text: 'x'.repeat(257) } }), 400, 'invalid-body'],
-          ['until of 257 bytes in hex', body({}, { until: { hex: '0a'.repeat(257) } }), 400, 'invalid-body'],
-          ['bytes 0', body({}, { bytes: 0 }), 400, 'invalid-body'],
-          ['bytes over MAX_REPLY_BYTES', body({}, { bytes: 65537 }), 400, 'invalid-parameter'],
-          ['timeout_ms over REQUEST_DEADLINE_MS', body({ timeout_ms: DEADLINE_MS + 1 }), 400, 'invalid-parameter'],
-          ['sends over MAX_MESSAGE_BYTES in total', body({ steps: [{ send: { text: 'x'.repeat(600) } }, { send: { text: 'y'.repeat(600) } }] }), 413, 'message-too-large'],
-          ['a body over its cap', body({ host: 'x'.repeat(70_000) }), 413, 'body-too-large'],
+          ['empty until', body({}, { until: { text: '' } }), 400, 'invalid-body', 'steps/0/until/text: is empty; give 1 to 256 characters (the schema is in GET /openapi.json)'],
+          ['empty until in base64', body({}, { until: { base64: '' } }), 400, 'invalid-body', 'steps/0/until/base64: is empty; give 4 to 344 characters (the schema is in GET /openapi.json)'],
+          ['until of 257 characters', body({}, { until: { text: 'x'.repeat(257) } }), 400, 'invalid-body', 'steps/0/until/text: is 257 characters long; give 1 to 256 characters (the schema is in GET /openapi.json)'],
+          ['until of 257 bytes in hex', body({}, { until: { hex: '0a'.repeat(257) } }), 400, 'invalid-body', 'steps/0/until/hex: is 514 characters long; give 2 to 512 characters (the schema is in GET /openapi.json)'],
+          ['bytes 0', body({}, { bytes: 0 }), 400, 'invalid-body', 'steps/0/bytes: is 0; give at least 1 (the schema is in GET /openapi.json)'],
+          ['bytes over MAX_REPLY_BYTES', body({}, { bytes: 65537 }), 400, 'invalid-parameter', 'steps/0/bytes is 65537; give a whole number of bytes from 1 to 65536 (the server\'s MAX_REPLY_BYTES)'],
+          ['timeout_ms over REQUEST_DEADLINE_MS', body({ timeout_ms: DEADLINE_MS + 1 }), 400, 'invalid-parameter', 'timeout_ms is 2001; give a whole number of ms from 1 to 2000 (the server\'s REQUEST_DEADLINE_MS)'],
+          ['sends over MAX_MESSAGE_BYTES in total', body({ steps: [{ send: { text: 'x'.repeat(600) } }, { send: { text: 'y'.repeat(600) } }] }), 413, 'message-too-large', 'steps/1/send brings the bytes to send to 1200; the limit for a whole dialogue is 1024 bytes (MAX_MESSAGE_BYTES)'],
+          ['a body over its cap', body({ host: 'x'.repeat(70_000) }), 413, 'body-too-large', 'the body is 70056 bytes; the limit is 67584 bytes (twice MAX_MESSAGE_BYTES plus 64 KiB)'],
         ];
       };
 
       test('each hostile /tcp/exchange body gets its exact status and code, and no connection reaches the peer', async () => {
         const before = peers.echo.received.length;
-        for (const [name, body, status, code] of jsonCases()) {
+        const answers = [];
+        const expected = [];
+        for (const [name, body, status, code, message] of jsonCases()) {
           const r = await getWith(strict.url, '/tcp/exchange', { method: 'POST', body, headers: { ...auth, 'content-type': 'application/json' } });
-          expect({ name, status: r.status, code: r.code }).toEqual({ name, status, code });
+          answers.push({ name, status: r.status, code: r.code, ...(message !== undefined && { message: messageOf(r.text) }) });
+          expected.push({ name, status, code, ...(message !== undefined && { message }) });
         }
+        expect(answers).toEqual(expected);
         expect(peers.echo.received.length).toBe(before);
       });
 

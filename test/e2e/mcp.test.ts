@@ -73,7 +73,7 @@ for (const kind of ALL_HOSTS) {
       expect(result.isError).toBe(true);
       const body = JSON.parse((result.content as { text: string }[])[0]!.text);
       expect(body.error.code).toBe('invalid-body');
-      expect(body.error.message).toContain('steps/0/send/hex');
+      expect(body.error.message).toBe('steps/0/send/hex: is not valid hex (pairs of hex digits) (the schema is in GET /openapi.json)');
     });
 
     test('ping answers an empty result', async () => {

@@ -122,6 +122,7 @@ for (const kind of ALL_HOSTS) {
         const before = mirror.received.length;
         const r = await post(`/tcp/send?host=127.0.0.1&port=${mirror.port}`, Buffer.alloc(MAX_MESSAGE_BYTES + 1));
         expect([r.status, r.code]).toEqual([413, 'message-too-large']);
+        expect(r.text).toContain(`the body is ${MAX_MESSAGE_BYTES + 1} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (MAX_MESSAGE_BYTES)`);
         expect(mirror.received.length).toBe(before);
       });
 
@@ -139,6 +140,7 @@ for (const kind of ALL_HOSTS) {
       test('msg on POST is a 400: POST sends its body', async () => {
         const r = await post(`/tcp/send?host=127.0.0.1&port=${mirror.port}&msg=a`, 'b');
         expect([r.status, r.code]).toEqual([400, 'invalid-parameter']);
+        expect(r.text).toContain('POST /tcp/send sends its request body: give the message as the body (msg is for GET)');
       });
 
       test('with until, the quiet gap does not end the read: the deadline (timeout_ms) does', async () => {
@@ -151,6 +153,7 @@ for (const kind of ALL_HOSTS) {
       test('timeout_ms bounds a peer that never answers: 504 read-timeout', async () => {
         const r = await get(host.url, `/tcp/send?host=127.0.0.1&port=${silent.port}&msg=x&timeout_ms=300`);
         expect([r.status, r.code]).toEqual([504, 'read-timeout']);
+        expect(r.text).toContain(`127.0.0.1:${silent.port} accepted the connection but sent nothing before the deadline (REQUEST_DEADLINE_MS)`);
       });
 
       test('idle_ms shortens the quiet gap', async () => {
@@ -242,6 +245,8 @@ for (const kind of ALL_HOSTS) {
       test('a fault after connecting returns the usual error with the steps completed so far', async () => {
         const r = await exchange({ host: '127.0.0.1', port: greeting.port, timeout_ms: 500, steps: [{ until: { text: '\r\n' } }, { until: { text: '\r\n' } }] });
         expect([r.status, r.code]).toEqual([504, 'read-timeout']);
+        // Not "sent nothing": the peer sent its greeting, and nothing for the step after it.
+        expect(r.text).toContain(`127.0.0.1:${greeting.port} sent nothing for steps/1 (after 11 bytes in 1 step before) before the deadline (REQUEST_DEADLINE_MS)`);
         expect(r.json.steps).toEqual([{ reply: { text: '220 ready\r\n' }, end: 'until', bytes: 11, ms: expect.any(Number) }]);
       });
 

@@ -182,6 +182,42 @@ for (const kind of ALL_HOSTS) {
       expect(['TLSv1.2', 'TLSv1.3']).toContain(r.json.tls.version);
     });
 
+    // The dialogue of issue 21: the upgrade as a step of its own, which reads nothing (a STARTTLS server says
+    // nothing after the handshake); the next step sends the first command over TLS.
+    const ownUpgradeStep = (upgrade: object) => ({
+      host: '127.0.0.1',
+      port: peers.starttls!.port,
+      steps: [
+        { until: { text: '\r\n' } },
+        { send: { text: 'STARTTLS\r\n' }, until: { text: '\r\n' } },
+        { starttls: { server_name: 'localhost' }, ...upgrade },
+        { send: { text: 'EHLO agent\r\n' }, until: { text: '\r\n' } },
+      ],
+    });
+
+    test('a starttls step of its own reads nothing: the dialogue goes on over TLS with every reply', async () => {
+      const r = await exchange(ownUpgradeStep({}));
+      expect(r.status).toBe(200);
+      expect(r.json.steps.map((s: { reply: { text: string }; end: string }) => [s.reply.text, s.end])).toEqual([
+        ['220 ready\r\n', 'until'],
+        ['220 go ahead\r\n', 'until'],
+        ['', 'none'],
+        ['echo:EHLO agent\r\n', 'until'],
+      ]);
+      expect(r.json.steps[2]).toMatchObject({ reply: { text: '' }, end: 'none', bytes: 0 });
+      expect(r.json.tls.step).toBe(2);
+    });
+
+    test('a starttls step that asks to wait, and gets nothing after the handshake, is a read-timeout that says the replies came before the upgrade', async () => {
+      const r = await exchange({ ...ownUpgradeStep({ until: { text: '\r\n' } }), timeout_ms: 500 });
+      expect(r.status).toBe(504);
+      expect(r.json.error.code).toBe('read-timeout');
+      expect(r.json.error.message).toBe(
+        `127.0.0.1:${peers.starttls!.port} sent nothing after TLS started at steps/2 (its 25 bytes in 2 steps before came before the upgrade), waiting for steps/2 before the deadline (REQUEST_DEADLINE_MS): a STARTTLS server says nothing after the handshake until the client speaks; send the next command in the step that waits (a starttls step that sends nothing and gives no until, bytes or idle_ms does not wait)`,
+      );
+      expect(r.json.steps.map((s: { reply: { text: string } }) => s.reply.text)).toEqual(['220 ready\r\n', '220 go ahead\r\n']);
+    });
+
     test('STARTTLS injection is refused: bytes after the last plaintext reply fail the upgrade, naming it', async () => {
       const r = await exchange({
         host: '127.0.0.1',

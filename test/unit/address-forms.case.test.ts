@@ -16,7 +16,7 @@ type Seen = `name ${string}` | `ip ${string}` | 'invalid';
 const ANYWHERE = '0.0.0.0/0:*,[::/0]:*,127.0.0.0/8:*,[::1]:*,[64:ff9b:1::/48]:*,[2001::/32]:*';
 
 /** Sends one request to an app over a fake network; what it connected to or looked up, or `invalid` on a 4xx/503 naming the input. */
-async function throughApp(env: Environment, request: Request, invalidCodes: string[]): Promise<{ seen: Seen; port?: number }> {
+async function throughApp(env: Environment, request: Request, invalidCodes: string[]): Promise<{ seen: Seen; port?: number; message?: string }> {
   const fake = fakeNetwork({});
   const app = createApp({ config: () => new Config({ ALLOWED_TARGETS: ANYWHERE, ...env }), network: fake.network });
   const response = await app(request);
@@ -29,8 +29,14 @@ async function throughApp(env: Environment, request: Request, invalidCodes: stri
     const [, address = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(to) ?? [];
     return { seen: `ip ${address}`, port: Number(port) };
   }
-  if (code !== undefined && invalidCodes.includes(code)) return { seen: 'invalid' };
+  if (code !== undefined && invalidCodes.includes(code)) return { seen: 'invalid', message: errorMessage(text) };
   throw new Error(`unexpected answer ${response.status} ${text}`);
+}
+
+/** The message of an error body, or of the error body an MCP tool result carries as its text. */
+function errorMessage(text: string): string {
+  const body = JSON.parse(text) as { error?: { message: string }; result?: { content: { text: string }[] } };
+  return body.error?.message ?? errorMessage(body.result!.content[0]!.text);
 }
 
 const exchangeBody = (host: string, port: unknown) => JSON.stringify({ host, port, steps: [{}] });
@@ -112,6 +118,10 @@ const HOSTS: [text: string, caller: Seen, alone: Seen, beforePort: Seen][] = [
   ['Example.COM.', 'name example.com', 'name example.com', 'name example.com'],
   ['my_service.internal', 'name my_service.internal', 'name my_service.internal', 'name my_service.internal'],
   ['08.com', 'name 08.com', 'name 08.com', 'name 08.com'],
+  ['foo.1a', 'name foo.1a', 'name foo.1a', 'name foo.1a'],
+  ['1a', 'name 1a', 'name 1a', 'name 1a'],
+  ['foo.123', 'invalid', 'invalid', 'invalid'],
+  ['foo.0x1f', 'invalid', 'invalid', 'invalid'],
   ['a..b', 'invalid', 'invalid', 'invalid'],
   ['-bad.com', 'invalid', 'invalid', 'invalid'],
   ['exa mple.com', 'invalid', 'invalid', 'invalid'],
@@ -173,6 +183,26 @@ describe('a host, as every door reads it', () => {
       const expected = { caller, alone, beforePort }[door.kind];
       expect(await door.read(text)).toBe(door.ipOnly ? ipOnly(expected) : expected);
     });
+  });
+
+  const CALLER_DOORS = ['GET /tcp/send?host=', 'GET /?host=', 'POST /tcp/exchange {host}', 'POST /mcp tcp_exchange {host}'];
+  test.each(HOSTS.filter(([, caller]) => caller === 'invalid'))('%j is refused with the parser\'s own message at every door a caller names a host at', async (text) => {
+    const parsed = (() => {
+      try {
+        parseHost(text);
+      } catch (error) {
+        return (error as ServiceError).message;
+      }
+      return undefined;
+    })();
+    expect(parsed).toMatch(/^host "/);
+    const requests: Record<string, Request> = {
+      'GET /tcp/send?host=': get(`/tcp/send?host=${encodeURIComponent(text)}&port=7`),
+      'GET /?host=': get(`/?host=${encodeURIComponent(text)}&port=7`),
+      'POST /tcp/exchange {host}': post('/tcp/exchange', exchangeBody(text, 7)),
+      'POST /mcp tcp_exchange {host}': post('/mcp', mcpBody(text, 7)),
+    };
+    for (const door of CALLER_DOORS) expect([door, (await throughApp({}, requests[door]!, ['invalid-host'])).message]).toEqual([door, parsed]);
   });
 
   test('an ALLOWED_TARGETS entry lets exactly its address through, in the form the doors connect to', () => {
@@ -237,6 +267,27 @@ describe('a port, as every door reads it', () => {
   describe.each(Object.entries(PORT_DOORS))('%s', (_, read) => {
     test.each(PORTS)('%j', async (text, expected) => {
       expect(await read(text)).toBe(expected);
+    });
+  });
+
+  /** What a JSON door says of a port it refuses: the schema's bound for a whole number, its type for anything else. */
+  const jsonPortMessage = (value: unknown) =>
+    typeof value === 'number' && Number.isInteger(value)
+      ? `port: is ${value}; give 1 to 65535 (the schema is in GET /openapi.json)`
+      : `port: is ${typeof value === 'number' ? `the number ${value} (not whole)` : `the string ${JSON.stringify(value)}`}; give a whole number (the schema is in GET /openapi.json)`;
+  test.each(PORTS.filter(([, port]) => port === 'invalid'))('%j is refused with a message that names the port and the form it must take', async (text) => {
+    const query = `port ${JSON.stringify(text)} is not a port number: use a decimal number from 1 to 65535`;
+    const answers = {
+      'GET /tcp/send?port=': await throughApp({}, get(`/tcp/send?host=192.0.2.1&port=${encodeURIComponent(text)}`), ['invalid-port']),
+      'GET /?port=': await throughApp({}, get(`/?host=192.0.2.1&port=${encodeURIComponent(text)}`), ['invalid-port']),
+      'POST /tcp/exchange {port}': await throughApp({}, post('/tcp/exchange', exchangeBody('192.0.2.1', asJson(text))), ['invalid-body']),
+      'POST /mcp tcp_exchange {port}': await throughApp({}, post('/mcp', mcpBody('192.0.2.1', asJson(text))), ['invalid-body']),
+    };
+    expect(Object.fromEntries(Object.entries(answers).map(([door, answer]) => [door, answer.message]))).toEqual({
+      'GET /tcp/send?port=': query,
+      'GET /?port=': query,
+      'POST /tcp/exchange {port}': jsonPortMessage(asJson(text)),
+      'POST /mcp tcp_exchange {port}': jsonPortMessage(asJson(text)),
     });
   });
 });

@@ -255,21 +255,24 @@ describe('GET /tcp/send', () => {
     expect(calls).toHaveLength(1);
   });
 
+  const HOST_REQUIRED = 'parameter "host" is required (for example host=127.0.0.1)';
+  const PORT_REQUIRED = 'parameter "port" is required (for example port=6379)';
+  const badEncoding = (name: string) => `parameter "${name}" has invalid percent-encoding (each % must start a %XX escape, and text must be UTF-8)`;
   test.each([
-    ['', 400, 'missing-parameter'],
-    ['?host=127.0.0.1', 400, 'missing-parameter'],
-    ['?port=80', 400, 'missing-parameter'],
-    ['?host=&port=80', 400, 'missing-parameter'],
-    ['?host=127.0.0.1&port=0x50', 400, 'invalid-port'],
-    ['?host=127.0.0.1&port=1e3', 400, 'invalid-port'],
-    ['?host=127.0.0.1&port=80&port=81', 400, 'duplicate-parameter'],
-    ['?host=127.0.0.1&port=80&msg=%E0%A4%A', 400, 'invalid-encoding'],
-    ['?host=%FF&port=80', 400, 'invalid-encoding'],
-  ])('%s → %i %s', async (query, status, code) => {
+    ['', 400, 'missing-parameter', HOST_REQUIRED],
+    ['?host=127.0.0.1', 400, 'missing-parameter', PORT_REQUIRED],
+    ['?port=80', 400, 'missing-parameter', HOST_REQUIRED],
+    ['?host=&port=80', 400, 'missing-parameter', HOST_REQUIRED],
+    ['?host=127.0.0.1&port=0x50', 400, 'invalid-port', 'port "0x50" is not a port number: use a decimal number from 1 to 65535'],
+    ['?host=127.0.0.1&port=1e3', 400, 'invalid-port', 'port "1e3" is not a port number: use a decimal number from 1 to 65535'],
+    ['?host=127.0.0.1&port=80&port=81', 400, 'duplicate-parameter', 'parameter "port" is given more than once; give it once'],
+    ['?host=127.0.0.1&port=80&msg=%E0%A4%A', 400, 'invalid-encoding', badEncoding('msg')],
+    ['?host=%FF&port=80', 400, 'invalid-encoding', badEncoding('host')],
+    ['?host=a.b:443&port=80', 400, 'invalid-host', 'host "a.b:443" is not a valid host name or IP address (":" appears in IPv6 addresses only; give the port separately)'],
+  ])('%s → %i %s: %s', async (query, status, code, message) => {
     const { call } = appWith({});
     const r = await call(`/tcp/send${query}`);
-    expect(r.status).toBe(status);
-    expect(r.code).toBe(code);
+    expect([r.status, r.code, (JSON.parse(r.text) as { error: { message: string } }).error.message]).toEqual([status, code, message]);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { ServiceError } from '../../src/core/errors.js';
 import { SocketFault, fromSocketFault, type WasiSocketErrorCode } from '../../src/net/faults.js';
 import { errorResponse } from '../../src/http/responses.js';
+import type { Reply } from '../../src/net/network.js';
 
 // Every wasi:sockets error code and the status it must map to: a code missing here fails to compile.
 const WASI_CODE_MAPPING = {
@@ -61,6 +62,40 @@ describe('fromSocketFault(fault, target, address)', () => {
       expect(error.message).toContain('example.com:80');
     },
   );
+
+  const TLS = { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' };
+  const replied = (text: string, tls?: typeof TLS): Reply => ({ bytes: new TextEncoder().encode(text), end: text === '' ? 'none' : 'until', ms: 1, ...(tls && { tls }) });
+  const STARTTLS_HINT =
+    ': a STARTTLS server says nothing after the handshake until the client speaks; send the next command in the step that waits (a starttls step that sends nothing and gives no until, bytes or idle_ms does not wait)';
+  test.each([
+    ['the first read', [], undefined, 'mail.test:25 accepted the connection but sent nothing before the deadline (REQUEST_DEADLINE_MS)'],
+    ['the first read over implicit TLS', [], 0, 'mail.test:25 completed the TLS handshake but sent nothing before the deadline (REQUEST_DEADLINE_MS)'],
+    ['a later plaintext read', [replied('220 hi\r\n')], undefined, 'mail.test:25 sent nothing for steps/1 (after 8 bytes in 1 step before) before the deadline (REQUEST_DEADLINE_MS)'],
+    [
+      'the starttls step, waiting after the handshake',
+      [replied('220 hi\r\n'), replied('220 go\r\n')],
+      2,
+      `mail.test:25 sent nothing after TLS started at steps/2 (its 16 bytes in 2 steps before came before the upgrade), waiting for steps/2 before the deadline (REQUEST_DEADLINE_MS)${STARTTLS_HINT}`,
+    ],
+    [
+      'a step after a starttls step that read nothing',
+      [replied('220 hi\r\n'), replied('220 go\r\n'), replied('', TLS)],
+      2,
+      `mail.test:25 sent nothing after TLS started at steps/2 (its 16 bytes in 3 steps before came before the upgrade), waiting for steps/3 before the deadline (REQUEST_DEADLINE_MS)${STARTTLS_HINT}`,
+    ],
+    [
+      'a read after replies over TLS',
+      [replied('220 hi\r\n'), replied('250 ok\r\n', TLS)],
+      1,
+      'mail.test:25 sent nothing for steps/2 (after 16 bytes in 2 steps before, over TLS since steps/1) before the deadline (REQUEST_DEADLINE_MS)',
+    ],
+  ] as const)('a read deadline on %s says what the peer did before', (_, replies, tlsFromStep, message) => {
+    const fault = new SocketFault('read', 'deadline');
+    fault.replies = [...replies];
+    fault.tlsFromStep = tlsFromStep;
+    const error = fromSocketFault(fault, 'mail.test:25');
+    expect([error.code, error.message]).toEqual(['read-timeout', message]);
+  });
 
   test('messages name the target and the address used', () => {
     const error = fromSocketFault(new SocketFault('connect', 'connection-refused'), 'example.com:80', '93.184.215.14:80');

@@ -8,6 +8,8 @@ import { parseEntries } from '../../src/settings/config.js';
 import { BUILT_IN_DENIED, Policy } from '../../src/net/policy.js';
 import { parseQuery } from '../../src/http/query.js';
 import { makeTarget, parseHost, parsePort } from '../../src/net/target.js';
+import { HOST_SCHEMA } from '../../src/api/exchange-schema.js';
+import { serverNameFor } from '../../src/api/tls-options.js';
 
 const RUNS = { numRuns: 5_000 };
 
@@ -96,6 +98,63 @@ describe('parsers never fail with anything but a client error', () => {
         } catch (error) {
           if (!(error instanceof ServiceError) || error.code !== 'config-invalid') throw error;
         }
+      }),
+      RUNS,
+    );
+  });
+});
+
+/** Whether the document (GET /openapi.json, the MCP tool) calls `text` a host: one of its patterns matches. */
+const documentedHost = (text: string) => HOST_SCHEMA.anyOf.some((branch) => new RegExp(branch.pattern, 'u').test(text));
+const accepts = (parse: () => unknown) => {
+  try {
+    parse();
+    return true;
+  } catch (error) {
+    if (!(error instanceof ServiceError)) throw error;
+    return false;
+  }
+};
+const serverNameTarget = makeTarget('127.0.0.1', 443);
+
+/** Text shaped like hosts: labels, numbers, IPv6 groups, brackets, and the characters that break them. */
+const hostLike = fc.oneof(
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdefxX.:[]%_-'), maxLength: 45 }),
+  fc.array(fc.oneof(fc.constantFrom('0', '1a', '0x', '0x1f', '09', '255', '256', 'a', 'foo', '_x', 'a-b', '-a', 'a-', ''), fc.string({ unit: fc.constantFrom(...'abz09_-'), maxLength: 8 })), { minLength: 1, maxLength: 5 }).chain((labels) =>
+    fc.constantFrom(labels.join('.'), `${labels.join('.')}.`),
+  ),
+  ipv6.chain((address) => {
+    const groups = address.val as number[];
+    return fc.constantFrom(
+      formatIp(address),
+      `[${formatIp(address)}]`,
+      groups.map((g) => g.toString(16).padStart(4, '0').toUpperCase()).join(':'),
+      `${groups.slice(0, 6).map((g) => g.toString(16)).join(':')}:${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`,
+      `${formatIp(address)}:1`,
+      `${formatIp(address)}::`,
+    );
+  }),
+  ipv4.chain((address) => fc.constantFrom(...ipv4Notations(address as IpAddress & { tag: 'ipv4' }))),
+);
+
+describe('the documented host grammar and the parser agree', () => {
+  test('every host the document shows, the parser takes, as a host and as a server name; and every server name the parser takes, the document shows', () => {
+    fc.assert(
+      fc.property(hostLike, (text) => {
+        const documented = documentedHost(text);
+        if (documented) expect(accepts(() => parseHost(text))).toBe(true);
+        expect(accepts(() => serverNameFor(serverNameTarget, text, 'server_name'))).toBe(documented);
+      }),
+      RUNS,
+    );
+  });
+
+  test('a host the parser takes but the document does not show is one of the URL standard\'s other IPv4 spellings', () => {
+    fc.assert(
+      fc.property(hostLike, (text) => {
+        if (!accepts(() => parseHost(text)) || documentedHost(text)) return;
+        expect(parseIpv4(text)).toBeTruthy();
+        expect(text).not.toMatch(/^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/);
       }),
       RUNS,
     );

@@ -22,19 +22,21 @@ describe('parseQuery(search)', () => {
     expect(q.bytes('msg')).toEqual(new Uint8Array([0xff]));
     expect(() => q.get('msg')).toThrow(/invalid percent-encoding/);
   });
+  const badEncoding = (what: string) => `${what} has invalid percent-encoding (each % must start a %XX escape, and text must be UTF-8)`;
   test.each([
-    ['msg=%zz', 'invalid-encoding'],
-    ['msg=%', 'invalid-encoding'],
-    ['msg=abc%4', 'invalid-encoding'],
-    ['%FF=1', 'invalid-encoding'],
-    ['a=1&a=2', 'duplicate-parameter'],
-    ['a=1&a', 'duplicate-parameter'],
-  ])('%s → %s', (search, code) => {
+    ['msg=%zz', 'invalid-encoding', badEncoding('parameter "msg"')],
+    ['msg=%', 'invalid-encoding', badEncoding('parameter "msg"')],
+    ['msg=abc%4', 'invalid-encoding', badEncoding('parameter "msg"')],
+    ['%FF=1', 'invalid-encoding', badEncoding('a parameter name')],
+    ['a=1&a=2', 'duplicate-parameter', 'parameter "a" is given more than once; give it once'],
+    ['a=1&a', 'duplicate-parameter', 'parameter "a" is given more than once; give it once'],
+  ])('%s → %s: %s', (search, code, message) => {
     expect(() => parseQuery(search)).toThrow(ServiceError);
     try {
       parseQuery(search);
     } catch (error) {
       expect((error as ServiceError).code).toBe(code);
+      expect((error as ServiceError).message).toBe(message);
       expect((error as ServiceError).status).toBe(400);
     }
   });

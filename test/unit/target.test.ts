@@ -28,6 +28,20 @@ describe('parseHost(raw)', () => {
   });
 
   test.each([
+    ['', 'host is empty'],
+    ['exa mple.com', 'host "exa mple.com" is not a valid host name (letters, digits, "-" and "_" in dot-separated labels) or IP address'],
+    ['host:80', 'host "host:80" is not a valid host name or IP address (":" appears in IPv6 addresses only; give the port separately)'],
+    ['a\r\nHost: b', 'host "a\\r\\nHost: b" is not a valid host name or IP address (":" appears in IPv6 addresses only; give the port separately)'],
+    ['1::2::3', 'host "1::2::3" is not a valid IPv6 address'],
+    ['[example.com]', 'host "[example.com]" is not a valid IPv6 address'],
+    ['1.2.3.999', 'host "1.2.3.999" looks like an IPv4 address but is not a valid one'],
+    ['foo.123', 'host "foo.123" looks like an IPv4 address but is not a valid one'],
+    ['fe80::1%eth0', 'host "fe80::1%eth0" has an IPv6 zone id; zone ids are not supported, use a global address'],
+  ])('%j is invalid-host: %s', (raw, message) => {
+    expect(() => parseHost(raw)).toThrow(new ServiceError('invalid-host', message));
+  });
+
+  test.each([
     '',
     'exa mple.com',
     'a\r\nb',
@@ -44,15 +58,17 @@ describe('parseHost(raw)', () => {
     'a..b',
     `${'a'.repeat(64)}.com`,
     `${'a.'.repeat(127)}com`,
-  ])('%j is invalid-host', (raw) => {
+  ])('%j is invalid-host, naming the host as given', (raw) => {
     expect(codeOf(() => parseHost(raw))).toBe('invalid-host');
+    expect(() => parseHost(raw)).toThrow(raw === '' ? 'host is empty' : `host ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)} `);
   });
 });
 
 describe('parsePort(raw)', () => {
   test.each([['1', 1], ['80', 80], ['65535', 65535]])('%s → %i', (raw, port) => expect(parsePort(raw)).toBe(port));
-  test.each(['', '0', '65536', '-1', '1e3', '0x50', '+80', '080', ' 80', '80 ', '8O', '99999999999999999999'])('%j is invalid-port', (raw) => {
+  test.each(['', '0', '65536', '-1', '1e3', '0x50', '+80', '080', ' 80', '80 ', '8O', '99999999999999999999'])('%j is invalid-port, naming it and the form', (raw) => {
     expect(codeOf(() => parsePort(raw))).toBe('invalid-port');
+    expect(() => parsePort(raw)).toThrow(`port ${JSON.stringify(raw.length > 20 ? `${raw.slice(0, 20)}…` : raw)} is not a port number: use a decimal number from 1 to 65535`);
   });
 });
 

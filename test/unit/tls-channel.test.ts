@@ -10,6 +10,7 @@ import { Resources } from '../../src/core/resources.js';
 import { TlsChannel } from '../../src/net/tls/channel.js';
 import type { EngineSession, Status, TlsEngine } from '../../src/net/tls/engine.js';
 import { TlsFault, fromTlsFault } from '../../src/net/tls/faults.js';
+import { SocketFault } from '../../src/net/faults.js';
 import { TlsSession } from '../../src/net/tls/session.js';
 import { type PeerEvent, fakeInput, fakeOutput, fakePollHost } from '../support/fake-poll.js';
 import { runSteps, timer } from '../../src/net/connection.js';
@@ -197,7 +198,7 @@ describe('runSteps with a STARTTLS step', () => {
   const line = (send: string): Step => ({ send: bytes(send), read: { until: bytes('\n') } });
   const dialogue: Step[] = [line(''), line('STARTTLS\n'), { tls: { serverName: 'mail.test', extraRootsPem: '' }, ...line('EHLO\n') }];
 
-  function run(events: PeerEvent[]) {
+  function run(events: PeerEvent[], steps: Step[] = dialogue) {
     const host = fakePollHost();
     const input = fakeInput(host, events);
     const output = fakeOutput(host, { bufferBytes: 65_536 });
@@ -207,7 +208,7 @@ describe('runSteps with a STARTTLS step', () => {
       using resources = new Resources();
       const deadline = resources.hold(timer(host, 1_000));
       try {
-        result = { replies: runSteps(host, resources, { input, output }, dialogue, { maxReplyBytes: 1_000 }, deadline, engine) };
+        result = { replies: runSteps(host, resources, { input, output }, steps, { maxReplyBytes: 1_000 }, deadline, engine) };
       } catch (fault) {
         result = { fault };
       }
@@ -223,6 +224,23 @@ describe('runSteps with a STARTTLS step', () => {
     // The command in plaintext, then the hello, the finish, the encrypted command and close_notify.
     expect(sent).toEqual(['CH', 'FIN', 'E:EHLO\n', 'BYE']);
     expect(received).toBe('STARTTLS\nCHFINE:EHLO\nBYE'.length);
+  });
+
+  const upgrade = (read: Step['read']): Step => ({ tls: { serverName: 'mail.test', extraRootsPem: '' }, send: bytes(''), read });
+  const SERVER_TALKS_FIRST = [{ atMs: 1, send: '220 ready\n' }, { atMs: 5, send: '220 go\n' }, { atMs: 8, send: 'SH' }, { atMs: 10, send: '250 hi\n' }];
+
+  test('a starttls step of its own that reads nothing: the handshake, then the next step sends and reads', () => {
+    const { replies, sent } = run(SERVER_TALKS_FIRST, [line(''), line('STARTTLS\n'), upgrade({ none: true }), line('EHLO\n')]);
+    expect(replies!.map((r) => [text(r.bytes), r.end])).toEqual([['220 ready\n', 'until'], ['220 go\n', 'until'], ['', 'none'], ['250 hi\n', 'until']]);
+    expect(replies![2]!.tls).toEqual({ version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' });
+    expect(sent).toEqual(['CH', 'FIN', 'E:EHLO\n', 'BYE']);
+  });
+
+  test('a starttls step that waits for a reply the server never sends is a read deadline that knows TLS started there', () => {
+    const { fault } = run(SERVER_TALKS_FIRST.slice(0, 3), [line(''), line('STARTTLS\n'), upgrade({ until: bytes('\n') })]);
+    expect(fault).toBeInstanceOf(SocketFault);
+    expect([(fault as SocketFault).stage, (fault as SocketFault).code, (fault as SocketFault).tlsFromStep]).toEqual(['read', 'deadline', 2]);
+    expect((fault as SocketFault).replies.map((r) => text(r.bytes))).toEqual(['220 ready\n', '220 go\n']);
   });
 
   test('bytes after the last plaintext reply fail the upgrade before any hello is sent (STARTTLS injection)', () => {

@@ -74,29 +74,41 @@ describe('tls=true and server_name= on /tcp/send and GET /', () => {
     expect(calls).toHaveLength(2);
   });
 
+  const notTrue = (value: string) => `tls "${value}" is not true: give tls=true for TLS, or leave it out for plain TCP`;
+  const notAName = (value: string) => `server_name ${JSON.stringify(value)} is not a DNS name or an IP address`;
   test.each([
-    ['tls', 'yes'],
-    ['tls', 'TRUE'],
-    ['tls', '1'],
-    ['server_name', ''],
-    ['server_name', 'a%0D%0AHost:%20evil'],
-    ['server_name', 'a%00b'],
-    ['server_name', 'exa%20mple.com'],
-    ['server_name', '..'],
-    ['server_name', '-a.example'],
-    ['server_name', 'a.b:443'],
-    ['server_name', '1.2.3'],
-    ['server_name', '0x7f.0.0.1'],
-    ['server_name', '[127.0.0.1]'],
-    ['server_name', 'fe80::1%25eth0'],
-    ['server_name', 'https://a.example/'],
-    ['server_name', '%C3%A9.example'],
-    ['server_name', 'x'.repeat(254)],
-  ])('%s=%s is a 400 invalid-parameter', async (name, value) => {
+    ['tls', 'yes', notTrue('yes')],
+    ['tls', 'TRUE', notTrue('TRUE')],
+    ['tls', '1', notTrue('1')],
+    ['server_name', '', notAName('')],
+    ['server_name', 'a%0D%0AHost:%20evil', notAName('a\r\nHost: evil')],
+    ['server_name', 'a%00b', notAName('a\0b')],
+    ['server_name', 'exa%20mple.com', notAName('exa mple.com')],
+    ['server_name', '..', notAName('..')],
+    ['server_name', '-a.example', notAName('-a.example')],
+    ['server_name', 'a.b:443', notAName('a.b:443')],
+    ['server_name', '1.2.3', notAName('1.2.3')],
+    ['server_name', 'foo.123', notAName('foo.123')],
+    ['server_name', '0x7f.0.0.1', notAName('0x7f.0.0.1')],
+    ['server_name', '[127.0.0.1]', notAName('[127.0.0.1]')],
+    ['server_name', 'fe80::1%25eth0', notAName('fe80::1%eth0')],
+    ['server_name', 'https://a.example/', notAName('https://a.example/')],
+    ['server_name', '%C3%A9.example', notAName('é.example')],
+    ['server_name', 'x'.repeat(254), notAName(`${'x'.repeat(80)}…`)],
+  ])('%s=%s is a 400 invalid-parameter that says why', async (name, value, message) => {
     const { call, calls } = appWith();
     const r = await call(`/tcp/send?host=127.0.0.1&port=6380&msg=x&tls=${name === 'tls' ? value : 'true'}${name === 'server_name' ? `&server_name=${value}` : ''}`);
     expect([r.status, r.json?.error?.code]).toEqual([400, 'invalid-parameter']);
+    expect(r.json.error.message).toContain(message);
     expect(calls).toEqual([]);
+  });
+
+  test('a dialogue takes the server names the query takes: foo.1a is a name (its last label is not a number)', async () => {
+    const { call, exchange, calls } = appWith();
+    expect((await call('/tcp/send?host=127.0.0.1&port=6380&msg=x&server_name=foo.1a')).status).toBe(200);
+    expect((await exchange({ host: '127.0.0.1', port: 6380, tls: { server_name: 'foo.1a' }, steps: [{}] })).status).toBe(200);
+    expect((await exchange({ host: '127.0.0.1', port: 6380, steps: [{}, { starttls: { server_name: 'Foo.1A.' } }] })).status).toBe(200);
+    expect(calls.map((c) => c.steps.map((s) => s.tls?.serverName))).toEqual([['foo.1a'], ['foo.1a'], [undefined, 'foo.1a']]);
   });
 
   test.each([
@@ -128,20 +140,26 @@ describe('"tls" and "starttls" in a dialogue', () => {
     expect(calls[0]!.steps.map((s) => s.tls?.serverName)).toEqual([undefined, 'mail.example']);
   });
 
+  const SCHEMA = ' (the schema is in GET /openapi.json)';
   test.each([
-    [{ tls: true, steps: [{ starttls: true }] }, 'invalid-body'],
-    [{ steps: [{ starttls: true }, { starttls: true }] }, 'invalid-body'],
-    [{ tls: 'yes', steps: [{}] }, 'invalid-body'],
-    [{ steps: [{ starttls: false }] }, 'invalid-body'],
-    [{ tls: { server_name: 'a.example', verify: false }, steps: [{}] }, 'invalid-body'],
-    [{ tls: { server_name: 'a\r\nb' }, steps: [{}] }, 'invalid-body'],
-    [{ tls: { server_name: '0'.repeat(200) }, steps: [{}] }, 'invalid-body'],
-    [{ tls: { server_name: '::ffff:1.2.3' }, steps: [{}] }, 'invalid-body'],
-    [{ steps: [{ starttls: { server_name: '' } }] }, 'invalid-body'],
-  ])('%j is refused (%s)', async (body, code) => {
+    [{ tls: true, steps: [{ starttls: true }] }, 'invalid-body', `steps/0/starttls: the dialogue already starts with TLS ("tls"); TLS starts once per connection${SCHEMA}`],
+    [{ tls: { server_name: 'a.example' }, steps: [{}, { starttls: true }] }, 'invalid-body', `steps/1/starttls: the dialogue already starts with TLS ("tls"); TLS starts once per connection${SCHEMA}`],
+    [{ steps: [{ starttls: true }, { starttls: true }] }, 'invalid-body', `steps: items 0 and 1 have starttls; at most 1 may (TLS starts once per connection)${SCHEMA}`],
+    [{ tls: 'yes', steps: [{}] }, 'invalid-body', `tls: is the string "yes"; give a boolean or an object with server_name${SCHEMA}`],
+    [{ steps: [{ starttls: false }] }, 'invalid-body', `steps/0/starttls: is false; give true or an object with server_name${SCHEMA}`],
+    [{ tls: { server_name: 'a.example', verify: false }, steps: [{}] }, 'invalid-body', `tls: has an unknown field "verify" (the fields are server_name)${SCHEMA}`],
+    [{ tls: { server_name: 7 }, steps: [{}] }, 'invalid-body', `tls/server_name: is the number 7; give a string${SCHEMA}`],
+    [{ tls: { server_name: 'a\r\nb' }, steps: [{}] }, 'invalid-parameter', 'tls/server_name "a\\r\\nb" is not a DNS name or an IP address'],
+    [{ tls: { server_name: '0'.repeat(200) }, steps: [{}] }, 'invalid-parameter', `tls/server_name "${'0'.repeat(80)}…" is not a DNS name or an IP address`],
+    [{ tls: { server_name: '::ffff:1.2.3' }, steps: [{}] }, 'invalid-parameter', 'tls/server_name "::ffff:1.2.3" is not a DNS name or an IP address'],
+    [{ tls: { server_name: 'x'.repeat(301) }, steps: [{}] }, 'invalid-body', `tls/server_name: is 301 characters long; give 1 to 300 characters${SCHEMA}`],
+    [{ steps: [{ starttls: { server_name: '' } }] }, 'invalid-body', `steps/0/starttls/server_name: is empty; give 1 to 300 characters${SCHEMA}`],
+    [{ steps: [{ starttls: { server_name: 'foo.123' } }] }, 'invalid-parameter', 'steps/0/starttls/server_name "foo.123" is not a DNS name or an IP address'],
+  ])('%j is refused: %s, %s', async (body, code, message) => {
     const { exchange, calls } = appWith();
     const r = await exchange({ host: '127.0.0.1', port: 6380, ...body });
     expect([r.status, r.json.error.code]).toEqual([400, code]);
+    expect(r.json.error.message).toContain(message);
     expect(calls).toEqual([]);
   });
 });
