@@ -118,6 +118,9 @@ export async function startSpinHost(settings = {}) {
   const host = await spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...variables], {
     env: { ...SPIN_TUNING_ENV },
     urlFrom: () => `http://127.0.0.1:${port}`,
+  }).catch((error) => {
+    rmSync(logDir, { recursive: true, force: true });
+    throw error;
   });
   // Gone once the host is closed: what it printed is all there is then.
   const files = () => (existsSync(logDir) ? readdirSync(logDir).map((name) => readFileSync(join(logDir, name), 'utf8')).join('\n') : '');
