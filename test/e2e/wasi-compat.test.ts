@@ -235,10 +235,13 @@ describe.skipIf(compositionMissing !== undefined)(composedSuite('imports of dist
     expect(violations(imports, reference)).toEqual([]);
   });
 
-  test('it imports what the app imports but the engine\'s interface, which the engine inside provides, and nothing neither part imports', () => {
-    expect(imports.has(ENGINE_INTERFACE)).toBe(false);
-    expect([...withoutEngine(app).keys()].filter((name) => !imports.has(name))).toEqual([]);
-    expect([...imports.keys()].filter((name) => !app.has(name) && !engine.has(name))).toEqual([]);
+  test('it imports what the app imports but the engine\'s interface (the engine inside provides it), and the engine\'s other imports once each', () => {
+    // wac links the engine's imports to the app's newer version of the same interface (0.2.6 to 0.2.12); an
+    // interface only the engine imports keeps the engine's version.
+    const unversioned = (name: string) => name.split('@')[0]!;
+    const appInterfaces = new Set([...app.keys()].map(unversioned));
+    const expected = [...withoutEngine(app).keys(), ...[...engine.keys()].filter((name) => !appInterfaces.has(unversioned(name)))];
+    expect([...imports.keys()].sort()).toEqual(expected.sort());
   });
 
   test('its world exports only wasi:http/incoming-handler at the engine version (0.2.10), and the reader saw every import', async () => {
