@@ -1,7 +1,7 @@
-// The programs some suites need besides Node, each looked up once: a suite whose program is missing is skipped,
-// and the global setup says why, once per run. A machine with only Node runs every other suite (.ci/run proves
-// it from a fresh clone). In CI (CI=true) a program CI provides is never missing: there its absence fails the
-// run instead of skipping suites.
+// The programs some suites need besides Node, each looked up once: a suite whose program is missing is
+// skipped, and the global setup says why, once per run. A machine with only Node runs every other suite
+// (.ci/fresh-clone proves it). In CI (CI=true) a program CI provides is never missing: there its absence fails
+// the run instead of skipping suites.
 
 import { accessSync, constants } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
