@@ -31,7 +31,23 @@ const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes
  * @param {string} [dir]
  * @returns {Pki}
  */
-export function makePki(dir = mkdtempSync(join(tmpdir(), 'ai-agent-sockets-pki-'))) {
+export function makePki(dir) {
+  if (dir) return makePkiIn(dir);
+  // A directory of its own is removed again when making the PKI fails (openssl missing or failing).
+  const own = mkdtempSync(join(tmpdir(), 'ai-agent-sockets-pki-'));
+  try {
+    return makePkiIn(own);
+  } catch (error) {
+    rmSync(own, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * @param {string} dir
+ * @returns {Pki}
+ */
+function makePkiIn(dir) {
   /** @param {string[]} args */
   const openssl = (args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   /** @param {string} name */

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localHost, type RunningHost, selectHosts, spinHost, suiteName, wasmtimeNoLookupHost, wasmtimeReuseHost } from '../support/hosts.js';
 import { type Dnsmasq, startDnsmasq } from '../support/dnsmasq.js';
+import { dnsmasq as dnsmasqProgram, needing } from '../support/tools.js';
 import { type DnsServer, type DnsServerOptions, startDnsServer } from '../support/dns-server.js';
 import { get } from '../support/http.js';
 import { type Peer, echoPeer, eventually, hasIpv6Loopback, tcpPeer } from '../support/peers.js';
@@ -37,7 +38,7 @@ async function faultyDnsServer() {
   return { peer, set: (next: Fault) => (fault = next) };
 }
 
-for (const kind of selectHosts([localHost, wasmtimeNoLookupHost, wasmtimeReuseHost, spinHost])) {
+for (const kind of selectHosts([localHost, wasmtimeNoLookupHost, wasmtimeReuseHost, spinHost]).map((host) => needing(host, dnsmasqProgram))) {
   describe.skipIf(kind.unavailable !== undefined)(suiteName('DNS over TCP, on ', kind), () => {
     let dnsmasq: Dnsmasq;
     let faulty: Awaited<ReturnType<typeof faultyDnsServer>>;

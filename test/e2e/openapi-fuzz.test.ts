@@ -3,19 +3,15 @@
 // every answer matches the document, and no 5xx but the documented 502/504 of an unreachable peer or name.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startDnsServer, type DnsServer } from '../support/dns-server.js';
 import { type RunningHost, localHost, selectHosts, suiteName, wasmtimeHost } from '../support/hosts.js';
 import { type Peer, echoPeer } from '../support/peers.js';
+import { needing, schemathesis } from '../support/tools.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-/** Where .ci/run installs the pinned release: `python3 -m venv .cache/schemathesis && .cache/schemathesis/bin/pip install schemathesis==4.32.5`. */
-const SCHEMATHESIS = process.env.SCHEMATHESIS ?? `${root}.cache/schemathesis/bin/schemathesis`;
-const missing = existsSync(SCHEMATHESIS) ? undefined : `schemathesis is not installed at ${SCHEMATHESIS} (.ci/run installs it)`;
-// CI installs it: there a missing fuzzer fails the run instead of skipping the suite.
-if (missing && process.env.CI === 'true') throw new Error(missing);
 const TOKEN = 'fuzz-token-0123456789abcdef';
 /** Test cases per operation and phase; a fixed seed, so a finding is reproducible with the command it prints. */
 const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 100);
@@ -28,7 +24,7 @@ const WORK_DIR = `${root}.cache/schemathesis-run`;
 function runSchemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
   mkdirSync(WORK_DIR, { recursive: true });
   return new Promise((resolve) => {
-    const child = spawn(SCHEMATHESIS, args, { cwd: WORK_DIR, env: { ...process.env, NO_COLOR: '1', PYTHONIOENCODING: 'utf-8' } });
+    const child = spawn(schemathesis.path!, args, { cwd: WORK_DIR, env: { ...process.env, NO_COLOR: '1', PYTHONIOENCODING: 'utf-8' } });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -36,9 +32,8 @@ function runSchemathesis(args: string[]): Promise<{ code: number | null; output:
   });
 }
 
-for (const kind of selectHosts([localHost, wasmtimeHost])) {
-  const unavailable = kind.unavailable ?? missing;
-  describe.skipIf(unavailable !== undefined)(`${suiteName('OpenAPI fuzzing, on ', kind)}${missing && !kind.unavailable ? ' (skipped: no schemathesis)' : ''}`, () => {
+for (const kind of selectHosts([localHost, wasmtimeHost]).map((host) => needing(host, schemathesis))) {
+  describe.skipIf(kind.unavailable !== undefined)(suiteName('OpenAPI fuzzing, on ', kind), () => {
     let echo: Peer;
     let dns: DnsServer;
     let host: RunningHost;

@@ -7,7 +7,6 @@ import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 import { get } from '../support/http.js';
 import { silentPeer, type Peer } from '../support/peers.js';
 import {
-  hasRedisServer,
   makePki,
   plaintextPeer,
   redisTlsPeer,
@@ -16,6 +15,7 @@ import {
   tlsEchoPeer,
   type Pki,
 } from '../support/tls.js';
+import { needing, openssl, redisServer } from '../support/tools.js';
 
 const MAX_REPLY_BYTES = 200_000;
 const DEADLINE_MS = 3_000;
@@ -25,7 +25,7 @@ interface ErrorBody {
   steps?: { reply: { text?: string } }[];
 }
 
-for (const kind of ALL_HOSTS) {
+for (const kind of ALL_HOSTS.map((host) => needing(host, openssl))) {
   describe.skipIf(kind.unavailable !== undefined)(suiteName('TLS on ', kind), () => {
     let pki: Pki;
     let host: RunningHost;
@@ -234,7 +234,7 @@ for (const kind of ALL_HOSTS) {
       expect(r.json.steps).toHaveLength(2);
     });
 
-    test.skipIf(!hasRedisServer())("Debian's redis-server on its TLS port answers PING", async () => {
+    test.skipIf(redisServer.missing !== undefined)("Debian's redis-server on its TLS port answers PING", async () => {
       const redis = await redisTlsPeer(pki.good);
       try {
         const r = await get(host.url, `/tcp/send?host=127.0.0.1&port=${redis.port}&tls=true&server_name=localhost&msg=PING%0D%0A&until=%0D%0A`);

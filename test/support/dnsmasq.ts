@@ -1,23 +1,14 @@
 // A real DNS server for end-to-end tests: Debian's dnsmasq on 127.0.0.1, a free port, answering only from its own records.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { freePort } from './tcp-peers.mjs';
+import { dnsmasq } from './tools.js';
 
-/** dnsmasq's Debian package without the system service (the `dnsmasq` package would start one on port 53). */
-const PACKAGE = 'dnsmasq-base';
-
-/** The dnsmasq binary: on PATH, or in /usr/sbin (not on a non-root PATH); installed with apt-get when missing and root. */
+/** The dnsmasq binary (test/support/tools.ts finds it; a suite that needs it is skipped without it). */
 function dnsmasqBinary(): string {
-  const found = ['dnsmasq', '/usr/sbin/dnsmasq'].find((command) => spawnSync(command, ['--version']).status === 0);
-  if (found) return found;
-  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
-    throw new Error(`dnsmasq is not installed: apt-get install -y ${PACKAGE}`);
-  }
-  const install = spawnSync('sh', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PACKAGE}`], { encoding: 'utf8' });
-  if (install.status !== 0) throw new Error(`installing ${PACKAGE} failed:\n${install.stdout}${install.stderr}`);
-  return '/usr/sbin/dnsmasq';
+  if (!dnsmasq.path) throw new Error(dnsmasq.missing);
+  return dnsmasq.path;
 }
 
 const accepts = (port: number) =>

@@ -1,7 +1,7 @@
 // TLS for the tests: loopback TLS peers on node:tls and Debian's redis-server, serving certificates of a PKI
 // made for the run (scripts/demo-pki.mjs: a CA and certificates with each problem the component must name).
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { type Credentials, type Pki, makePki } from '../../scripts/demo-pki.mjs';
 import { freePort, tcpPeer, type Peer } from './tcp-peers.mjs';
 
@@ -42,14 +42,4 @@ export async function redisTlsPeer(credentials: Credentials): Promise<Peer> {
         child.kill('SIGTERM');
       }),
   };
-}
-
-/** Whether Debian's redis-server (built with TLS) is installed. */
-export function hasRedisServer(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
