@@ -126,8 +126,5 @@ export async function startSpinHost(settings = {}) {
   return spawnHost('spin', ['up', '--from', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--log-dir', '', ...variables], {
     env: { ...SPIN_TUNING_ENV },
     urlFrom: () => `http://127.0.0.1:${port}`,
-  }).catch((error) => {
-    rmSync(logDir, { recursive: true, force: true });
-    throw error;
   });
 }
