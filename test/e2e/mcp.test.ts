@@ -86,21 +86,44 @@ for (const kind of ALL_HOSTS) {
       expect(JSON.parse(r.text).result.protocolVersion).toBe(version);
     });
 
-    test('2026-07-28: server/discover and a tools/call with per-request _meta, no initialize', async () => {
-      const headers = { 'mcp-protocol-version': '2026-07-28' };
-      const discover = JSON.parse((await rpc({ jsonrpc: '2.0', id: 'd', method: 'server/discover', params: { _meta: statelessMeta } }, headers)).text);
+    test('2026-07-28: server/discover and a tools/call with per-request _meta and the request headers, no initialize', async () => {
+      const version = { 'mcp-protocol-version': '2026-07-28' };
+      const discover = JSON.parse((await rpc({ jsonrpc: '2.0', id: 'd', method: 'server/discover', params: { _meta: statelessMeta } }, { ...version, 'mcp-method': 'server/discover' })).text);
       expect(discover.result.supportedVersions).toContain('2026-07-28');
       expect(discover.result.resultType).toBe('complete');
       const call = JSON.parse(
         (
           await rpc(
             { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { _meta: statelessMeta, name: 'tcp_exchange', arguments: { host: '127.0.0.1', port: redis.port, steps: [{ send: { text: 'PING\r\n' }, until: { text: '\r\n' } }] } } },
-            headers,
+            { ...version, 'mcp-method': 'tools/call', 'mcp-name': 'tcp_exchange' },
           )
         ).text,
       );
       expect(call.result.resultType).toBe('complete');
       expect(call.result.structuredContent.steps[0].reply.text).toBe('+PONG\r\n');
+    });
+
+    test('2026-07-28: tools/list carries the caching hints ttlMs and cacheScope', async () => {
+      const r = await rpc({ jsonrpc: '2.0', id: 4, method: 'tools/list', params: { _meta: statelessMeta } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
+      expect(JSON.parse(r.text).result).toMatchObject({ resultType: 'complete', ttlMs: 3_600_000, cacheScope: 'public' });
+    });
+
+    test('2026-07-28: an Mcp-Method header that says another method than the body is 400 with -32020, and nothing runs', async () => {
+      const before = redis.received.length;
+      const r = await rpc(
+        { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { _meta: statelessMeta, name: 'tcp_exchange', arguments: { host: '127.0.0.1', port: redis.port, steps: [{ send: { text: 'PING\r\n' } }] } } },
+        { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list', 'mcp-name': 'tcp_exchange' },
+      );
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.text).error).toEqual({ code: -32020, message: 'Header mismatch: Mcp-Method header value "tools/list" does not match body value "tools/call"' });
+      expect(redis.received.length).toBe(before);
+    });
+
+    test('2026-07-28: ping is 404 with -32601, while the handshake revisions keep it', async () => {
+      const removed = await rpc({ jsonrpc: '2.0', id: 6, method: 'ping', params: { _meta: statelessMeta } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'ping' });
+      expect([removed.status, JSON.parse(removed.text).error.code]).toEqual([404, -32601]);
+      const kept = await rpc({ jsonrpc: '2.0', id: 7, method: 'ping' }, { 'mcp-protocol-version': '2025-11-25' });
+      expect([kept.status, JSON.parse(kept.text).result]).toEqual([200, {}]);
     });
 
     test('2026-07-28: an unsupported version in _meta is error -32022 listing the supported one', async () => {
