@@ -33,6 +33,8 @@ const host = process.env.HOST || '0.0.0.0';
 // The local profile: loopback is reachable unless ALLOWED_TARGETS says otherwise (set it, even empty, to opt out).
 const env = { ...process.env };
 if (env.ALLOWED_TARGETS === undefined) env.ALLOWED_TARGETS = LOCAL_PROFILE_ALLOWED_TARGETS;
+// Where it listens, which the component cannot see: on loopback it refuses a Host that is not a loopback name (DNS rebinding).
+env.LISTEN_ADDRESS = host;
 
 /** Why the server could not listen, in one line, for the errors a user can fix. */
 const LISTEN_ERRORS = {

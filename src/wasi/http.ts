@@ -26,14 +26,18 @@ function methodName(method: Method): string {
 }
 
 /**
- * Builds a web Request. The URL's authority is fixed: the inbound Host header never reaches routing,
- * and a path such as `//evil.example/x` stays a path.
+ * Builds a web Request. The URL's authority is fixed: the inbound Host header never reaches routing (it is
+ * the Host header of the Request), and a path such as `//evil.example/x` stays a path.
  */
 function toRequest(incoming: IncomingRequest, held: Resources): Request {
   const method = methodName(incoming.method());
   const pathWithQuery = incoming.pathWithQuery() ?? '/';
   const path = pathWithQuery.startsWith('/') ? pathWithQuery : `/${pathWithQuery}`;
   const pairs = incoming.headers().entries().map(([name, value]): [string, string] => [name, decoder.decode(value)]);
+  // Hosts hand the request's Host over as its authority (wasi:http forbids a host header among the fields): it
+  // becomes the Host header again, which the app checks against DNS rebinding, and never a part of the URL.
+  const authority = incoming.authority();
+  if (authority) pairs.splice(0, pairs.length, ...pairs.filter(([name]) => name.toLowerCase() !== 'host'), ['host', authority]);
   const body = method === 'GET' || method === 'HEAD' ? undefined : bodyStream(incoming, held);
   const url = `http://component.local${path}`;
   try {
