@@ -14,6 +14,17 @@ export interface OriginRules {
   loopbackAddress: string | undefined;
 }
 
+/**
+ * The Host each request arrived with, as its host handed it over: wasi:http gives it as the request's authority,
+ * not as a header, and the engine's Request keeps no host header. Requests built elsewhere (tests) carry it as one.
+ */
+const arrivedHosts = new WeakMap<Request, string>();
+
+/** Records the Host `request` arrived with (the wasi:http adapter, from the authority). */
+export function setArrivedHost(request: Request, host: string): void {
+  arrivedHosts.set(request, host);
+}
+
 /** The origins of pages served from this machine, allowed when the server listens on loopback: http, any port. */
 const LOCAL_ORIGIN = /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5})?$/;
 /** A Host that names loopback itself: no DNS answer can put another machine behind it. */
@@ -29,7 +40,7 @@ const shown = (value: string) => JSON.stringify(value.length > 100 ? `${value.sl
 export function checkHost(request: Request, rules: OriginRules): void {
   if (rules.loopbackAddress === undefined) return;
   const bound = `this server listens on loopback (LISTEN_ADDRESS=${rules.loopbackAddress})`;
-  const host = request.headers.get('host');
+  const host = arrivedHosts.get(request) ?? request.headers.get('host');
   if (host === null || host === '') throw new ServiceError('host-denied', `a request without a Host header is refused: ${bound}`);
   const name = hostName(host);
   if (name !== undefined && (LOOPBACK_HOST.test(name) || rules.allowedHosts.includes(name))) return;

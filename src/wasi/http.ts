@@ -12,6 +12,7 @@ import {
 import type { StreamError } from 'wasi:io/streams@0.2.12';
 import { ServiceError } from '../core/errors.js';
 import { errorResponse } from '../http/responses.js';
+import { setArrivedHost } from '../http/origin.js';
 import { wasiPayload } from '../core/wasi-payload.js';
 import { Resources } from '../core/resources.js';
 import { writeAll } from './blocking-write.js';
@@ -26,27 +27,29 @@ function methodName(method: Method): string {
 }
 
 /**
- * Builds a web Request. The URL's authority is fixed: the inbound Host header never reaches routing (it is
- * the Host header of the Request), and a path such as `//evil.example/x` stays a path.
+ * Builds a web Request. The URL's authority is fixed: the inbound Host header never reaches routing,
+ * and a path such as `//evil.example/x` stays a path.
  */
 function toRequest(incoming: IncomingRequest, held: Resources): Request {
   const method = methodName(incoming.method());
   const pathWithQuery = incoming.pathWithQuery() ?? '/';
   const path = pathWithQuery.startsWith('/') ? pathWithQuery : `/${pathWithQuery}`;
   const pairs = incoming.headers().entries().map(([name, value]): [string, string] => [name, decoder.decode(value)]);
-  // Hosts hand the request's Host over as its authority (wasi:http forbids a host header among the fields): it
-  // becomes the Host header again, which the app checks against DNS rebinding, and never a part of the URL.
-  const authority = incoming.authority();
-  if (authority) pairs.splice(0, pairs.length, ...pairs.filter(([name]) => name.toLowerCase() !== 'host'), ['host', authority]);
   const body = method === 'GET' || method === 'HEAD' ? undefined : bodyStream(incoming, held);
   const url = `http://component.local${path}`;
+  let request: Request;
   try {
     // The list as it is: the Request builds its headers from it once.
-    return new Request(url, { method, headers: pairs, body, duplex: 'half' } as RequestInit);
+    request = new Request(url, { method, headers: pairs, body, duplex: 'half' } as RequestInit);
   } catch {
     // The web Headers class refused a header, which is one the app has no use for: keep those it accepts.
-    return new Request(url, { method, headers: acceptedHeaders(pairs), body, duplex: 'half' } as RequestInit);
+    request = new Request(url, { method, headers: acceptedHeaders(pairs), body, duplex: 'half' } as RequestInit);
   }
+  // Hosts hand the Host over as the request's authority (wasi:http forbids a host field, and the engine's
+  // Request drops one): the app checks it against DNS rebinding, and it never becomes a part of the URL.
+  const authority = incoming.authority();
+  if (authority) setArrivedHost(request, authority);
+  return request;
 }
 
 /** The headers of `pairs` the web Headers class accepts. */
