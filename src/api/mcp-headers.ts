@@ -16,20 +16,19 @@ const SHOWN_CHARS = 80;
 const shown = (value: string) => JSON.stringify(value.length > SHOWN_CHARS ? `${value.slice(0, SHOWN_CHARS)}…` : value);
 
 /**
- * Why the request's Mcp-Method and Mcp-Name headers do not fit its body, or undefined when they do. `method` and
- * `params` are the body's; a request (with an id) must carry both headers, a notification is checked only for
- * what it carries (the revision defines no headers for notifications).
+ * Why a request's Mcp-Method and Mcp-Name headers do not fit its body, or undefined when they do; `method` and
+ * `params` are the body's. (Notifications are not checked: the revision defines no headers for them.)
  */
-export function headerMismatch(headers: Headers, method: string, params: Record<string, unknown>, isRequest: boolean): string | undefined {
+export function headerMismatch(headers: Headers, method: string, params: Record<string, unknown>): string | undefined {
   const methodHeader = headers.get('mcp-method');
-  if (methodHeader === null) return isRequest ? `the Mcp-Method header is missing; it must repeat the body's method ${shown(method)}` : undefined;
+  if (methodHeader === null) return `the Mcp-Method header is missing; it must repeat the body's method ${shown(method)}`;
   if (methodHeader !== method) return `Mcp-Method header value ${shown(methodHeader)} does not match body value ${shown(method)}`;
   const field = NAMED_METHODS[method];
   if (field === undefined) return undefined;
   const bodyValue = params[field];
   const nameHeader = headers.get('mcp-name');
   if (nameHeader === null) {
-    return typeof bodyValue === 'string' && isRequest ? `the Mcp-Name header is missing; it must repeat the body's params.${field} ${shown(bodyValue)}` : undefined;
+    return typeof bodyValue === 'string' ? `the Mcp-Name header is missing; it must repeat the body's params.${field} ${shown(bodyValue)}` : undefined;
   }
   const decoded = decodeHeaderValue(nameHeader);
   if (typeof decoded !== 'string') return `Mcp-Name header ${decoded.problem}`;

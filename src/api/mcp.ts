@@ -241,7 +241,7 @@ function checkStatelessRequest(message: Message & { method: string }, params: Re
     const why = headerVersion === null ? 'the MCP-Protocol-Version header is missing' : `MCP-Protocol-Version header value ${JSON.stringify(headerVersion)} does not match`;
     throw new RpcError(HEADER_MISMATCH, `Header mismatch: ${why}; _meta ${META_VERSION} is ${JSON.stringify(version.slice(0, 40))}`, undefined, 400);
   }
-  const mismatch = headerMismatch(headers, message.method, params, true);
+  const mismatch = headerMismatch(headers, message.method, params);
   if (mismatch) throw new RpcError(HEADER_MISMATCH, `Header mismatch: ${mismatch}`, undefined, 400);
 }
 
