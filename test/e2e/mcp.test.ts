@@ -1,6 +1,7 @@
 // The MCP server of the built component, driven by the official MCP TypeScript SDK client and by raw
 // JSON-RPC, on every host, against real peers on loopback.
 
+import { request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,6 +12,21 @@ import { greetingPeer, keepOpenPeer, type Peer } from '../support/peers.js';
 
 const TOKEN = 'mcp-e2e-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
+/** A browser MCP client's page, let in by ALLOWED_ORIGINS. */
+const INSPECTOR = 'https://inspector.example';
+
+/** POST /mcp with a Host of the caller's choosing (fetch sets its own). */
+function postWithHost(url: string, host: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}/mcp`, { method: 'POST', headers: { ...auth, host, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
+}
 
 for (const kind of ALL_HOSTS) {
   describe.skipIf(kind.unavailable !== undefined)(suiteName('MCP on ', kind), () => {
@@ -28,7 +44,7 @@ for (const kind of ALL_HOSTS) {
 
     beforeAll(async () => {
       [greeting, redis] = await Promise.all([greetingPeer(), keepOpenPeer()]);
-      host = await kind.start({ ALLOWED_TARGETS: '127.0.0.0/8:*', AUTH_TOKEN: TOKEN, REQUEST_DEADLINE_MS: '3000' });
+      host = await kind.start({ ALLOWED_TARGETS: '127.0.0.0/8:*', AUTH_TOKEN: TOKEN, REQUEST_DEADLINE_MS: '3000', ALLOWED_ORIGINS: INSPECTOR });
       client = new Client({ name: 'e2e', version: '1.0.0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(`${host.url}/mcp`), { requestInit: { headers: auth } }));
     });
@@ -157,6 +173,26 @@ for (const kind of ALL_HOSTS) {
     test('GET /mcp is 405: there is no server-sent stream', async () => {
       const r = await get(host.url, '/mcp', { headers: { ...auth, accept: 'text/event-stream' } });
       expect(r.status).toBe(405);
+    });
+
+    test('a page at an ALLOWED_ORIGINS origin is answered with CORS headers, its preflight too; another origin is 403 origin-denied', async () => {
+      const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      const allowed = await fetch(`${host.url}/mcp`, { method: 'POST', body: list, headers: { ...auth, origin: INSPECTOR, 'content-type': 'application/json' } });
+      expect([allowed.status, allowed.headers.get('access-control-allow-origin')]).toEqual([200, INSPECTOR]);
+      const preflight = await fetch(`${host.url}/mcp`, { method: 'OPTIONS', headers: { origin: INSPECTOR, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      expect([preflight.status, preflight.headers.get('access-control-allow-headers')]).toEqual([204, 'authorization, content-type']);
+      const foreign = await get(host.url, '/mcp', { method: 'POST', body: list, headers: { ...auth, origin: 'https://evil.example', 'content-type': 'application/json' } });
+      expect([foreign.status, foreign.code]).toEqual([403, 'origin-denied']);
+      expect(foreign.text).toContain('Origin \\"https://evil.example\\" is not allowed');
+    });
+
+    // Spin is not told where it listens (no listen_address here): it checks no Host, as documented.
+    test.skipIf(kind.name.startsWith('spin'))('a Host that is not a loopback name is 403 host-denied (DNS rebinding), a loopback one passes', async () => {
+      const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      const rebound = await postWithHost(host.url, 'rebind.evil.example:8081', list);
+      expect(rebound.status).toBe(403);
+      expect(JSON.parse(rebound.text).error.code).toBe('host-denied');
+      expect((await postWithHost(host.url, `localhost:${new URL(host.url).port}`, list)).status).toBe(200);
     });
 
     test('AUTH_TOKEN guards /mcp', async () => {
