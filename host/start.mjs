@@ -60,6 +60,8 @@ const pool = {
 const env = { ...process.env };
 // The local profile: loopback is reachable unless ALLOWED_TARGETS says otherwise (set it, even empty, to opt out).
 if (env.ALLOWED_TARGETS === undefined) env.ALLOWED_TARGETS = LOCAL_PROFILE_ALLOWED_TARGETS;
+// Where it listens, which the component cannot see: on loopback it refuses a Host that is not a loopback name (DNS rebinding).
+env.LISTEN_ADDRESS = host;
 
 /** Why the server could not listen, in one line, for the errors a user can fix. */
 const LISTEN_ERRORS = {

@@ -80,8 +80,19 @@ export const PER_REQUEST_TUNING = Object.freeze([
  * @returns {string[]}
  */
 export function wasmtimeServeArgs({ addr = '0.0.0.0:8081', env = {}, inherit = [], nameLookup = true, component = README_COMPONENT_FILE, tuning = PER_REQUEST_TUNING, extra = [] } = {}) {
-  const envArgs = [...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]), ...inherit.flatMap((name) => ['--env', name])];
+  // Bound to loopback, the component is told so (it cannot see where it listens): it then refuses a Host that
+  // is not a loopback name, which is what DNS rebinding looks like.
+  const listen = isLoopbackAddr(addr) && env.LISTEN_ADDRESS === undefined ? { LISTEN_ADDRESS: addr } : {};
+  const envArgs = [...Object.entries({ ...env, ...listen }).flatMap(([name, value]) => ['--env', `${name}=${value}`]), ...inherit.flatMap((name) => ['--env', name])];
   return ['serve', ...SOCKET_FLAGS, ...(nameLookup ? LOOKUP_FLAGS : []), ...tuning, ...extra, '--addr', addr, ...envArgs, component];
+}
+
+/**
+ * Whether `--addr` is a loopback address (127.0.0.0/8, [::1] or localhost), with its port.
+ * @param {string} addr
+ */
+export function isLoopbackAddr(addr) {
+  return /^(?:127(?:\.[0-9]{1,3}){3}|\[::1\]|localhost):[0-9]+$/.test(addr);
 }
 
 /**

@@ -3,7 +3,8 @@
 import { ServiceError } from '../core/errors.js';
 import { createRouter, type Routes } from '../http/router.js';
 import { bearerToken } from '../http/auth.js';
-import { errorCodeOf, jsonResponse } from '../http/responses.js';
+import { errorCodeOf, errorResponse, jsonResponse } from '../http/responses.js';
+import { allowedOrigin, checkHost, isPreflight, preflightResponse, withCors } from '../http/origin.js';
 import { AuditRecord, callerOf, shownRoute } from './audit.js';
 import { withDnsServers } from '../net/dns/resolver.js';
 import type { AppDeps } from './deps.js';
@@ -37,10 +38,33 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
   return async (request) => {
     const arrived = { time: new Date().toISOString(), at: deps.network.nowMs() };
     const audit = new AuditRecord();
-    const response = await route(request, { ...resolving, audit });
+    const response = await guarded(request, deps, () => route(request, { ...resolving, audit }));
     await writeAudit(deps, request, response, audit, arrived);
     return response;
   };
+}
+
+/**
+ * Every endpoint but the probes is guarded against browser pages and DNS rebinding before its token is checked:
+ * a page can make a browser send a POST to /tcp/exchange or /tcp/send as easily as to /mcp (a form or a
+ * text/plain fetch needs no preflight), and each of them opens connections from the user's network. So the
+ * Host and Origin checks MCP's transport asks of /mcp hold for the whole API. A page at an allowed origin gets
+ * CORS headers, and its preflight an answer, so a browser client can read what it asked for.
+ */
+async function guarded(request: Request, deps: AppDeps, route: () => Promise<Response>): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  if (OPEN_PATHS.has(path)) return route();
+  let origin: string | undefined;
+  try {
+    const rules = deps.config().origins;
+    checkHost(request, rules);
+    origin = allowedOrigin(request, rules);
+  } catch (error) {
+    return errorResponse(error);
+  }
+  if (origin === undefined) return route();
+  if (isPreflight(request)) return preflightResponse(request, origin, Object.keys(Object.hasOwn(ROUTES, path) ? ROUTES[path]! : {}));
+  return withCors(await route(), origin);
 }
 
 /**

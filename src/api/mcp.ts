@@ -9,6 +9,7 @@ import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS } from './
 import type { TcpNetwork } from '../net/network.js';
 import type { DialObserver } from '../net/outbound.js';
 import { VERSION } from '../core/version.js';
+import { headerMismatch } from './mcp-headers.js';
 
 /** Versions with the initialize handshake, newest first: an initialize asking for another gets the newest. */
 const HANDSHAKE_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
@@ -17,12 +18,15 @@ const STATELESS_VERSION = '2026-07-28';
 export const MCP_PROTOCOL_VERSIONS = [STATELESS_VERSION, ...HANDSHAKE_VERSIONS];
 const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
 const META_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
+const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
 
 /** JSON-RPC and MCP error codes. */
 const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
 const METHOD_NOT_FOUND = -32601;
 const INVALID_PARAMS = -32602;
+/** 2026-07-28: the request's headers do not repeat its body (Mcp-Method, Mcp-Name, MCP-Protocol-Version). */
+const HEADER_MISMATCH = -32020;
 const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 const SERVER_INFO = { name: 'ai-agent-sockets', title: 'Raw TCP for agents', version: VERSION };
@@ -54,56 +58,76 @@ interface Message {
   params?: Record<string, unknown>;
 }
 
+/** A JSON-RPC error, with the HTTP status 2026-07-28 gives it (older revisions answer every JSON-RPC error with 200). */
 class RpcError extends Error {
   constructor(
     readonly code: number,
     message: string,
     readonly data?: unknown,
+    readonly status = 200,
   ) {
     super(message);
   }
 }
 
-const rpcError = (id: Id, code: number, message: string, data?: unknown) => ({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } });
+/** A JSON-RPC error response; `id` undefined leaves it out (2026-07-28 has no null id: an unreadable one is omitted). */
+const rpcError = (id: Id | undefined, code: number, message: string, data?: unknown) => ({
+  jsonrpc: '2.0',
+  ...(id === undefined ? {} : { id }),
+  error: data === undefined ? { code, message } : { code, message, data },
+});
 
-/** Handles one HTTP request to /mcp (auth has been checked by the app). */
+/** One message's answer and the HTTP status it goes with when it is the only one. */
+interface Answer {
+  body: unknown;
+  status: number;
+}
+
+/** Handles one HTTP request to /mcp (auth, Origin and Host have been checked by the app). */
 export async function handleMcp(request: Request, network: TcpNetwork, config: Config, audit?: DialObserver): Promise<Response> {
-  // A browser page must not drive this server through its user's network (DNS rebinding): no Origin is allowed.
-  const origin = request.headers.get('origin');
-  if (origin !== null) {
-    throw new ServiceError('origin-denied', `requests from a browser page (Origin ${JSON.stringify(origin.slice(0, 100))}) are not allowed on /mcp`);
-  }
   const headerVersion = request.headers.get('mcp-protocol-version');
-  if (headerVersion !== null && !MCP_PROTOCOL_VERSIONS.includes(headerVersion)) {
-    return jsonResponse(rpcError(null, INVALID_REQUEST, `unsupported MCP-Protocol-Version ${JSON.stringify(headerVersion.slice(0, 40))}; supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}`), 400);
-  }
+  const stateless = headerVersion === STATELESS_VERSION;
+  // The id an answer carries when the message's own cannot be read: none in 2026-07-28, null before.
+  const unreadable = stateless ? undefined : null;
   const bytes = await readExchangeBody(request, config.limits.maxMessageBytes);
   let parsed: unknown;
+  let parseFailed = false;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    return jsonResponse(rpcError(null, PARSE_ERROR, 'Parse error: the body is not valid JSON'), 400);
+    parseFailed = true;
   }
+  if (headerVersion !== null && !MCP_PROTOCOL_VERSIONS.includes(headerVersion)) {
+    const requested = headerVersion.slice(0, 40);
+    const message = `unsupported MCP-Protocol-Version ${JSON.stringify(requested)}; supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}`;
+    return jsonResponse(rpcError(readableId(parsed) ?? unreadable, UNSUPPORTED_PROTOCOL_VERSION, message, { supported: MCP_PROTOCOL_VERSIONS, requested }), 400);
+  }
+  if (parseFailed) return jsonResponse(rpcError(unreadable, PARSE_ERROR, 'Parse error: the body is not valid JSON'), 400);
   const batch = Array.isArray(parsed);
   const messages = batch ? (parsed as unknown[]) : [parsed];
   if (batch) {
     const refused = batchRefusal(messages, headerVersion);
-    if (refused) return jsonResponse(rpcError(null, INVALID_REQUEST, `Invalid Request: ${refused}`), 400);
+    if (refused) return jsonResponse(rpcError(unreadable, INVALID_REQUEST, `Invalid Request: ${refused}`), 400);
   }
-  const answers: unknown[] = [];
+  const answers: Answer[] = [];
   for (const message of messages) {
     if (!isMessage(message)) {
-      const id = typeof message === 'object' && message !== null && 'id' in message ? (message as { id: unknown }).id : null;
-      answers.push(rpcError(typeof id === 'string' || typeof id === 'number' ? id : null, INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 message'));
+      answers.push({ body: rpcError(readableId(message) ?? unreadable, INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 message'), status: 400 });
       continue;
     }
     // Notifications and responses need no answer.
     if (message.method === undefined || message.id === undefined) continue;
-    answers.push(answer(message as Message & { method: string; id: Id }, headerVersion, network, config, audit));
+    answers.push(answer(message as Message & { method: string; id: Id }, request.headers, network, config, audit));
   }
   if (answers.length === 0) return new Response(null, { status: 202 });
-  const invalidOnly = !batch && 'error' in (answers[0] as object) && (answers[0] as { error: { code: number } }).error.code === INVALID_REQUEST;
-  return jsonResponse(batch ? answers : answers[0], invalidOnly ? 400 : 200);
+  if (batch) return jsonResponse(answers.map((a) => a.body), 200);
+  return jsonResponse(answers[0]!.body, answers[0]!.status);
+}
+
+/** The id of a message that may not be well-formed, when it is a string or a number. */
+function readableId(message: unknown): Id | undefined {
+  const id = typeof message === 'object' && message !== null && 'id' in message ? (message as { id: unknown }).id : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
 }
 
 /** The one revision with JSON-RPC batches; 2025-06-18 removed them, and a request without the header is read as this one. */
@@ -116,8 +140,7 @@ function batchRefusal(messages: unknown[], headerVersion: string | null): string
   }
   if (messages.length === 0) return 'an empty batch';
   if (!messages.every(isMessage)) return 'every member of a batch must be a JSON-RPC 2.0 message';
-  const meta = (m: Message) => (typeof m.params?._meta === 'object' && m.params._meta !== null ? m.params._meta : {});
-  if ((messages as Message[]).some((m) => META_VERSION in meta(m))) return `a JSON-RPC batch of ${STATELESS_VERSION} messages: batches exist only in ${BATCH_VERSION}`;
+  if ((messages as Message[]).some((m) => META_VERSION in metaOf(m.params ?? {}))) return `a JSON-RPC batch of ${STATELESS_VERSION} messages: batches exist only in ${BATCH_VERSION}`;
   return undefined;
 }
 
@@ -131,50 +154,96 @@ function isMessage(value: unknown): value is Message {
   return 'method' in m || 'result' in m || 'error' in m;
 }
 
-function answer(message: Message & { method: string; id: Id }, headerVersion: string | null, network: TcpNetwork, config: Config, audit: DialObserver | undefined): unknown {
+const metaOf = (params: Record<string, unknown>) => (typeof params._meta === 'object' && params._meta !== null ? params._meta : {}) as Record<string, unknown>;
+
+function answer(message: Message & { method: string; id: Id }, headers: Headers, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Answer {
   try {
     const params = message.params ?? {};
-    const meta = (typeof params._meta === 'object' && params._meta !== null ? params._meta : {}) as Record<string, unknown>;
-    const stateless = meta[META_VERSION] !== undefined || headerVersion === STATELESS_VERSION;
-    if (stateless) checkStatelessMeta(meta);
-    const complete = (result: Record<string, unknown>) => (stateless ? { resultType: 'complete', ...result } : result);
-    switch (message.method) {
-      case 'initialize': {
-        const asked = typeof params.protocolVersion === 'string' ? params.protocolVersion : '';
-        const protocolVersion = HANDSHAKE_VERSIONS.includes(asked) ? asked : HANDSHAKE_VERSIONS[0];
-        return { jsonrpc: '2.0', id: message.id, result: { protocolVersion, capabilities: { tools: { listChanged: false } }, serverInfo: SERVER_INFO, instructions: INSTRUCTIONS } };
-      }
-      case 'server/discover':
-        return {
-          jsonrpc: '2.0',
-          id: message.id,
-          result: { resultType: 'complete', supportedVersions: MCP_PROTOCOL_VERSIONS, capabilities: { tools: {} }, serverInfo: SERVER_INFO, instructions: INSTRUCTIONS },
-        };
-      case 'ping':
-        return { jsonrpc: '2.0', id: message.id, result: complete({}) };
-      case 'tools/list':
-        return { jsonrpc: '2.0', id: message.id, result: complete({ tools: [TCP_EXCHANGE_TOOL] }) };
-      case 'tools/call': {
-        if (params.name !== TCP_EXCHANGE_TOOL.name) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the one tool is tcp_exchange`);
-        return { jsonrpc: '2.0', id: message.id, result: complete(callTool(params.arguments ?? {}, network, config, audit)) };
-      }
-      default:
-        throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${message.method.slice(0, 100)}`);
+    const headerVersion = headers.get('mcp-protocol-version');
+    // A request of the stateless revision: its header says so, or its _meta does (then the header must agree).
+    if (headerVersion === STATELESS_VERSION || META_VERSION in metaOf(params)) {
+      checkStatelessRequest(message, params, headers);
+      return { body: { jsonrpc: '2.0', id: message.id, result: statelessResult(message.method, params, network, config, audit) }, status: 200 };
     }
+    return { body: { jsonrpc: '2.0', id: message.id, result: handshakeResult(message.method, params, network, config, audit) }, status: 200 };
   } catch (error) {
-    if (error instanceof RpcError) return rpcError(message.id, error.code, error.message, error.data);
+    if (error instanceof RpcError) return { body: rpcError(message.id, error.code, error.message, error.data), status: error.status };
     throw error;
   }
 }
 
-function checkStatelessMeta(meta: Record<string, unknown>): void {
+/** The revisions with the initialize handshake (2025-03-26 to 2025-11-25): their methods and results, unchanged. */
+function handshakeResult(method: string, params: Record<string, unknown>, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Record<string, unknown> {
+  switch (method) {
+    case 'initialize': {
+      const asked = typeof params.protocolVersion === 'string' ? params.protocolVersion : '';
+      const protocolVersion = HANDSHAKE_VERSIONS.includes(asked) ? asked : HANDSHAKE_VERSIONS[0];
+      return { protocolVersion, capabilities: { tools: { listChanged: false } }, serverInfo: SERVER_INFO, instructions: INSTRUCTIONS };
+    }
+    case 'server/discover':
+      return { resultType: 'complete', supportedVersions: MCP_PROTOCOL_VERSIONS, capabilities: { tools: {} }, serverInfo: SERVER_INFO, instructions: INSTRUCTIONS };
+    case 'ping':
+      return {};
+    case 'tools/list':
+      return { tools: [TCP_EXCHANGE_TOOL] };
+    case 'tools/call':
+      return callNamedTool(params, network, config, audit);
+    default:
+      throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${method.slice(0, 100)}`);
+  }
+}
+
+/**
+ * How long a client or a shared cache may keep tools/list and server/discover (2026-07-28 caching hints): the
+ * list is the same for every caller and changes only with a new release of this server.
+ */
+const LIST_TTL_MS = 3_600_000;
+const CACHE_HINTS = { ttlMs: LIST_TTL_MS, cacheScope: 'public' };
+
+/** 2026-07-28: no initialize and no ping; every result says it is complete and who answered. */
+function statelessResult(method: string, params: Record<string, unknown>, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Record<string, unknown> {
+  const complete = (result: Record<string, unknown>) => ({ resultType: 'complete', ...result, _meta: { [META_SERVER_INFO]: SERVER_INFO } });
+  switch (method) {
+    case 'server/discover':
+      return complete({ supportedVersions: MCP_PROTOCOL_VERSIONS, capabilities: { tools: {} }, instructions: INSTRUCTIONS, ...CACHE_HINTS });
+    case 'tools/list':
+      return complete({ tools: [TCP_EXCHANGE_TOOL], ...CACHE_HINTS });
+    case 'tools/call':
+      return complete(callNamedTool(params, network, config, audit));
+    default: {
+      // The transport answers a method it does not implement with 404; initialize and ping were removed in this revision.
+      const removed = method === 'initialize' || method === 'ping' ? ` (${method} does not exist in ${STATELESS_VERSION}; older revisions still have it)` : '';
+      throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${method.slice(0, 100)}${removed}`, undefined, 404);
+    }
+  }
+}
+
+function callNamedTool(params: Record<string, unknown>, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Record<string, unknown> {
+  if (params.name !== TCP_EXCHANGE_TOOL.name) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the one tool is tcp_exchange`);
+  return callTool(params.arguments ?? {}, network, config, audit);
+}
+
+/**
+ * What 2026-07-28 asks of every request before it is served: `_meta` with the version and capabilities, the
+ * MCP-Protocol-Version header naming the same version, and Mcp-Method / Mcp-Name repeating the body. Each
+ * refusal is a 400 (transport spec, "Server Validation").
+ */
+function checkStatelessRequest(message: Message & { method: string }, params: Record<string, unknown>, headers: Headers): void {
+  const meta = metaOf(params);
   const version = meta[META_VERSION];
   if (typeof version !== 'string' || typeof meta[META_CAPABILITIES] !== 'object' || meta[META_CAPABILITIES] === null) {
-    throw new RpcError(INVALID_PARAMS, `_meta must carry ${META_VERSION} (a string) and ${META_CAPABILITIES} (an object)`);
+    throw new RpcError(INVALID_PARAMS, `_meta must carry ${META_VERSION} (a string) and ${META_CAPABILITIES} (an object)`, undefined, 400);
   }
-  if (version !== STATELESS_VERSION) {
-    throw new RpcError(UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version ${JSON.stringify(version.slice(0, 40))}`, { supported: [STATELESS_VERSION], requested: version.slice(0, 40) });
+  const headerVersion = headers.get('mcp-protocol-version');
+  if (headerVersion === null && version !== STATELESS_VERSION) {
+    throw new RpcError(UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version ${JSON.stringify(version.slice(0, 40))}`, { supported: [STATELESS_VERSION], requested: version.slice(0, 40) }, 400);
   }
+  if (headerVersion !== version) {
+    const why = headerVersion === null ? 'the MCP-Protocol-Version header is missing' : `MCP-Protocol-Version header value ${JSON.stringify(headerVersion)} does not match`;
+    throw new RpcError(HEADER_MISMATCH, `Header mismatch: ${why}; _meta ${META_VERSION} is ${JSON.stringify(version.slice(0, 40))}`, undefined, 400);
+  }
+  const mismatch = headerMismatch(headers, message.method, params);
+  if (mismatch) throw new RpcError(HEADER_MISMATCH, `Header mismatch: ${mismatch}`, undefined, 400);
 }
 
 /** Runs the exchange; a refused, denied or failed exchange is a tool error result carrying the code, not a JSON-RPC error. */

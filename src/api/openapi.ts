@@ -131,7 +131,7 @@ export function openApiDocument(limits?: Limits) {
       title: 'ai-agent-sockets',
       version: VERSION,
       description:
-        'Raw outbound TCP for AI agents, inside a capability sandbox: connect, send, read a bounded reply. Every destination passes the destination policy (ALLOWED_TARGETS / DENIED_TARGETS and a built-in deny list of private, loopback and metadata ranges). When AUTH_TOKEN is set, every endpoint but /health requires `Authorization: Bearer <token>`. The local host answers request heads longer than 3 bytes per byte of MAX_MESSAGE_BYTES plus 16 KiB with 414 uri-too-long, and may answer 503 host-busy / host-closing, 504 host-timeout or 502 component-failed.',
+        'Raw outbound TCP for AI agents, inside a capability sandbox: connect, send, read a bounded reply. Every destination passes the destination policy (ALLOWED_TARGETS / DENIED_TARGETS and a built-in deny list of private, loopback and metadata ranges). When AUTH_TOKEN is set, every endpoint but /health requires `Authorization: Bearer <token>`. Every endpoint but /health and /ready refuses a browser Origin not listed in ALLOWED_ORIGINS (403 origin-denied; an allowed one gets CORS headers and its OPTIONS preflight an answer) and, while LISTEN_ADDRESS is a loopback address, a Host that is not a loopback name or in ALLOWED_HOSTS (403 host-denied: DNS rebinding). The local host answers request heads longer than 3 bytes per byte of MAX_MESSAGE_BYTES plus 16 KiB with 414 uri-too-long, and may answer 503 host-busy / host-closing, 504 host-timeout or 502 component-failed.',
     },
     security: [{}, { bearer: [] }],
     paths: {
@@ -206,7 +206,7 @@ export function openApiDocument(limits?: Limits) {
         get: {
           operationId: 'openapi',
           summary: 'This document.',
-          responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors([401]) },
+          responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors([401, 403]) },
         },
       },
       '/mcp': {
@@ -214,7 +214,7 @@ export function openApiDocument(limits?: Limits) {
           operationId: 'mcp',
           summary: 'Model Context Protocol over Streamable HTTP (stateless, JSON responses), with one tool: tcp_exchange.',
           description:
-            `JSON-RPC 2.0: initialize, ping, tools/list, tools/call, server/discover (protocol versions ${MCP_PROTOCOL_VERSIONS.join(', ')}). Notifications and responses are accepted with 202. A JSON-RPC batch (an array of messages) is taken only under protocol version 2025-03-26, the one revision that has batches: without an MCP-Protocol-Version header (which a server then reads as 2025-03-26) or with that version; under 2025-06-18 and later it is a 400 (-32600), as is a batch with a member that is not a JSON-RPC message. An MCP-Protocol-Version header naming a version the server does not speak is a 400. GET is 405 (no server-sent stream). A request that carries an Origin header (a browser page) is 403 origin-denied.`,
+            `JSON-RPC 2.0: initialize, ping, tools/list, tools/call, server/discover (protocol versions ${MCP_PROTOCOL_VERSIONS.join(', ')}). Notifications and responses are accepted with 202. A JSON-RPC batch (an array of messages) is taken only under protocol version 2025-03-26, the one revision that has batches: without an MCP-Protocol-Version header (which a server then reads as 2025-03-26) or with that version; under 2025-06-18 and later it is a 400 (-32600), as is a batch with a member that is not a JSON-RPC message. An MCP-Protocol-Version header naming a version the server does not speak is a 400 with -32022 (data: supported, requested). Under MCP-Protocol-Version 2026-07-28 the headers Mcp-Method (the method) and, for tools/call, Mcp-Name (the tool name, =?base64?…?= decoded) must repeat the body and _meta's protocol version must be the header's: a missing, different or malformed one is a 400 with -32020 (HeaderMismatch); a _meta without the version or client capabilities is a 400 with -32602; initialize, ping and unknown methods are a 404 with -32601; tools/list and server/discover carry ttlMs and cacheScope. GET is 405 (no server-sent stream). A browser Origin not in ALLOWED_ORIGINS is 403 origin-denied; a Host that is not a loopback name while LISTEN_ADDRESS is loopback is 403 host-denied.`,
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { oneOf: [ref('JsonRpcMessage'), { type: 'array', minItems: 1, items: ref('JsonRpcMessage'), description: 'A batch: protocol version 2025-03-26 only.' }] } } },
@@ -226,11 +226,11 @@ export function openApiDocument(limits?: Limits) {
             },
             '202': { description: 'Only notifications or responses were sent: accepted.' },
             '400': {
-              description: 'Malformed JSON (JSON-RPC error -32700), an invalid message or batch (-32600), or an MCP-Protocol-Version the server does not speak.',
+              description: 'Malformed JSON (JSON-RPC error -32700), an invalid message or batch (-32600), an MCP-Protocol-Version the server does not speak (-32022), or, under 2026-07-28, request headers that do not repeat the body (-32020) or a _meta without the version or client capabilities (-32602).',
               content: { 'application/json': { schema: ref('JsonRpcResponse') } },
             },
-            ...errors([401, 405, 413]),
-            '403': { description: 'The request carried an Origin header: browser pages may not drive this server.', content: { 'application/json': { schema: { type: 'object' } } } },
+            '404': { description: 'Under 2026-07-28: a method the revision does not have (initialize, ping, any unknown one), JSON-RPC error -32601.', content: { 'application/json': { schema: ref('JsonRpcResponse') } } },
+            ...errors([401, 403, 405, 413]),
           },
         },
       },

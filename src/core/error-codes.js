@@ -22,6 +22,7 @@ export const ERROR_STATUS = /** @type {const} */ ({
   'message-too-large': 413,
   'unauthorized': 401,
   'origin-denied': 403,
+  'host-denied': 403,
   'destination-denied': 403,
   'name-unresolvable': 502,
   'lookup-refused': 502,

@@ -2,12 +2,12 @@
 
 import { SettingError } from '../core/errors.js';
 import { wasiPayload } from '../core/wasi-payload.js';
-import { type IpAddress, type SocketAddress, canonicalAddress, parsePlainIp, parseSettingIp } from '../net/ip.js';
+import { type IpAddress, type SocketAddress, addressValue, canonicalAddress, parsePlainIp, parseSettingIp, unbracket } from '../net/ip.js';
 import { ENTRY_FORM, Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
 import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
 import type { Limits } from '../net/network.js';
 import { NUMERIC_SETTINGS as BOUNDS } from './bounds.js';
-import { MAX_PORT, MIN_PORT, isPort, parseHost, splitHostPort } from '../net/target.js';
+import { MAX_PORT, MIN_PORT, isPort, parseHost, parseHostName, splitHostPort } from '../net/target.js';
 
 /** Read-only view of the environment the host gave the component. */
 export type { DnsMode, DnsSettings, Limits };
@@ -51,6 +51,17 @@ export type TlsRootsReader = (pem: string) => number;
 /** What TLS_CA_CERTS must hold. */
 const TLS_CA_CERTS_FORM = 'PEM certificates (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----), one or more';
 
+/**
+ * Which browser origins and Host names requests may carry (ALLOWED_ORIGINS, ALLOWED_HOSTS, LISTEN_ADDRESS): the
+ * shape src/http/origin.ts checks requests against.
+ */
+export interface RequestOrigins {
+  allowedOrigins: readonly string[];
+  allowedHosts: readonly string[];
+  /** LISTEN_ADDRESS when it is a loopback address (the Host check is on); undefined when unset or not loopback. */
+  loopbackAddress: string | undefined;
+}
+
 /** Configuration with each group validated on first use, so a bad setting fails only the requests that need it. */
 export class Config {
   #limits?: Limits;
@@ -60,6 +71,7 @@ export class Config {
   #dns?: DnsSettings;
   #auditLog?: boolean;
   #tlsRoots?: string;
+  #origins?: RequestOrigins;
   /**
    * `readTlsRoots` is the TLS engine's own PEM reader (one parser for the check and the handshake); without
    * it (unit tests), TLS_CA_CERTS is taken as given and the engine judges it at the first handshake.
@@ -73,6 +85,12 @@ export class Config {
   get tlsRoots(): string {
     this.#tlsRoots ??= readTlsRootsSetting(this.env, this.readTlsRoots);
     return this.#tlsRoots;
+  }
+
+  /** The browser origins and Host names requests may carry; throws `config-invalid` naming a malformed setting. */
+  get origins(): RequestOrigins {
+    this.#origins ??= readOrigins(this.env);
+    return this.#origins;
   }
 
   /**
@@ -138,6 +156,9 @@ export class Config {
       () => readDns(env),
       () => readAuditLog(env),
       () => readTlsRootsSetting(env, this.readTlsRoots),
+      () => readAllowedOrigins(env),
+      () => readAllowedHosts(env),
+      () => readListenAddress(env),
     ];
     const found = new Map<string, SettingError>();
     for (const check of checks) {
@@ -292,4 +313,60 @@ function parseServer(entry: string): SocketAddress | undefined {
   const address = split && parsePlainIp(split.host, split.bracketed);
   if (!split || !address || (split.port !== undefined && !isPort(split.port))) return undefined;
   return { address: canonicalAddress(address), port: split.port === undefined ? DNS_PORT : Number(split.port) };
+}
+
+/** ALLOWED_ORIGINS, ALLOWED_HOSTS and LISTEN_ADDRESS together. */
+function readOrigins(env: Environment): RequestOrigins {
+  const listen = readListenAddress(env);
+  return { allowedOrigins: readAllowedOrigins(env), allowedHosts: readAllowedHosts(env), loopbackAddress: listen?.loopback ? listen.text : undefined };
+}
+
+/** ALLOWED_ORIGINS: origins exactly as a browser sends them (`scheme://host[:port]`, lower case, no default port, no path). */
+function readAllowedOrigins(env: Environment): string[] {
+  const expected = 'comma-separated origins as a browser sends them, scheme://host[:port] with no path, such as https://app.example.com,http://localhost:6274';
+  return readList('ALLOWED_ORIGINS', env.ALLOWED_ORIGINS ?? '', (item) => {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      return undefined;
+    }
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item ? item : undefined;
+  }, expected);
+}
+
+/** ALLOWED_HOSTS: host names (or IP literals, IPv6 in brackets) a loopback-bound server answers as Host besides loopback ones. */
+function readAllowedHosts(env: Environment): string[] {
+  const expected = 'comma-separated host names without a port, such as mcp.example.com (the Host a proxy in front of a loopback-bound server passes)';
+  return readList('ALLOWED_HOSTS', env.ALLOWED_HOSTS ?? '', (item) => {
+    const { inner, bracketed } = unbracket(item);
+    const address = parsePlainIp(inner, bracketed);
+    if (address) return address.tag === 'ipv6' ? `[${inner.toLowerCase()}]` : inner;
+    return bracketed ? undefined : parseHostName(item);
+  }, expected);
+}
+
+/**
+ * LISTEN_ADDRESS: where the host listens (`IP`, `IP:PORT`, `[IPV6]:PORT`, `localhost[:PORT]`), set by the host
+ * program, since a component cannot see it. Only whether it is loopback matters; undefined when unset.
+ */
+function readListenAddress(env: Environment): { text: string; loopback: boolean } | undefined {
+  const text = env.LISTEN_ADDRESS?.trim() ?? '';
+  if (text === '') return undefined;
+  const fail = () => invalidSetting('LISTEN_ADDRESS', text, 'the address the server listens on: IP, IP:PORT, [IPV6]:PORT or localhost:PORT, such as 127.0.0.1:8081');
+  // A bare IPv6 address has no port: its last group could not be told from one.
+  const bare = parsePlainIp(text);
+  if (bare) return { text, loopback: isLoopback(bare) };
+  const split = splitHostPort(text);
+  if (!split || (split.port !== undefined && split.port !== '0' && !isPort(split.port))) throw fail();
+  const address = parsePlainIp(split.host, split.bracketed);
+  if (address) return { text, loopback: isLoopback(address) };
+  if (split.bracketed || parseHostName(split.host) === undefined) throw fail();
+  return { text, loopback: split.host.toLowerCase() === 'localhost' };
+}
+
+/** 127.0.0.0/8 and ::1 (IPv4-mapped loopback too). */
+function isLoopback(address: IpAddress): boolean {
+  const canonical = canonicalAddress(address);
+  return canonical.tag === 'ipv4' ? canonical.val[0] === 127 : addressValue(canonical) === 1n;
 }

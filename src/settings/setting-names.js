@@ -22,5 +22,8 @@ export const COMPONENT_SETTINGS = Object.freeze(
     'DNS_MODE',
     'AUDIT_LOG',
     'TLS_CA_CERTS',
+    'ALLOWED_ORIGINS',
+    'ALLOWED_HOSTS',
+    'LISTEN_ADDRESS',
   ]),
 );

@@ -12,6 +12,7 @@ import {
 import type { StreamError } from 'wasi:io/streams@0.2.12';
 import { ServiceError } from '../core/errors.js';
 import { errorResponse } from '../http/responses.js';
+import { setArrivedHost } from '../http/origin.js';
 import { wasiPayload } from '../core/wasi-payload.js';
 import { Resources } from '../core/resources.js';
 import { writeAll } from './blocking-write.js';
@@ -36,13 +37,19 @@ function toRequest(incoming: IncomingRequest, held: Resources): Request {
   const pairs = incoming.headers().entries().map(([name, value]): [string, string] => [name, decoder.decode(value)]);
   const body = method === 'GET' || method === 'HEAD' ? undefined : bodyStream(incoming, held);
   const url = `http://component.local${path}`;
+  let request: Request;
   try {
     // The list as it is: the Request builds its headers from it once.
-    return new Request(url, { method, headers: pairs, body, duplex: 'half' } as RequestInit);
+    request = new Request(url, { method, headers: pairs, body, duplex: 'half' } as RequestInit);
   } catch {
     // The web Headers class refused a header, which is one the app has no use for: keep those it accepts.
-    return new Request(url, { method, headers: acceptedHeaders(pairs), body, duplex: 'half' } as RequestInit);
+    request = new Request(url, { method, headers: acceptedHeaders(pairs), body, duplex: 'half' } as RequestInit);
   }
+  // Hosts hand the Host over as the request's authority (wasi:http forbids a host field, and the engine's
+  // Request drops one): the app checks it against DNS rebinding, and it never becomes a part of the URL.
+  const authority = incoming.authority();
+  if (authority) setArrivedHost(request, authority);
+  return request;
 }
 
 /** The headers of `pairs` the web Headers class accepts. */

@@ -241,10 +241,10 @@ for (const kind of ALL_HOSTS) {
           ['params as an array', '{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": []}', {}, 400, -32600],
           ['an unknown method', '{"jsonrpc": "2.0", "id": 1, "method": "__proto__"}', {}, 200, -32601],
           ['an unknown tool', '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "constructor"}}', {}, 200, -32602],
-          ['an unsupported MCP-Protocol-Version', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { 'mcp-protocol-version': '1999-01-01' }, 400, -32600],
+          ['an unsupported MCP-Protocol-Version', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { 'mcp-protocol-version': '1999-01-01' }, 400, -32022],
           ['a browser Origin', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { origin: 'http://evil.example' }, 403, 'origin-denied'],
           ['Origin null', '{"jsonrpc": "2.0", "id": 1, "method": "ping"}', { origin: 'null' }, 403, 'origin-denied'],
-          ['stateless _meta without capabilities', '{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}', {}, 200, -32602],
+          ['stateless _meta without capabilities', '{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}', {}, 400, -32602],
           ['a body over its cap', call({ host: 'x'.repeat(70_000) }), {}, 413, 'body-too-large'],
         ];
       };

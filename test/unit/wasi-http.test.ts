@@ -3,15 +3,18 @@
 
 import { describe, expect, test, vi } from 'vitest';
 import { IncomingRequest, OutgoingResponse, ResponseOutparam, requestFields, type ResponseResult } from '../../host/wasi-http-incoming.mjs';
+import { createApp } from '../../src/api/app.js';
+import { Config } from '../../src/settings/config.js';
 import { incomingHandlerFor } from '../../src/wasi/http.js';
+import { fakeNetwork } from '../support/fake-network.js';
 
 type Handle = ReturnType<typeof incomingHandlerFor>['handle'];
 
 /** Runs `app` behind the adapter for one request and returns what the host would send. */
-async function serve(app: (request: Request) => Promise<Response>, method = 'GET', path = '/') {
+async function serve(app: (request: Request) => Promise<Response>, method = 'GET', path = '/', authority = 'component.test') {
   let set: ResponseResult | undefined;
   const outparam = new ResponseOutparam((result) => (set = result));
-  const request = new IncomingRequest(method, path, 'component.test', requestFields(['accept', '*/*']));
+  const request = new IncomingRequest(method, path, authority, requestFields(['accept', '*/*']));
   await incomingHandlerFor(app).handle(request as unknown as Parameters<Handle>[0], outparam as unknown as Parameters<Handle>[1]);
   if (set?.tag !== 'ok') throw new Error(`no response was set: ${JSON.stringify(set)}`);
   const { status, headers, body, finished } = OutgoingResponse.collect(set.val);
@@ -54,5 +57,14 @@ describe('incomingHandlerFor(app)', () => {
     expect(r.headers.get('content-type')).toBe('application/json');
     expect(r.headers.get('cache-control')).toBe('no-store');
     expect(JSON.parse(r.text)).toEqual({ error: { code: 'invalid-request', message: 'the request could not be read' } });
+  });
+
+  test("the request's authority is the Host the app checks against DNS rebinding, never a part of its URL", async () => {
+    const app = createApp({ config: () => new Config({ LISTEN_ADDRESS: '127.0.0.1:8081' }), network: fakeNetwork({}).network });
+    const rebound = await serve(app, 'GET', '/openapi.json', 'evil.example:8081');
+    expect([rebound.status, JSON.parse(rebound.text).error.code]).toEqual([403, 'host-denied']);
+    expect((await serve(app, 'GET', '/openapi.json', 'localhost:8081')).status).toBe(200);
+    const url = await serve(async (request) => new Response(request.url), 'GET', '/p', 'evil.example');
+    expect(url.text).toBe('http://component.local/p');
   });
 });
