@@ -2,21 +2,11 @@
 // that reaches them, with a message that says why.
 
 import { describe, expect, test } from 'vitest';
-import { ServiceError } from '../../src/core/errors.js';
+import { verdict } from '../support/policy-verdict.js';
 import { Policy } from '../../src/net/policy.js';
 import { makeTarget, parseHost } from '../../src/net/target.js';
 import { Config, parseEntries } from '../../src/settings/config.js';
 
-function verdict(policy: Policy, host: string, port: number, resolved?: string[]): string {
-  const addresses = resolved ? resolved.map((r) => parseHost(r).address!) : [parseHost(host).address!];
-  try {
-    policy.check(makeTarget(host, port), addresses);
-    return 'allowed';
-  } catch (error) {
-    if (error instanceof ServiceError && error.code === 'destination-denied') return `denied: ${error.message}`;
-    throw error;
-  }
-}
 
 const policyOf = (allowed: string, own: string) => new Policy(parseEntries('ALLOWED_TARGETS', allowed), [], parseEntries('OWN_ADDRESSES', own));
 const LOOP = "it is this server's own address (OWN_ADDRESSES)";

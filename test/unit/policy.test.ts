@@ -1,20 +1,9 @@
 import { describe, expect, test } from 'vitest';
+import { verdict } from '../support/policy-verdict.js';
 import { ServiceError } from '../../src/core/errors.js';
 import { parseEntries } from '../../src/settings/config.js';
 import { Policy, parseEntry } from '../../src/net/policy.js';
-import { makeTarget, parseHost } from '../../src/net/target.js';
 
-function verdict(policy: Policy, host: string, port: number, resolved?: string[]): string {
-  const parsed = parseHost(host);
-  const addresses = resolved ? resolved.map((r) => parseHost(r).address!) : [parsed.address!];
-  try {
-    policy.check(makeTarget(host, port), addresses);
-    return 'allowed';
-  } catch (error) {
-    if (error instanceof ServiceError && error.code === 'destination-denied') return `denied: ${error.message}`;
-    throw error;
-  }
-}
 
 const open = new Policy(undefined, []);
 const policyOf = (allowed: string | undefined, denied = '') =>
