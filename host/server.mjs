@@ -128,6 +128,11 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     ...(shared ? { startThread: () => shared.start() } : {}),
   });
   let closing = false;
+  /**
+   * Requests between arrival and answer: with their bodies being read, queued, or in a worker. At most the pool's
+   * capacity (POOL_SIZE + QUEUE_LIMIT), so the bodies held are at most that many times the body cap (README).
+   */
+  let inFlight = 0;
 
   const server = http.createServer({ maxHeaderSize: headLimit }, (req, res) => {
     handle(req, res).catch((error) => {
@@ -143,6 +148,33 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
    */
   async function handle(req, res) {
     if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    if (inFlight >= pool.capacity) {
+      // Refused before its body is read: the body is discarded as it arrives, never kept.
+      refuse(res, pool.full());
+      drainAfterAnswer(req);
+      return;
+    }
+    inFlight++;
+    try {
+      await answer(req, res);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  /**
+   * @param {http.ServerResponse} res
+   * @param {PoolError} error
+   */
+  function refuse(res, error) {
+    jsonError(res, error.code, error.message, error.headers);
+  }
+
+  /**
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   */
+  async function answer(req, res) {
     const gone = new AbortController();
     res.once('close', () => gone.abort());
     // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
@@ -157,7 +189,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
       if (collected.overflow) drainAfterAnswer(req);
     } catch (error) {
       if (!(error instanceof PoolError)) throw error;
-      jsonError(res, error.code, error.message, error.headers);
+      refuse(res, error);
     }
   }
   server.keepAliveTimeout = KEEP_ALIVE_MS;

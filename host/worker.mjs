@@ -34,10 +34,13 @@ async function answer(handler, { id, method, url, authority, rawHeaders, body: r
   /** @type {import('./wasi-http-incoming.mjs').ResponseResult | undefined} */
   let response;
   const outparam = new ResponseOutparam((set) => (response = set));
+  const request = new IncomingRequest(method, url, authority, requestFields(rawHeaders), requestBody);
   try {
-    await handler.handle(new IncomingRequest(method, url, authority, requestFields(rawHeaders), requestBody), outparam);
+    await handler.handle(request, outparam);
   } catch (error) {
     return { trapped: true, reply: { id, failed: String(/** @type {Error} */ (error)?.message ?? error) } };
+  } finally {
+    IncomingRequest.release(request);
   }
   // The pool replaces a worker that reports a failure, so nothing more is done here.
   if (response === undefined) return { reply: { id, failed: 'the component set no response' } };
