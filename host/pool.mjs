@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
  * @typedef {{ name: string, defaultValue: number, min: number, max: number }} Setting
  * @typedef {{ method: string, url: string, authority: string, rawHeaders: string[], body: Uint8Array }} WorkRequest
  * @typedef {{ status: number, headers: [string, string][], body: Uint8Array }} WorkReply
- * @typedef {{ id?: number, failed?: string } & Partial<WorkReply>} WorkerMessage
+ * @typedef {{ id?: number, failed?: string, retiring?: true } & Partial<WorkReply>} WorkerMessage `retiring`: the worker ends
+ * after this reply (its instance outgrew its memory limit, host/worker.mjs) and takes no further request.
  * @typedef {{ request: WorkRequest, resolve: (reply: WorkReply) => void, reject: (error: Error) => void, timer?: NodeJS.Timeout }} Job
  */
 
@@ -230,7 +231,8 @@ export class WorkerPool {
           this.#retire(worker);
           return reject(new PoolError('component-failed', 'the component failed while handling this request; its worker was replaced'));
         }
-        this.#release(worker);
+        // A retiring worker is not handed another request: its exit starts the replacement.
+        if (!message.retiring) this.#release(worker);
         resolve({ status: message.status, headers: message.headers ?? [], body: message.body ?? new Uint8Array() });
       },
     };

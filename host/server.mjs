@@ -91,14 +91,16 @@ function writeReply(res, reply) {
  *   transpileCacheDir?: string,
  *   sockets?: 'worker' | 'io-thread',
  *   threads?: number,
+ *   instanceMemoryLimitBytes?: number,
  * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
  * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
  * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
  * `sockets` says where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI);
  * with `worker`, the pool's workers share `threads` threads (default: one per core, at most one per worker).
+ * `instanceMemoryLimitBytes`: the linear memory at which an instance is replaced by a fresh one (host/worker.mjs; tests lower it).
  * @returns {Promise<LocalHost>}
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined), threads = availableParallelism() }) {
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined), threads = availableParallelism(), instanceMemoryLimitBytes }) {
   const inThread = sockets === 'worker';
   const { entry, engine } = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
   const componentEnv = componentEnvironment(env);
@@ -106,7 +108,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   const bodyLimit = maxBodyBytes(componentEnv);
   const size = poolSize ?? POOL_SETTINGS.poolSize.defaultValue;
   const hostLog = log ?? console.error;
-  const workerData = { entry: pathToFileURL(entry).href, env: componentEnv, importsData };
+  const workerData = { entry: pathToFileURL(entry).href, env: componentEnv, importsData, instanceMemoryLimitBytes };
   // On its own thread a worker runs several instances at once: one thread per core, the pool's workers (one
   // instance each) spread over them. A worker standing in for the real one (`workerUrl`) keeps a thread each.
   const shared =

@@ -147,6 +147,19 @@ describe('the local host', () => {
     expect(await (await queued).text()).toBe('ok');
   });
 
+  test('an instance whose linear memory passes its limit is replaced by a fresh one after its answer, and no request fails', async () => {
+    const lines: string[] = [];
+    // 1 byte: every instance is over it after its first request, so each request meets a fresh instance.
+    const server = await start({ poolSize: 1, instanceMemoryLimitBytes: 1, log: (line) => lines.push(line) });
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${echo.port}&msg=m${i}`);
+      expect(await r.text()).toBe(`echo:m${i}`);
+    }
+    // The worker's log lines come through its stderr, a moment after its replies.
+    const replaced = () => lines.filter((line) => /an instance's memory reached [1-9][0-9]* MiB \(limit 0 MiB\); replacing it with a fresh one/.test(line));
+    await expect.poll(() => replaced().length).toBe(3);
+  });
+
   test('a request that waits longer than QUEUE_WAIT_MS for a worker gets 503 host-busy, not a hang', async () => {
     const server = await start({ poolSize: 1, queueWaitMs: 200, env: HOLD_ENV });
     const first = fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${silent.port}&msg=x`);
