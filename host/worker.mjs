@@ -52,9 +52,10 @@ async function answer(handler, { id, method, url, authority, rawHeaders, body: r
 /**
  * Linear memory an instance may reach before the host replaces it with a fresh one. A reused instance's memory
  * never shrinks: the engine's garbage-collected heap grows in it, in steps, until it settles well above what one
- * request needs (about 90 MiB after 30,000 requests, measured). A fresh instance starts at about 11 MiB.
+ * request needs (about 90 MiB after 30,000 requests, measured). A fresh instance starts at about 11 MiB; replacing one costs
+ * about 1.2 s of a worker thread with sockets through the I/O thread (Node 20, 22), 70 ms on a shared thread (JSPI).
  */
-const MEMORY_LIMIT_BYTES = workerData.instanceMemoryLimitBytes ?? 64 * 1024 * 1024;
+const MEMORY_LIMIT_BYTES = workerData.instanceMemoryLimitBytes ?? 24 * 1024 * 1024;
 
 /** Node's WebAssembly (the project's TypeScript libraries do not declare it). */
 const wasm = /** @type {{ compile(bytes: Uint8Array): Promise<unknown>, instantiate(module: unknown, imports?: unknown): Promise<any>, Memory: Function }} */ (
