@@ -52,8 +52,9 @@ async function answer(handler, { id, method, url, authority, rawHeaders, body: r
 /**
  * Linear memory an instance may reach before the host replaces it with a fresh one. A reused instance's memory
  * never shrinks: the engine's garbage-collected heap grows in it, in steps, until it settles well above what one
- * request needs (about 90 MiB after 30,000 requests, measured). A fresh instance starts at about 11 MiB; replacing one costs
- * about 1.2 s of a worker thread with sockets through the I/O thread (Node 20, 22), 70 ms on a shared thread (JSPI).
+ * request needs (about 90 MiB after 30,000 requests, measured). A fresh instance starts at about 11 MiB.
+ * Replacing one costs about 1.2 s of a worker with sockets through the I/O thread (Node 20, 22: a new thread),
+ * 70 ms on a shared thread (JSPI: a new instance of the compiled module).
  */
 const MEMORY_LIMIT_BYTES = workerData.instanceMemoryLimitBytes ?? 24 * 1024 * 1024;
 
