@@ -66,7 +66,7 @@ function writeReply(res, reply) {
  * @property {number} port
  * @property {(graceMs?: number) => Promise<void>} close Stops accepting, lets requests in flight finish (up to `graceMs`), then stops the workers.
  * @property {Promise<void>} ready Resolves when at least one worker can take requests.
- * @property {() => { workers: number, idle: number, queued: number }} stats
+ * @property {() => { workers: number, idle: number, queued: number, inFlight: number }} stats `inFlight`: requests reading their body, queued or in a worker.
  * @property {() => number} openConnections Client connections the server holds open.
  * @property {() => number[]} workerIds One number per worker; a replaced worker's number is new.
  * @property {() => number} threads Worker threads running.
@@ -235,7 +235,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     port: address.port,
     close,
     ready: pool.ready,
-    stats: () => pool.stats(),
+    stats: () => ({ ...pool.stats(), inFlight }),
     openConnections: () => connections.size,
     workerIds: () => pool.workerIds(),
     threads: () => shared?.threads ?? pool.stats().workers,
