@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
  * @typedef {{ name: string, defaultValue: number, min: number, max: number }} Setting
  * @typedef {{ method: string, url: string, authority: string, rawHeaders: string[], body: Uint8Array }} WorkRequest
  * @typedef {{ status: number, headers: [string, string][], body: Uint8Array }} WorkReply
- * @typedef {{ id?: number, failed?: string } & Partial<WorkReply>} WorkerMessage
+ * @typedef {{ id?: number, failed?: string, retiring?: true } & Partial<WorkReply>} WorkerMessage `retiring`: the worker ends
+ * after this reply (its instance outgrew its memory limit, host/worker.mjs) and takes no further request.
  * @typedef {{ request: WorkRequest, resolve: (reply: WorkReply) => void, reject: (error: Error) => void, timer?: NodeJS.Timeout }} Job
  */
 
@@ -39,7 +40,7 @@ const FAILED_START_RETRY_MS = 1_000;
  * @typedef {{
  *   threadId: number,
  *   stderr?: import('node:stream').Readable | null,
- *   postMessage(message: unknown): void,
+ *   postMessage(message: unknown, transfer?: ArrayBuffer[]): void,
  *   terminate(): Promise<unknown>,
  *   on(event: string, listener: (value: any) => void): unknown,
  *   once(event: string, listener: (value: any) => void): unknown,
@@ -230,11 +231,13 @@ export class WorkerPool {
           this.#retire(worker);
           return reject(new PoolError('component-failed', 'the component failed while handling this request; its worker was replaced'));
         }
-        this.#release(worker);
+        // A retiring worker is not handed another request: its exit starts the replacement.
+        if (!message.retiring) this.#release(worker);
         resolve({ status: message.status, headers: message.headers ?? [], body: message.body ?? new Uint8Array() });
       },
     };
-    worker.thread.postMessage({ id, ...request });
+    // The body moves to the worker rather than being copied: the front end holds one copy of it, not two.
+    worker.thread.postMessage({ id, ...request }, transferable(request.body));
   }
 
   /**
@@ -250,9 +253,7 @@ export class WorkerPool {
       const worker = this.#idle.pop();
       if (worker) return this.#dispatch(worker, { request, resolve, reject });
       const busy = `all ${this.size} ${plural(this.size, 'worker')} are busy`;
-      if (this.#queue.length >= this.queueLimit) {
-        return reject(new PoolError('host-busy', `${busy} and ${this.queueLimit} requests are queued; retry shortly`, { 'retry-after': '1' }));
-      }
+      if (this.#queue.length >= this.queueLimit) return reject(this.full());
       /** @type {Job} */
       const job = { request, resolve, reject };
       const leave = () => {
@@ -268,6 +269,16 @@ export class WorkerPool {
       signal?.addEventListener('abort', () => leave() && reject(new PoolError('host-closing', 'the client went away')), { once: true });
       this.#queue.push(job);
     });
+  }
+
+  /** The refusal when every worker is busy and the queue is full: for the pool, and for a front end that counts its own requests. */
+  full() {
+    return new PoolError('host-busy', `all ${this.size} ${plural(this.size, 'worker')} are busy and ${this.queueLimit} requests are queued; retry shortly`, { 'retry-after': '1' });
+  }
+
+  /** How many requests the pool holds at most: one per worker, and the queue. */
+  get capacity() {
+    return this.size + this.queueLimit;
   }
 
   /** Counts for tests and logs. */
@@ -301,6 +312,17 @@ export class WorkerPool {
  */
 export function plural(n, noun) {
   return n === 1 ? noun : `${noun}s`;
+}
+
+/**
+ * The buffer of `body` when it can move to a worker: a whole buffer of its own (a view into Node's shared pool,
+ * or into a buffer someone else holds, is copied instead).
+ * @param {Uint8Array} body
+ * @returns {ArrayBuffer[]}
+ */
+function transferable(body) {
+  const { buffer } = body;
+  return buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === buffer.byteLength && buffer.byteLength > 0 ? [buffer] : [];
 }
 
 /** @param {WorkRequest} request */

@@ -130,6 +130,8 @@ export const DRAIN_BYTES = 64 * 1024 * 1024;
  * @param {import('node:http').IncomingMessage} req
  */
 export function drainAfterAnswer(req) {
+  // A body read to its end (or none at all) leaves nothing to drain.
+  if (req.complete) return;
   let discarded = 0;
   const drop = () => req.socket.destroy();
   const timer = setTimeout(drop, DRAIN_MS);

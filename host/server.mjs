@@ -66,7 +66,7 @@ function writeReply(res, reply) {
  * @property {number} port
  * @property {(graceMs?: number) => Promise<void>} close Stops accepting, lets requests in flight finish (up to `graceMs`), then stops the workers.
  * @property {Promise<void>} ready Resolves when at least one worker can take requests.
- * @property {() => { workers: number, idle: number, queued: number }} stats
+ * @property {() => { workers: number, idle: number, queued: number, inFlight: number }} stats `inFlight`: requests reading their body, queued or in a worker.
  * @property {() => number} openConnections Client connections the server holds open.
  * @property {() => number[]} workerIds One number per worker; a replaced worker's number is new.
  * @property {() => number} threads Worker threads running.
@@ -104,10 +104,11 @@ function writeReply(res, reply) {
  *   workerUrl?: URL,
  *   imports?: Record<string, string>,
  *   importsData?: unknown,
+ *   instanceMemoryLimitBytes?: number,
  * }} options
  */
-function startWorkers({ transpiled: { entry, engine }, inThread, env, size, threads, queueLimit, queueWaitMs, log, workerUrl, imports, importsData }) {
-  const workerData = { entry: pathToFileURL(entry).href, env, importsData };
+function startWorkers({ transpiled: { entry, engine }, inThread, env, size, threads, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, instanceMemoryLimitBytes }) {
+  const workerData = { entry: pathToFileURL(entry).href, env, importsData, instanceMemoryLimitBytes };
   const shared =
     inThread && !workerUrl
       ? new SharedThreads({
@@ -197,15 +198,17 @@ function withOwnAddresses(env, address) {
  *   queueLimit?: number,
  *   queueWaitMs?: number,
  *   threads?: number,
+ *   instanceMemoryLimitBytes?: number,
  * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
  * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
  * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
  * `sockets` says where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI);
  * with `worker`, the pool's workers share `threads` threads (default: one per core, at most one per worker).
  * The component sees `env`'s settings, and OWN_ADDRESSES extended by every address the server answers at.
+ * `instanceMemoryLimitBytes`: the linear memory at which an instance is replaced by a fresh one (host/worker.mjs; tests lower it).
  * @returns {Promise<LocalHost>}
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined), threads = availableParallelism() }) {
+export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined), threads = availableParallelism(), instanceMemoryLimitBytes }) {
   const inThread = sockets === 'worker';
   const transpiled = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
   const componentEnv = componentEnvironment(env);
@@ -216,6 +219,11 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   /** @type {ReturnType<typeof startWorkers>} Started as soon as the server is bound (see below). */
   let workers;
   let closing = false;
+  /**
+   * Requests between arrival and answer: with their bodies being read, queued, or in a worker. At most the pool's
+   * capacity (POOL_SIZE + QUEUE_LIMIT), so the bodies held are at most that many times the body cap (README).
+   */
+  let inFlight = 0;
 
   const server = http.createServer({ maxHeaderSize: headLimit }, (req, res) => {
     handle(req, res).catch((error) => {
@@ -231,6 +239,33 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
    */
   async function handle(req, res) {
     if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    if (inFlight >= workers.pool.capacity) {
+      // Refused before its body is read: the body is discarded as it arrives, never kept.
+      refuse(res, workers.pool.full());
+      drainAfterAnswer(req);
+      return;
+    }
+    inFlight++;
+    try {
+      await answer(req, res);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  /**
+   * @param {http.ServerResponse} res
+   * @param {PoolError} error
+   */
+  function refuse(res, error) {
+    jsonError(res, error.code, error.message, error.headers);
+  }
+
+  /**
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   */
+  async function answer(req, res) {
     const gone = new AbortController();
     res.once('close', () => gone.abort());
     // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
@@ -245,7 +280,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
       if (collected.overflow) drainAfterAnswer(req);
     } catch (error) {
       if (!(error instanceof PoolError)) throw error;
-      jsonError(res, error.code, error.message, error.headers);
+      refuse(res, error);
     }
   }
   server.keepAliveTimeout = KEEP_ALIVE_MS;
@@ -261,7 +296,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
   // The workers read their settings once, when they start, and OWN_ADDRESSES needs the bound port (PORT=0
   // too): so they start here, right after the 'listening' event and before any I/O callback can read a request.
   try {
-    workers = startWorkers({ transpiled, inThread, env: withOwnAddresses(componentEnv, address), size, threads, queueLimit, queueWaitMs, log, workerUrl, imports, importsData });
+    workers = startWorkers({ transpiled, inThread, env: withOwnAddresses(componentEnv, address), size, threads, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, instanceMemoryLimitBytes });
   } catch (error) {
     server.close();
     throw error;
@@ -286,7 +321,7 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
     port: address.port,
     close,
     ready: workers.pool.ready,
-    stats: () => workers.pool.stats(),
+    stats: () => ({ ...workers.pool.stats(), inFlight }),
     openConnections: () => connections.size,
     workerIds: () => workers.pool.workerIds(),
     threads: workers.threads,

@@ -33,9 +33,12 @@ class Slot extends EventEmitter {
     this.threadId = threadId;
   }
 
-  /** @param {object} message */
-  postMessage(message) {
-    this.thread.worker.postMessage({ slot: this.slot, ...message });
+  /**
+   * @param {object} message
+   * @param {ArrayBuffer[]} [transfer]
+   */
+  postMessage(message, transfer = []) {
+    this.thread.worker.postMessage({ slot: this.slot, ...message }, transfer);
   }
 
   /** Lets the instance go; ends the whole thread when it does not answer (an instance stuck in a loop). */

@@ -16,13 +16,29 @@ const symbolDispose = Symbol.dispose ?? Symbol.for('dispose');
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 
 /**
- * An input stream over the request body the dispatcher collected (all of it, or the first bytes past its cap).
- * @param {Uint8Array} bytes
+ * The request body the dispatcher collected (all of it, or the first bytes past its cap), shared by the request,
+ * its body and the body's stream. `release` lets the bytes go once the request is answered, whether or not the
+ * component dropped its handles: a handle it keeps then holds a few bytes, not a body.
  */
-function bytesInputStream(bytes) {
+class BodyBytes {
+  /** @param {Uint8Array} bytes */
+  constructor(bytes) {
+    this.bytes = bytes;
+  }
+  release() {
+    this.bytes = new Uint8Array(0);
+  }
+}
+
+/**
+ * An input stream over the request body.
+ * @param {BodyBytes} body
+ */
+function bytesInputStream(body) {
   let at = 0;
   /** @param {bigint} len */
   const read = (len) => {
+    const { bytes } = body;
     if (at >= bytes.length) throw { tag: 'closed' };
     const chunk = bytes.slice(at, at + Number(len));
     at += chunk.length;
@@ -36,7 +52,7 @@ function bytesInputStream(bytes) {
 class IncomingBody {
   #streamTaken = false;
   #bytes;
-  /** @param {Uint8Array} bytes */
+  /** @param {BodyBytes} bytes */
   constructor(bytes) {
     this.#bytes = bytes;
   }
@@ -67,7 +83,7 @@ export class IncomingRequest {
    * @param {Uint8Array} [body]
    */
   constructor(method, pathWithQuery, authority, headers, body = new Uint8Array(0)) {
-    this.#body = body;
+    this.#body = new BodyBytes(body);
     const lower = method.toLowerCase();
     this.#method = METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: method };
     this.#pathWithQuery = pathWithQuery;
@@ -93,6 +109,13 @@ export class IncomingRequest {
     if (this.#consumed) throw undefined;
     this.#consumed = true;
     return new IncomingBody(this.#body);
+  }
+  /**
+   * Lets the body's bytes go once the request is answered (the component can no longer read them).
+   * @param {IncomingRequest} request
+   */
+  static release(request) {
+    request.#body.release();
   }
   [symbolDispose]() {}
 }
@@ -205,7 +228,7 @@ export function requestFields(rawHeaders) {
     if (!FORBIDDEN.has(name)) entries.push([name, encoder.encode(rawHeaders[i + 1])]);
   }
   try {
-    return Fields.fromList(entries);
+    return releasable(Fields.fromList(entries));
   } catch {
     // A header preview2-shim refuses is one no handler needs: keep the ones it accepts.
     const fields = new Fields();
@@ -216,8 +239,17 @@ export function requestFields(rawHeaders) {
         // dropped
       }
     }
-    return fields;
+    return releasable(fields);
   }
+}
+
+/**
+ * `fields` with the dispose a component's `using` calls on it (jco calls it when the component drops the handle;
+ * the shim's Fields has none, and a component running in plain Node, as in unit tests, calls it directly).
+ * @param {HeaderFields} fields
+ */
+function releasable(fields) {
+  return Object.assign(fields, { [symbolDispose]() {} });
 }
 
 export const types = { ...shim, IncomingRequest, IncomingBody, OutgoingResponse, OutgoingBody, ResponseOutparam };

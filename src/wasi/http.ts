@@ -34,7 +34,7 @@ function toRequest(incoming: IncomingRequest, held: Resources): Request {
   const method = methodName(incoming.method());
   const pathWithQuery = incoming.pathWithQuery() ?? '/';
   const path = pathWithQuery.startsWith('/') ? pathWithQuery : `/${pathWithQuery}`;
-  const pairs = incoming.headers().entries().map(([name, value]): [string, string] => [name, decoder.decode(value)]);
+  const pairs = headerPairs(incoming);
   const body = method === 'GET' || method === 'HEAD' ? undefined : bodyStream(incoming, held);
   const url = `http://component.local${path}`;
   let request: Request;
@@ -52,6 +52,15 @@ function toRequest(incoming: IncomingRequest, held: Resources): Request {
   return request;
 }
 
+/**
+ * The request's headers as name/value pairs. The `fields` resource is released at once: a host that reuses the
+ * instance (the local host, wasmtime with instance reuse) would otherwise keep it for as long as the instance lives.
+ */
+function headerPairs(incoming: IncomingRequest): [string, string][] {
+  using headers = incoming.headers();
+  return headers.entries().map(([name, value]): [string, string] => [name, decoder.decode(value)]);
+}
+
 /** The headers of `pairs` the web Headers class accepts. */
 function acceptedHeaders(pairs: [string, string][]): Headers {
   const headers = new Headers();
@@ -67,7 +76,9 @@ function acceptedHeaders(pairs: [string, string][]): Headers {
 
 /**
  * The request body as a web stream that reads from wasi:http only when the app pulls: an app that stops
- * at its cap leaves the rest unread. The body and its stream go into `held`, released after the response.
+ * at its cap leaves the rest unread, and one that refuses the body unread (a Content-Length over its cap) reads
+ * none of it — with the default high-water mark of one chunk, the stream would read a chunk into the instance's
+ * memory as soon as it is made. The body and its stream go into `held`, released after the response.
  */
 function bodyStream(incoming: IncomingRequest, held: Resources): ReadableStream<Uint8Array> {
   const body: IncomingBody = held.hold(incoming.consume());
@@ -82,7 +93,7 @@ function bodyStream(incoming: IncomingRequest, held: Resources): ReadableStream<
         else controller.error(error);
       }
     },
-  });
+  }, { highWaterMark: 0 });
 }
 
 /** A response ready to hand over: nothing that can fail is left once it exists. */
@@ -114,9 +125,14 @@ function sendResponse({ outgoing, body }: PreparedResponse, outparam: ResponseOu
   OutgoingBody.finish(outgoingBody, undefined);
 }
 
-/** The app's response to `incoming`; the request's body (and its stream, first) are released before it returns. */
+/**
+ * The app's response to `incoming`; the request's body stream, its body and the request itself are released, in that
+ * order, before it returns. A request never released stays in the host's table with its body for as long as the
+ * instance lives: on a host that reuses instances, every request's body would be kept.
+ */
 async function respond(app: (request: Request) => Promise<Response>, incoming: IncomingRequest): Promise<Response> {
   using held = new Resources();
+  held.hold(incoming);
   try {
     return await app(toRequest(incoming, held));
   } catch (error) {

@@ -147,6 +147,38 @@ describe('the local host', () => {
     expect(await (await queued).text()).toBe('ok');
   });
 
+  test('an instance whose linear memory passes its limit is replaced by a fresh one after its answer, and no request fails', async () => {
+    const lines: string[] = [];
+    // 1 byte: every instance is over it after its first request, so each request meets a fresh instance.
+    const server = await start({ poolSize: 1, instanceMemoryLimitBytes: 1, log: (line) => lines.push(line) });
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${echo.port}&msg=m${i}`);
+      expect(await r.text()).toBe(`echo:m${i}`);
+    }
+    // The worker's log lines come through its stderr, a moment after its replies.
+    const replaced = () => lines.filter((line) => /an instance's memory reached [1-9][0-9]* MiB \(limit 0 MiB\); replacing it with a fresh one/.test(line));
+    await expect.poll(() => replaced().length).toBe(3);
+  });
+
+  test('requests still sending their body count against POOL_SIZE + QUEUE_LIMIT: one more is refused 503 host-busy before its body is read', async () => {
+    const server = await start({ poolSize: 1, queueLimit: 1, env: HOLD_ENV });
+    const first = fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${silent.port}&msg=x`);
+    await allBusy(server);
+    // The second announces a body and sends a part of it: it holds the queue's one place while it uploads.
+    const uploading = net.connect(server.port, '127.0.0.1');
+    uploading.write(`POST /tcp/send?host=127.0.0.1&port=${echo.port} HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n0123456789`);
+    // The third announces a body and sends none of it: answered at once, without waiting for the body.
+    const refused = net.connect(server.port, '127.0.0.1');
+    let answer = '';
+    refused.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    await expect.poll(() => server.stats().inFlight).toBe(2);
+    refused.write(`POST /tcp/send?host=127.0.0.1&port=${echo.port} HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n`);
+    await expect.poll(() => answer).toMatch(/^HTTP\/1\.1 503 [^]*retry-after: 1[^]*"code":"host-busy","message":"all 1 worker are busy and 1 requests are queued; retry shortly"/i);
+    expect((await first).status).toBe(504);
+    uploading.destroy();
+    refused.destroy();
+  });
+
   test('a request that waits longer than QUEUE_WAIT_MS for a worker gets 503 host-busy, not a hang', async () => {
     const server = await start({ poolSize: 1, queueWaitMs: 200, env: HOLD_ENV });
     const first = fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${silent.port}&msg=x`);
@@ -202,7 +234,7 @@ describe('the local host', () => {
       const next = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${peer.port}&msg=next`);
       expect(await next.text()).toBe('echo:next');
       expect(peer.received.map(String)).toEqual(['next']);
-      expect(server.stats()).toEqual({ workers: 1, idle: 1, queued: 0 });
+      expect(server.stats()).toEqual({ workers: 1, idle: 1, queued: 0, inFlight: 0 });
     } finally {
       await peer.close();
     }
@@ -260,7 +292,7 @@ describe('the local host', () => {
         expect(((await r.json()) as ErrorBody).error.code).toBe('component-failed');
       }
       await expect.poll(() => server.workerIds().some((id) => before.includes(id)), { timeout: 10_000 }).toBe(false);
-      await expect.poll(() => server.stats()).toEqual({ workers: 2, idle: 2, queued: 0 });
+      await expect.poll(() => server.stats()).toEqual({ workers: 2, idle: 2, queued: 0, inFlight: 0 });
       for (let i = 0; i < 4; i++) expect(await (await fetch(`${server.url}/x`)).text()).toBe('ok');
       expect(lines.join('\n')).toContain('the component set no response');
     });

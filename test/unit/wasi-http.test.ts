@@ -49,6 +49,33 @@ describe('incomingHandlerFor(app)', () => {
     }
   });
 
+  test('releases the request, its headers, its body and the body stream once it has answered (a reusing host keeps what is not released)', async () => {
+    const released: string[] = [];
+    const track = <T extends object>(name: string, resource: T): T =>
+      Object.assign(resource, { [Symbol.dispose]: () => void released.push(name) });
+    const request = track('request', new IncomingRequest('POST', '/p', 'component.test', requestFields(['content-type', 'text/plain']), new TextEncoder().encode('hi')));
+    const { consume, headers } = request;
+    Object.assign(request, {
+      headers: () => track('headers', headers.call(request)),
+      consume: () => {
+        const body = track('body', consume.call(request));
+        const { stream } = body;
+        return Object.assign(body, { stream: () => track('stream', stream.call(body)) });
+      },
+    });
+    const outparam = new ResponseOutparam(() => {});
+    await incomingHandlerFor(async (r) => new Response(await r.text())).handle(request as unknown as Parameters<Handle>[0], outparam as unknown as Parameters<Handle>[1]);
+    expect(released).toEqual(['headers', 'stream', 'body', 'request']);
+  });
+
+  test('IncomingRequest.release lets the body go: a stream taken before reads nothing more', () => {
+    const request = new IncomingRequest('POST', '/', 'component.test', requestFields([]), new Uint8Array(100));
+    const stream = request.consume().stream();
+    expect(stream.read(10n)).toHaveLength(10);
+    IncomingRequest.release(request);
+    expect(() => stream.read(10n)).toThrow(expect.objectContaining({ tag: 'closed' }));
+  });
+
   test('a request the web Request class refuses gets 400 invalid-request in the service error shape', async () => {
     const app = vi.fn(async () => new Response('unreachable'));
     const r = await serve(app, 'BAD METHOD');
