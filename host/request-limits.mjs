@@ -3,8 +3,10 @@
 // JSON error (never Node's bare 431) for anything longer.
 
 import { STATUS_CODES } from 'node:http';
+import { errorBody } from '../src/core/error-body.js';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
-import { NUMERIC_SETTINGS, exchangeBodyLimit } from '../src/settings/bounds.js';
+import { exchangeBodyLimit } from '../src/settings/bounds.js';
+import { NUMERIC_SETTINGS, parseWholeNumber } from '../src/settings/setting-table.js';
 
 /** MAX_MESSAGE_BYTES: the component's default and upper bound. */
 const MESSAGE_BYTES = NUMERIC_SETTINGS.maxMessageBytes;
@@ -18,8 +20,7 @@ const HEAD_ROOM_BYTES = 16_384;
 function maxMessageBytes(env) {
   const raw = env.MAX_MESSAGE_BYTES?.trim();
   if (raw === undefined || raw === '') return MESSAGE_BYTES.defaultValue;
-  const value = Number(raw);
-  return /^[0-9]{1,10}$/.test(raw) && value <= MESSAGE_BYTES.max ? value : MESSAGE_BYTES.max;
+  return parseWholeNumber(raw, MESSAGE_BYTES.min, MESSAGE_BYTES.max) ?? MESSAGE_BYTES.max;
 }
 
 /**
@@ -45,7 +46,7 @@ export function maxBodyBytes(env) {
  */
 function rawJsonResponse(code, message) {
   const status = ERROR_STATUS[code];
-  const body = JSON.stringify({ error: { code, message } });
+  const body = JSON.stringify(errorBody(code, message));
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 

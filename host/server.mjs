@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { errorBody } from '../src/core/error-body.js';
 import { ERROR_STATUS } from '../src/core/error-codes.js';
 import { POOL_SETTINGS, PoolError, WorkerPool } from './pool.mjs';
 import { SharedThreads } from './shared-threads.mjs';
@@ -31,7 +32,7 @@ function jsonError(res, code, message, headers = {}) {
     return;
   }
   res.writeHead(ERROR_STATUS[code], { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify({ error: { code, message } }));
+  res.end(JSON.stringify(errorBody(code, message)));
 }
 
 /**

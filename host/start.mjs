@@ -2,6 +2,7 @@
 // judge its settings, and only then listens and serves it on the local host.
 
 import { APP_COMPONENT_PATH, build } from '../scripts/build.mjs';
+import { parseWholeNumber } from '../src/settings/setting-table.js';
 import { POOL_SETTINGS, plural } from './pool.mjs';
 import { settingsProblem, startServer } from './server.mjs';
 import { DEFAULT_HOST, LOCAL_PROFILE_ALLOWED_TARGETS, checkExposure, isLoopbackHost, socketsMode } from './settings.mjs';
@@ -24,8 +25,8 @@ function refuse(message, code) {
 function readSetting(setting) {
   const raw = process.env[setting.name];
   if (raw === undefined || raw === '') return setting.defaultValue;
-  const value = Number(raw);
-  if (!/^[0-9]+$/.test(raw) || value < setting.min || value > setting.max) {
+  const value = parseWholeNumber(raw, setting.min, setting.max);
+  if (value === undefined) {
     refuse(`${setting.name}=${JSON.stringify(raw)} is invalid: expected a whole number from ${setting.min} to ${setting.max}`, 2);
   }
   return value;

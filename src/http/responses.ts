@@ -1,5 +1,6 @@
 // The one builder of JSON responses, and the JSON error body every failure becomes.
 
+import { errorBody } from '../core/error-body.js';
 import { ServiceError } from '../core/errors.js';
 
 /** A JSON response that no cache keeps: every answer of this service is about one moment's connection. */
@@ -14,7 +15,7 @@ const errorCodes = new WeakMap<Response, string>();
 export function errorResponse(error: unknown): Response {
   const known = error instanceof ServiceError ? error : new ServiceError('internal', 'internal error; see the host log', { cause: error });
   if (known.code === 'internal') console.error('ai-agent-sockets internal error:', error);
-  const response = jsonResponse({ error: { code: known.code, message: known.message }, ...known.extra }, known.status, known.headers);
+  const response = jsonResponse(errorBody(known.code, known.message, known.extra), known.status, known.headers);
   errorCodes.set(response, known.code);
   return response;
 }

@@ -2,7 +2,7 @@
 
 import { ServiceError } from '../core/errors.js';
 import { type IpAddress, addressValue, canonicalAddress, embeddedIpv4s, formatIp, formatSocketAddress, parsePlainIp } from './ip.js';
-import { MAX_PORT, MIN_PORT, type Target, isPort, parseHostName, splitHostPort } from './target.js';
+import { type Target, isPort, parseHostName, splitHostPort } from './target.js';
 
 /** A port, or every port. */
 type PortSpec = number | '*';
@@ -98,9 +98,6 @@ export function parseEntry(text: string): PolicyEntry | undefined {
   if (name !== undefined) return { kind: 'name', name, port, text };
   return parseRange(split.host, split.bracketed, port, text);
 }
-
-/** What an entry of ALLOWED_TARGETS / DENIED_TARGETS looks like, for the message of a malformed one. */
-export const ENTRY_FORM = `ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT ${MIN_PORT}-${MAX_PORT} or *`;
 
 function mostSpecific(entries: readonly PolicyEntry[], address: AddressValue, port: number): RangeEntry | undefined {
   let best: RangeEntry | undefined;

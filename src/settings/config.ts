@@ -3,11 +3,11 @@
 import { SettingError } from '../core/errors.js';
 import { wasiPayload } from '../core/wasi-payload.js';
 import { type IpAddress, type SocketAddress, addressValue, canonicalAddress, parsePlainIp, parseSettingIp, unbracket } from '../net/ip.js';
-import { ENTRY_FORM, Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
+import { Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
 import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
 import type { Limits } from '../net/network.js';
-import { NUMERIC_SETTINGS as BOUNDS } from './bounds.js';
-import { MAX_PORT, MIN_PORT, isPort, parseHost, parseHostName, splitHostPort } from '../net/target.js';
+import { NUMERIC_SETTINGS as BOUNDS, SETTINGS, type SettingEntry, parseWholeNumber, settingEntry, wholeNumberForm } from './setting-table.js';
+import { isPort, parseHost, parseHostName, splitHostPort } from '../net/target.js';
 
 /** Read-only view of the environment the host gave the component. */
 export type { DnsMode, DnsSettings, Limits };
@@ -33,11 +33,16 @@ interface NumericSetting {
   unit: string;
 }
 
-/** Every numeric setting, in one table (settings/bounds.js, which the local host reads too). */
+/** Every numeric setting, from the one table (settings/setting-table.js, which the local host reads too). */
 export const NUMERIC_SETTINGS: Record<keyof Limits, NumericSetting> & typeof BOUNDS = BOUNDS;
 
-export const DEFAULT_TARGET_HOST = 'example.com';
-export const DEFAULT_TARGET_PORT = 80;
+/** The form a malformed value of `name` is told to take, from the table. */
+function expectedOf(name: string): string {
+  return settingEntry(name).expected;
+}
+
+export const DEFAULT_TARGET_HOST = String(settingEntry('DEFAULT_TARGET_HOST').defaultValue);
+export const DEFAULT_TARGET_PORT = Number(settingEntry('DEFAULT_TARGET_PORT').defaultValue);
 
 /**
  * Addresses of example.com, used only when the default host is example.com and the host refuses lookups
@@ -49,7 +54,7 @@ const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.21
 export type TlsRootsReader = (pem: string) => number;
 
 /** What TLS_CA_CERTS must hold. */
-const TLS_CA_CERTS_FORM = 'PEM certificates (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----), one or more';
+const TLS_CA_CERTS_FORM = expectedOf('TLS_CA_CERTS');
 
 /**
  * Which browser origins and Host names requests may carry (ALLOWED_ORIGINS, ALLOWED_HOSTS, LISTEN_ADDRESS): the
@@ -107,7 +112,7 @@ export class Config {
     return this.#policy;
   }
 
-  /** The bearer token every endpoint but /health requires, or undefined when AUTH_TOKEN is unset or empty. */
+  /** The bearer token every endpoint but /health and /ready requires, or undefined when AUTH_TOKEN is unset or empty. */
   get authToken(): string | undefined {
     this.#authToken ??= { value: readAuthToken(this.env) };
     return this.#authToken.value;
@@ -115,13 +120,7 @@ export class Config {
 
   /** Limits of every outbound exchange; throws `config-invalid` naming the variable if one is malformed. */
   get limits(): Limits {
-    this.#limits ??= {
-      connectTimeoutMs: readNumber(this.env, NUMERIC_SETTINGS.connectTimeoutMs),
-      requestDeadlineMs: readNumber(this.env, NUMERIC_SETTINGS.requestDeadlineMs),
-      replyIdleMs: readNumber(this.env, NUMERIC_SETTINGS.replyIdleMs),
-      maxReplyBytes: readNumber(this.env, NUMERIC_SETTINGS.maxReplyBytes),
-      maxMessageBytes: readNumber(this.env, NUMERIC_SETTINGS.maxMessageBytes),
-    };
+    this.#limits ??= Object.fromEntries(Object.entries(NUMERIC_SETTINGS).map(([field, setting]) => [field, readNumber(this.env, setting)])) as unknown as Limits;
     return this.#limits;
   }
 
@@ -142,24 +141,7 @@ export class Config {
    * `/ready` reports them all). Empty when every setting is well-formed.
    */
   get problems(): SettingError[] {
-    const env = this.env;
-    const checks: (() => unknown)[] = [
-      ...Object.values(NUMERIC_SETTINGS).map((setting) => () => readNumber(env, setting)),
-      () => readAuthToken(env),
-      () => parseEntries('ALLOWED_TARGETS', env.ALLOWED_TARGETS?.trim() ?? ''),
-      () => parseEntries('DENIED_TARGETS', env.DENIED_TARGETS ?? ''),
-      () => parseEntries('OWN_ADDRESSES', env.OWN_ADDRESSES ?? ''),
-      () => readDefaultPort(env),
-      () => readFallbacks(env, (env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST).toLowerCase()),
-      () => readDefaultHost(env),
-      () => readDnsServers(env),
-      () => readDns(env),
-      () => readAuditLog(env),
-      () => readTlsRootsSetting(env, this.readTlsRoots),
-      () => readAllowedOrigins(env),
-      () => readAllowedHosts(env),
-      () => readListenAddress(env),
-    ];
+    const checks = SETTINGS.map((entry) => () => readerOf(entry)(this.env, this.readTlsRoots));
     const found = new Map<string, SettingError>();
     for (const check of checks) {
       try {
@@ -196,6 +178,35 @@ function readTlsRootsSetting(env: Environment, read: TlsRootsReader | undefined)
   return pem;
 }
 
+/** Reads one setting from the environment: its value, or a SettingError naming it. */
+type SettingReader = (env: Environment, readTlsRoots: TlsRootsReader | undefined) => unknown;
+
+/** The reader of each setting of the table with a parser of its own (`parser: 'own'`). */
+const OWN_READERS: Readonly<Record<string, SettingReader>> = {
+  DEFAULT_TARGET_HOST: readDefaultHost,
+  DEFAULT_TARGET_PORT: readDefaultPort,
+  DEFAULT_TARGET_FALLBACK_IPS: (env) => readFallbacks(env, (env.DEFAULT_TARGET_HOST?.trim() || DEFAULT_TARGET_HOST).toLowerCase()),
+  ALLOWED_TARGETS: (env) => parseEntries('ALLOWED_TARGETS', env.ALLOWED_TARGETS?.trim() ?? ''),
+  DENIED_TARGETS: (env) => parseEntries('DENIED_TARGETS', env.DENIED_TARGETS ?? ''),
+  OWN_ADDRESSES: (env) => parseEntries('OWN_ADDRESSES', env.OWN_ADDRESSES ?? ''),
+  AUTH_TOKEN: readAuthToken,
+  DNS_SERVERS: readDnsServers,
+  DNS_MODE: readDns,
+  AUDIT_LOG: readAuditLog,
+  TLS_CA_CERTS: readTlsRootsSetting,
+  ALLOWED_ORIGINS: readAllowedOrigins,
+  ALLOWED_HOSTS: readAllowedHosts,
+  LISTEN_ADDRESS: readListenAddress,
+};
+
+/** How a table entry is read: whole numbers by the one parser, the rest by their own reader. */
+function readerOf(entry: SettingEntry): SettingReader {
+  if (entry.parser === 'whole-number') return (env) => readNumber(env, entry as NumericSetting);
+  const reader = OWN_READERS[entry.name];
+  if (!reader) throw new Error(`setting ${entry.name} has no reader in src/settings/config.ts`);
+  return reader;
+}
+
 function invalidSetting(name: string, value: string, expected: string): SettingError {
   return new SettingError(name, expected, `setting ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
 }
@@ -206,17 +217,14 @@ function readAuditLog(env: Environment): boolean {
   const text = raw?.trim().toLowerCase() ?? '';
   if (text === '' || text === 'on') return true;
   if (text === 'off') return false;
-  throw invalidSetting('AUDIT_LOG', raw!, 'on or off');
+  throw invalidSetting('AUDIT_LOG', raw!, expectedOf('AUDIT_LOG'));
 }
 
 function readNumber(env: Environment, setting: NumericSetting): number {
   const raw = env[setting.name];
   if (raw === undefined || raw.trim() === '') return setting.defaultValue;
-  const text = raw.trim();
-  const expected = `a whole number of ${setting.unit} from ${setting.min} to ${setting.max}`;
-  if (!/^[0-9]{1,10}$/.test(text)) throw invalidSetting(setting.name, raw, expected);
-  const value = Number(text);
-  if (value < setting.min || value > setting.max) throw invalidSetting(setting.name, raw, expected);
+  const value = parseWholeNumber(raw.trim(), setting.min, setting.max);
+  if (value === undefined) throw invalidSetting(setting.name, raw, wholeNumberForm(setting));
   return value;
 }
 
@@ -245,13 +253,13 @@ function readDefaultHost(env: Environment): string {
   try {
     return parseHost(rawHost).host;
   } catch {
-    throw invalidSetting('DEFAULT_TARGET_HOST', rawHost, 'a host name, an IPv4 address or a bracketed IPv6 address');
+    throw invalidSetting('DEFAULT_TARGET_HOST', rawHost, expectedOf('DEFAULT_TARGET_HOST'));
   }
 }
 
 function readDefaultPort(env: Environment): number {
   const rawPort = env.DEFAULT_TARGET_PORT?.trim() || String(DEFAULT_TARGET_PORT);
-  if (!isPort(rawPort)) throw invalidSetting('DEFAULT_TARGET_PORT', rawPort, `a port number from ${MIN_PORT} to ${MAX_PORT}`);
+  if (!isPort(rawPort)) throw invalidSetting('DEFAULT_TARGET_PORT', rawPort, expectedOf('DEFAULT_TARGET_PORT'));
   return Number(rawPort);
 }
 
@@ -279,32 +287,30 @@ function readList<T>(name: string, raw: string, parseItem: (item: string) => T |
 
 /** ALLOWED_TARGETS, DENIED_TARGETS or OWN_ADDRESSES: destination entries, each `ADDRESS:PORT`, `CIDR:PORT`, `[IPV6]:PORT` or `HOSTNAME:PORT`. */
 export function parseEntries(name: 'ALLOWED_TARGETS' | 'DENIED_TARGETS' | 'OWN_ADDRESSES', raw: string): PolicyEntry[] {
-  return readList(name, raw, parseEntry, ENTRY_FORM);
+  return readList(name, raw, parseEntry, expectedOf(name));
 }
 
 /** A comma-separated list of IP addresses in plain notation (dotted decimal or IPv6, brackets optional around IPv6). */
 function parseAddressList(name: string, raw: string): IpAddress[] {
-  const expected = 'comma-separated IP addresses such as 93.184.215.14,2606:2800:21f:cb07:6820:80da:af6b:8b2c';
   return readList(name, raw, (item) => {
     const address = parseSettingIp(item);
     return address && canonicalAddress(address);
-  }, expected);
+  }, expectedOf(name));
 }
 
 const DNS_MODES: readonly DnsMode[] = ['auto', 'system', 'tcp'];
 
 function readDns(env: Environment): DnsSettings {
-  const rawMode = env.DNS_MODE?.trim() || 'auto';
+  const rawMode = env.DNS_MODE?.trim() || String(settingEntry('DNS_MODE').defaultValue);
   const mode = DNS_MODES.find((m) => m === rawMode);
-  if (!mode) throw invalidSetting('DNS_MODE', rawMode, 'auto, system or tcp');
+  if (!mode) throw invalidSetting('DNS_MODE', rawMode, expectedOf('DNS_MODE'));
   const servers = readDnsServers(env);
   if (mode === 'tcp' && servers.length === 0) throw invalidSetting('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
   return { mode, servers };
 }
 
 function readDnsServers(env: Environment): SocketAddress[] {
-  const expected = 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53';
-  return readList('DNS_SERVERS', env.DNS_SERVERS ?? '', parseServer, expected);
+  return readList('DNS_SERVERS', env.DNS_SERVERS ?? '', parseServer, expectedOf('DNS_SERVERS'));
 }
 
 /** `IP`, `IP:PORT`, `[IPV6]` or `[IPV6]:PORT`: a bare IPv6 address is refused, as its last group could be read as a port. */
@@ -323,7 +329,6 @@ function readOrigins(env: Environment): RequestOrigins {
 
 /** ALLOWED_ORIGINS: origins exactly as a browser sends them (`scheme://host[:port]`, lower case, no default port, no path). */
 function readAllowedOrigins(env: Environment): string[] {
-  const expected = 'comma-separated origins as a browser sends them, scheme://host[:port] with no path, such as https://app.example.com,http://localhost:6274';
   return readList('ALLOWED_ORIGINS', env.ALLOWED_ORIGINS ?? '', (item) => {
     let url: URL;
     try {
@@ -332,18 +337,17 @@ function readAllowedOrigins(env: Environment): string[] {
       return undefined;
     }
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item ? item : undefined;
-  }, expected);
+  }, expectedOf('ALLOWED_ORIGINS'));
 }
 
 /** ALLOWED_HOSTS: host names (or IP literals, IPv6 in brackets) a loopback-bound server answers as Host besides loopback ones. */
 function readAllowedHosts(env: Environment): string[] {
-  const expected = 'comma-separated host names without a port, such as mcp.example.com (the Host a proxy in front of a loopback-bound server passes)';
   return readList('ALLOWED_HOSTS', env.ALLOWED_HOSTS ?? '', (item) => {
     const { inner, bracketed } = unbracket(item);
     const address = parsePlainIp(inner, bracketed);
     if (address) return address.tag === 'ipv6' ? `[${inner.toLowerCase()}]` : inner;
     return bracketed ? undefined : parseHostName(item);
-  }, expected);
+  }, expectedOf('ALLOWED_HOSTS'));
 }
 
 /**
@@ -353,7 +357,7 @@ function readAllowedHosts(env: Environment): string[] {
 function readListenAddress(env: Environment): { text: string; loopback: boolean } | undefined {
   const text = env.LISTEN_ADDRESS?.trim() ?? '';
   if (text === '') return undefined;
-  const fail = () => invalidSetting('LISTEN_ADDRESS', text, 'the address the server listens on: IP, IP:PORT, [IPV6]:PORT or localhost:PORT, such as 127.0.0.1:8081');
+  const fail = () => invalidSetting('LISTEN_ADDRESS', text, expectedOf('LISTEN_ADDRESS'));
   // A bare IPv6 address has no port: its last group could not be told from one.
   const bare = parsePlainIp(text);
   if (bare) return { text, loopback: isLoopback(bare) };

@@ -10,7 +10,9 @@ import { describe, expect, test } from 'vitest';
 import { POOL_SETTINGS } from '../../host/pool.mjs';
 import { componentEnvironment } from '../../host/settings.mjs';
 import { BUILDS } from '../../scripts/build.mjs';
+import { Config } from '../../src/settings/config.js';
 import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
+import { SETTINGS } from '../../src/settings/setting-table.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const jcoDir = join(dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco')), '..');
@@ -66,15 +68,34 @@ describe('settings', () => {
     expect(Object.keys(componentEnvironment(everything)).sort()).toEqual([...COMPONENT_SETTINGS].sort());
   });
 
-  test('src/settings/setting-names.js lists exactly the variables the component reads', () => {
+  test('the component reads exactly the settings of the table, src/settings/setting-table.js', () => {
     const read = new Set<string>();
-    const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js)$/.test(f) && !f.startsWith('generated') && !f.endsWith('setting-names.js'));
-    expect(sources.length).toBeGreaterThan(20);
-    for (const file of sources) {
-      const text = readFileSync(join(root, 'src', file), 'utf8');
-      for (const m of text.matchAll(/(?:name: '|env\.|env\[')([A-Z][A-Z0-9_]{3,})/g)) read.add(m[1]!);
-    }
-    expect([...read].sort()).toEqual([...COMPONENT_SETTINGS].sort());
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get: (_target, name) => {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
+    });
+    const config = new Config(env, () => 1);
+    void [config.tlsRoots, config.origins, config.policy, config.authToken, config.limits, config.auditLog, config.dns, config.defaultTarget];
+    const byGetters = [...read].sort();
+    read.clear();
+    void config.problems;
+    expect(byGetters).toEqual(SETTINGS.map((s) => s.name).sort());
+    expect([...read].sort()).toEqual(byGetters);
+  });
+
+  test.each(SETTINGS.filter((s) => s.secret).map((s) => [s.name]))("a malformed %s (a secret) is reported without its value", (name) => {
+    const value = 'not {{ a }} token';
+    const problems = new Config({ [name]: value }).problems;
+    expect(problems.map((p) => p.setting)).toEqual([name]);
+    expect(problems[0]!.message).not.toContain(value);
+    expect(problems[0]!.expected).not.toContain(value);
+  });
+
+  test.each(SETTINGS.filter((s) => !s.secret).map((s) => [s.name, s.expected]))('%s malformed is reported with the expected form of the table', (name, expected) => {
+    const problems = new Config({ [name]: '%bad%' }, () => 0).problems;
+    expect(problems.map((p) => [p.setting, p.expected])).toEqual([[name, expected]]);
   });
 
   test('nothing else of the host environment reaches the component', () => {
@@ -85,6 +106,15 @@ describe('settings', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const hostSettings = [...Object.values(POOL_SETTINGS).map((s) => s.name), 'PORT', 'HOST', 'HOST_SOCKETS', 'ALLOW_UNAUTHENTICATED'];
     expect(hostSettings).toContain('QUEUE_WAIT_MS');
-    for (const name of [...COMPONENT_SETTINGS, ...hostSettings]) expect(readme, name).toContain(`\`${name}\``);
+    for (const name of hostSettings) expect(readme, name).toContain(`\`${name}\``);
+    // The configuration table: a row for every setting of the table, stating a numeric one's default and bounds.
+    const rows = new Map(readme.split('\n').flatMap((line) => {
+      const row = /^\| `([A-Z][A-Z0-9_]+)` \|(.*)$/.exec(line);
+      return row ? [[row[1]!, row[2]!] as const] : [];
+    }));
+    for (const setting of SETTINGS) {
+      expect(rows.has(setting.name), setting.name).toBe(true);
+      if (setting.parser === 'whole-number') expect(rows.get(setting.name), setting.name).toMatch(new RegExp(`^ \`${setting.defaultValue}\`.*\\| ${setting.min}–${setting.max} \\|`));
+    }
   });
 });

@@ -9,7 +9,7 @@ import { Config } from '../../src/settings/config.js';
 import { formatSocketAddress } from '../../src/net/ip.js';
 import { BUILT_IN_DENIED, type PolicyEntry, parseEntry } from '../../src/net/policy.js';
 import { LOCAL_PROFILE_ALLOWED_TARGETS } from '../../host/settings.mjs';
-import { COMPONENT_SETTINGS } from '../../src/settings/setting-names.js';
+import { SETTINGS } from '../../src/settings/setting-table.js';
 import { readSpinManifest } from '../support/spin-manifest.js';
 
 const manifest = readSpinManifest();
@@ -17,7 +17,8 @@ const table = (name: string) => manifest.get(name) ?? new Map();
 const variables = table('variables');
 const mapped = table('component.ai-agent-sockets.variables');
 const component = table('component.ai-agent-sockets');
-const lowercase = COMPONENT_SETTINGS.map((name) => name.toLowerCase());
+/** The Spin variable of every setting the table marks as one. */
+const lowercase = SETTINGS.filter((s) => s.spinVariable).map((s) => s.name.toLowerCase());
 
 describe('spin.toml', () => {
   test("states the version package.json holds (the one source; the manifest's format needs its own copy)", () => {
