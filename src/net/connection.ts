@@ -1,6 +1,6 @@
 // One connection's life after the socket exists: waiting for the connect, writing with a deadline, and the
-// dialogue's steps. The socket, its streams, the poll and the clock are passed in, so unit tests drive every
-// step on a virtual clock; src/wasi/tcp.ts passes wasi:sockets, wasi:io and the monotonic clock.
+// dialogue's steps. The socket, its streams, the poll and the clock come in as streams.ts's contract, so unit
+// tests drive every step on a virtual clock; src/wasi/tcp.ts passes wasi:sockets, wasi:io and the monotonic clock.
 
 import type { Resources } from '../core/resources.js';
 import { wasiPayload } from '../core/wasi-payload.js';
