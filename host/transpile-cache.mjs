@@ -44,6 +44,11 @@ const STALE_TMP_MS = 10 * 60_000;
  * local host. Reading the switch once, at load, keeps JCO_DEBUG working and removes the cost.
  * Throws when the helper is not there in the expected form (a jco upgrade changed it): the gain must not
  * vanish unnoticed.
+ *
+ * The helper is jco's (its bindings generator, js-component-bindgen, writes it into every transpiled module),
+ * not componentize-js's; no upstream issue was found for its cost. Still needed in jco 1.35.0, the newest: it
+ * can go once jco's `_debugLog` stops reading `process.env` on every call (the check above then throws): remove
+ * this function and bump CACHE_VERSION.
  * @param {string} code
  */
 export function readJcoDebugOnce(code) {

@@ -1,5 +1,8 @@
-// Workaround for ComponentizeJS issue 221: bindings for a methodless resource (wasi:sockets/network.network)
-// reference a wrapper class they never declare, so the first instanceNetwork() throws ReferenceError.
+// Workaround for ComponentizeJS issue 221 (bytecodealliance/ComponentizeJS#221, "ReferenceError when resource
+// has no functions", open): bindings for a methodless resource (wasi:sockets/network.network) reference a wrapper
+// class they never declare, so the first instanceNetwork() throws ReferenceError. Still needed in
+// componentize-js 0.23.0, the newest; it can go once a release declares the class (the build then
+// prints "the methodless-resources workaround declared no class", scripts/build.mjs).
 // This is the one place the workaround lives; test/unit/methodless-resources.test.ts and every
 // end-to-end socket test fail if it stops working.
 

@@ -1,7 +1,7 @@
 // The audit log: one JSON line for every request that opens or tries to open a connection, or that
 // authentication or the destination policy refuses — who asked, for what, where it went, how it ended.
 
-import type { DialObserver } from '../net/outbound.js';
+import type { DialObserver } from '../net/dial.js';
 import type { Reply } from '../net/network.js';
 
 /** One line of the audit log. Never a token, a message or a reply: only their sizes. */

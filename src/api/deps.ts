@@ -1,7 +1,7 @@
 // What every endpoint gets from its surroundings: tests pass fakes, the component passes WASI.
 
 import type { TcpNetwork } from '../net/network.js';
-import type { DialObserver } from '../net/outbound.js';
+import type { DialObserver } from '../net/dial.js';
 import type { Config } from '../settings/config.js';
 
 export interface AppDeps {

@@ -3,7 +3,7 @@
 import { type Schema, Validator } from '@cfworker/json-schema';
 import { readBody } from '../http/body.js';
 import type { Config } from '../settings/config.js';
-import { type DialObserver, dial } from '../net/outbound.js';
+import { type DialObserver, dial } from '../net/dial.js';
 import { exchangeBodyLimit } from '../settings/bounds.js';
 import type { Query } from '../http/query.js';
 import { jsonResponse } from '../http/responses.js';

@@ -5,7 +5,7 @@ import { VERSION } from '../core/version.js';
 import { type TooLarge, readBody, tooLargeError } from '../http/body.js';
 import type { Query } from '../http/query.js';
 import { formatSocketAddress } from '../net/ip.js';
-import { type Dialogue, dial } from '../net/outbound.js';
+import { type Dialogue, dial } from '../net/dial.js';
 import { formatTarget, makeTarget, parsePort, type Target } from '../net/target.js';
 import type { AppDeps } from './deps.js';
 import { limitsWithTimeout, readEndOf, untilText, wholeNumber } from './read-options.js';

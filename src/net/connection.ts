@@ -1,38 +1,17 @@
 // One connection's life after the socket exists: waiting for the connect, writing with a deadline, and the
-// dialogue's steps. The socket, its streams, the poll and the clock are passed in, so unit tests drive every
-// step on a virtual clock; src/wasi/tcp.ts passes wasi:sockets, wasi:io and the monotonic clock.
+// dialogue's steps. The socket, its streams, the poll and the clock come in as streams.ts's contract, so unit
+// tests drive every step on a virtual clock; src/wasi/tcp.ts passes wasi:sockets, wasi:io and the monotonic clock.
 
 import type { Resources } from '../core/resources.js';
 import { wasiPayload } from '../core/wasi-payload.js';
 import { SocketFault, streamFault, wasiFault } from './faults.js';
 import type { ConnectionLimits, Reply, Step, TlsInfo, TlsStart } from './network.js';
-import { NS_PER_MS, type PollHost, Reader, type ReadStream } from './reply-reader.js';
+import { Reader } from './reply-reader.js';
+import { type ConnectingSocket, NS_PER_MS, type PollHost, type ReadStream, type Streams, type WriteStream } from './streams.js';
 import { TlsChannel } from './tls/channel.js';
 import type { TlsEngine } from './tls/engine.js';
 import { TlsFault } from './tls/faults.js';
 import { TlsSession } from './tls/session.js';
-
-/** The output side of a connection (`wasi:io/streams.output-stream`), used without blocking calls only. */
-export interface WriteStream<P extends Disposable> {
-  /** How many bytes `write` takes now (0: none until the pollable fires); throws the stream error. */
-  checkWrite(): bigint;
-  write(bytes: Uint8Array): void;
-  flush(): void;
-  subscribe(): P;
-}
-
-/** A TCP socket whose connect has started (`wasi:sockets/tcp.tcp-socket`). */
-export interface ConnectingSocket<P extends Disposable, S> {
-  subscribe(): P;
-  /** The connection's streams once connected; throws `would-block` (as a WASI payload) while still connecting. */
-  finishConnect(): S;
-}
-
-/** A connected socket's two streams. */
-export interface Streams<P extends Disposable> {
-  input: ReadStream<P>;
-  output: WriteStream<P>;
-}
 
 /** A pollable ready `ms` milliseconds from now. */
 export function timer<P extends Disposable>(host: PollHost<P>, ms: number): P {
@@ -74,11 +53,12 @@ export function awaitConnect<P extends Disposable, S extends [Disposable, Dispos
 }
 
 /**
- * Writes all of `message`: as much as the stream takes at a time, waiting for room in between, then flushes
- * and waits until the flush is done. Every wait ends at `deadline` (a peer that stops reading is a
- * `write-timeout`, whatever the size of the message): no blocking call, which would have no deadline.
+ * Writes all of `message` without a blocking call, never past `deadline`: as much as the stream takes at a
+ * time, waiting for room in between, then flushes and waits until the flush is done. Every wait ends at
+ * `deadline` (a peer that stops reading is a `write-timeout`, whatever the size of the message); a blocking
+ * write (src/wasi/blocking-write.ts, for the HTTP response and stderr) would have no deadline.
  */
-export function writeAll<P extends Disposable>(host: PollHost<P>, output: WriteStream<P>, ready: P, message: Uint8Array, deadline: P): void {
+export function writeWithDeadline<P extends Disposable>(host: PollHost<P>, output: WriteStream<P>, ready: P, message: Uint8Array, deadline: P): void {
   const attempt = <T>(call: () => T): T => {
     try {
       return call();
@@ -158,7 +138,7 @@ export function runSteps<P extends Disposable>(
 ): Reply[] {
   let reader = new Reader(host, resources, streams.input, deadline);
   let writable: P | undefined;
-  const send = (bytes: Uint8Array) => writeAll(host, streams.output, (writable ??= resources.hold(streams.output.subscribe())), bytes, deadline);
+  const send = (bytes: Uint8Array) => writeWithDeadline(host, streams.output, (writable ??= resources.hold(streams.output.subscribe())), bytes, deadline);
   let channel: TlsChannel<P> | undefined;
   let tlsFromStep = 0;
   const replies: Reply[] = [];

@@ -1,4 +1,6 @@
-// The contract between the service and the one module that opens sockets: small enough to fake in tests.
+// The dialogue contract between the service and the one module that opens sockets (`TcpNetwork`), and the
+// types it speaks in: limits, steps, read ends, replies, TLS. Types only, small enough to fake in tests;
+// `dial` (dial.ts) is its caller, src/wasi/tcp.ts its implementation over connection.ts.
 
 import type { IpAddress, SocketAddress } from './ip.js';
 

@@ -5,32 +5,13 @@ import { concatBytes } from '../core/bytes.js';
 import { SocketFault, streamFault } from './faults.js';
 import type { Resources } from '../core/resources.js';
 import type { ReadEnd, ReplyEnd } from './network.js';
+import { NS_PER_MS, type PollHost, type ReadStream } from './streams.js';
+
+/** Kept until test/support/fake-poll.ts imports them from ./streams.js, where they are declared. */
+export type { PollHost, ReadStream } from './streams.js';
 
 /** Largest read per call; also bounds memory per call. */
 const READ_CHUNK_BYTES = 65_536;
-export const NS_PER_MS = 1_000_000n;
-
-/** What the loop waits with: `wasi:io/poll` and `wasi:clocks/monotonic-clock` in the component, a fake in tests. */
-export interface PollHost<P extends Disposable> {
-  /** Blocks until at least one pollable is ready; the indices of the ready ones. */
-  poll(pollables: P[]): Uint32Array;
-  /** Nanoseconds on the monotonic clock. */
-  now(): bigint;
-  /** A pollable ready `ns` nanoseconds from now. */
-  subscribeDuration(ns: bigint): P;
-}
-
-/** The input side of a connection (`wasi:io/streams.input-stream`): a non-blocking read, and a pollable for data. */
-export interface ReadStream<P extends Disposable> {
-  /** At most `len` bytes, possibly none; throws the stream error (`{ tag: 'closed' }` once the peer closed). */
-  read(len: bigint): Uint8Array;
-  subscribe(): P;
-  /**
-   * Whether bytes wait inside the stream itself (a TLS layer's decrypted plaintext), so a read returns data
-   * without the socket's pollable being ready. Absent for a plain socket stream.
-   */
-  buffered?(): boolean;
-}
 
 /** What `poll` would answer when the input is ready: the input's index, 0. */
 const INPUT_READY = Uint32Array.of(0);

@@ -127,7 +127,7 @@ export function splitHostPort(text: string): { host: string; bracketed: boolean;
   return { host: inner, bracketed, port: rest === '' ? undefined : rest.slice(1) };
 }
 
-/** Builds a target from already-validated parts. */
+/** Builds a target from a host it validates (`parseHost`: 400 `invalid-host`) and a port already parsed (`parsePort`). */
 export function makeTarget(rawHost: string, port: number): Target {
   const { host, address } = parseHost(rawHost);
   return address ? { kind: 'ip', host, address, port } : { kind: 'name', host, port };

@@ -15,7 +15,7 @@ import { errorResponse } from '../http/responses.js';
 import { setArrivedHost } from '../http/origin.js';
 import { wasiPayload } from '../core/wasi-payload.js';
 import { Resources } from '../core/resources.js';
-import { writeAll } from './blocking-write.js';
+import { blockingWriteAll } from './blocking-write.js';
 
 /** Largest read of a request body per call: a reader over its cap stops after at most one of these. */
 const BODY_READ_CHUNK_BYTES = 65_536;
@@ -120,7 +120,7 @@ function sendResponse({ outgoing, body }: PreparedResponse, outparam: ResponseOu
   {
     // The stream is a child of the body: released before the body is finished.
     using stream = outgoingBody.write();
-    writeAll(stream, body);
+    blockingWriteAll(stream, body);
   }
   OutgoingBody.finish(outgoingBody, undefined);
 }

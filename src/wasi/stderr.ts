@@ -2,7 +2,7 @@
 // local host keep in their logs.
 
 import { getStderr } from 'wasi:cli/stderr@0.2.12';
-import { writeAll } from './blocking-write.js';
+import { blockingWriteAll } from './blocking-write.js';
 
 const encoder = new TextEncoder();
 
@@ -13,7 +13,7 @@ const encoder = new TextEncoder();
 export function writeStderrLine(line: string): void {
   try {
     using stream = getStderr();
-    writeAll(stream, encoder.encode(`${line}\n`));
+    blockingWriteAll(stream, encoder.encode(`${line}\n`));
   } catch {
     // Nowhere left to say it: stderr is where it would be said.
   }

@@ -12,7 +12,7 @@ import { awaitConnect, runSteps, timer } from '../net/connection.js';
 import { SocketFault, wasiFault } from '../net/faults.js';
 import type { IpAddress, SocketAddress } from '../net/ip.js';
 import type { ConnectionLimits, Reply, Step, TcpNetwork } from '../net/network.js';
-import type { PollHost } from '../net/reply-reader.js';
+import type { PollHost } from '../net/streams.js';
 import { wasiTls } from './tls.js';
 
 /** The poll and clock every wait uses: the host's own. */

@@ -138,7 +138,7 @@ for (const kind of ALL_HOSTS) {
         expect(r.text).toContain('ALLOWED_TARGETS');
       });
 
-      test('without the token every endpoint but /health is 401', async () => {
+      test('without the token every endpoint but /health and /ready is 401', async () => {
         expect((await get(strict.url, '/health')).status).toBe(200);
         for (const path of [`/tcp/send?host=1.1.1.1&port=80`, '/', '/nope']) {
           const r = await get(strict.url, path, { authorization: 'Bearer wrong-token-0123456789' });

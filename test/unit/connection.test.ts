@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { Resources } from '../../src/core/resources.js';
-import { awaitConnect, runSteps, timer, writeAll } from '../../src/net/connection.js';
+import { awaitConnect, runSteps, timer, writeWithDeadline } from '../../src/net/connection.js';
 import { SocketFault } from '../../src/net/faults.js';
 import type { Step } from '../../src/net/network.js';
 import { type PeerEvent, type PeerReading, fakeConnectingSocket, fakeInput, fakeOutput, fakePollHost } from '../support/fake-poll.js';
@@ -46,7 +46,7 @@ describe('awaitConnect(host, resources, socket, limits, deadline)', () => {
   });
 });
 
-describe('writeAll(host, output, ready, message, deadline)', () => {
+describe('writeWithDeadline(host, output, ready, message, deadline)', () => {
   type Case = [name: string, size: number, reading: PeerReading, deadlineMs: number, expected: { fault?: string; atMs: number; writes?: number[] }];
   const CASES: Case[] = [
     ['a message that fits is one write', 10, { bufferBytes: 4096 }, 1000, { atMs: 0, writes: [10] }],
@@ -65,7 +65,7 @@ describe('writeAll(host, output, ready, message, deadline)', () => {
       using resources = new Resources();
       const deadline = resources.hold(timer(host, deadlineMs));
       const ready = resources.hold(output.subscribe());
-      got = outcome(() => writeAll(host, output, ready, new Uint8Array(size), deadline), host);
+      got = outcome(() => writeWithDeadline(host, output, ready, new Uint8Array(size), deadline), host);
     }
     expect({ fault: got.fault, atMs: got.atMs }).toEqual({ fault: expected.fault, atMs: expected.atMs });
     if (expected.writes) expect(output.written).toEqual(expected.writes);

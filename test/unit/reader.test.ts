@@ -2,7 +2,8 @@
 
 import { describe, expect, test } from 'vitest';
 import { SocketFault } from '../../src/net/faults.js';
-import { NS_PER_MS, Reader } from '../../src/net/reply-reader.js';
+import { Reader } from '../../src/net/reply-reader.js';
+import { NS_PER_MS } from '../../src/net/streams.js';
 import { Resources } from '../../src/core/resources.js';
 import type { ReadEnd, ReplyEnd } from '../../src/net/network.js';
 import { type PeerEvent, fakeInput, fakePollHost } from '../support/fake-poll.js';

@@ -5,7 +5,7 @@
 import { wasiPayload } from '../../core/wasi-payload.js';
 import { SocketFault, streamFault } from '../faults.js';
 import type { TlsInfo } from '../network.js';
-import type { PollHost, ReadStream } from '../reply-reader.js';
+import type { PollHost, ReadStream } from '../streams.js';
 import type { Status } from './engine.js';
 import { TlsFault } from './faults.js';
 import type { TlsSession } from './session.js';

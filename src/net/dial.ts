@@ -1,4 +1,6 @@
-// One outbound dialogue for a validated target: resolve (with fallbacks), check the policy, try each address, map faults.
+// `dial`: one outbound dialogue for a parsed target, above the socket module: resolve (with the default target's
+// fallbacks), check the policy against every address, try each in turn through `TcpNetwork`, map faults to
+// service errors. The socket module below it (src/wasi/tcp.ts, or a fake) runs the connection itself.
 
 import type { Policy } from './policy.js';
 import { ServiceError } from '../core/errors.js';
