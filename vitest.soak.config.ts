@@ -1,5 +1,14 @@
-// `npm run soak`: the long runs kept out of `npm test` (test/soak/*.soak.ts), with the same build and limits.
+// `npm run soak`: the long runs kept out of `npm test` (test/soak/*.soak.ts), with the same build, setup and limits.
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { BUILD_SETUP, shared } from './vitest.config.js';
 
-export default defineConfig({ ...base, test: { ...base.test, include: ['test/soak/**/*.soak.ts'], testTimeout: 600_000 } });
+export default defineConfig({
+  ...shared,
+  test: {
+    ...shared.test,
+    include: ['test/soak/**/*.soak.ts'],
+    globalSetup: ['test/support/global-setup.ts', BUILD_SETUP],
+    maxWorkers: 2,
+    testTimeout: 600_000,
+  },
+});

@@ -120,6 +120,13 @@ export class IncomingRequest {
   [symbolDispose]() {}
 }
 
+/**
+ * wasi:io/streams: `blocking-write-and-flush` takes at most 4096 bytes per call. wasmtime traps on a longer one
+ * (with the message below); this host throws too, so a component that works here works there, and the
+ * component's chunking of its writes is tested.
+ */
+const BLOCKING_WRITE_MAX_BYTES = 4096;
+
 /** Collects what the component writes to a response body. */
 class OutgoingBody {
   /** @type {Uint8Array[]} */
@@ -134,7 +141,10 @@ class OutgoingBody {
     return hostResource(streams.OutputStream.prototype, {
       checkWrite: () => 1_048_576n,
       write: take,
-      blockingWriteAndFlush: take,
+      blockingWriteAndFlush: (/** @type {Uint8Array} */ buf) => {
+        if (buf.byteLength > BLOCKING_WRITE_MAX_BYTES) throw new Error(`Buffer too large for blocking-write-and-flush (expected at most ${BLOCKING_WRITE_MAX_BYTES}): ${buf.byteLength} bytes`);
+        take(buf);
+      },
       flush() {},
       blockingFlush() {},
       [symbolDispose]() {},

@@ -1,14 +1,12 @@
-// Builds the component once per test run when its inputs changed, so every end-to-end test drives current code.
-// The build runs in its own Node process, exactly as `npm run build` does. Says once why suites are skipped (a
+// The run's own setup, for unit and end-to-end tests alike (the build is the end-to-end project's,
+// test/support/build-component.ts). Says once why suites are skipped (a
 // host or a program that is not here, test/support/tools.ts); in CI (CI=true) a missing wasmtime, wac or
 // program that CI provides fails the run instead, since .ci/run installs them.
 // The run gets a temporary directory of its own (TMPDIR, which os.tmpdir() and the hosts the tests start
 // read): whatever is still in it at the end was left behind by a test, and fails the run.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { compositionMissing, isSelected, skipReasons, wasmtimeBinary, wasmtimeHost } from './hosts.js';
 import { TOOLS } from './tools.js';
 
@@ -56,10 +54,7 @@ function ownTmpdir(): () => void {
 }
 
 export default function setup(): () => void {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
   reportHosts();
   reportTools();
-  const result = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`the component build failed (exit ${result.status})`);
   return ownTmpdir();
 }
