@@ -1,7 +1,7 @@
 // A virtual clock, its pollables and a scripted input stream: what the read loop polls, without a host.
 // `poll` jumps the clock to the first pollable that becomes ready, so a table of timings runs in no time.
 
-import type { PollHost, ReadStream } from '../../src/net/reply-reader.js';
+import type { PollHost, ReadStream } from '../../src/net/streams.js';
 
 const NS_PER_MS = 1_000_000n;
 
