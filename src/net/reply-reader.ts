@@ -7,7 +7,6 @@ import type { Resources } from '../core/resources.js';
 import type { ReadEnd, ReplyEnd } from './network.js';
 import { NS_PER_MS, type PollHost, type ReadStream } from './streams.js';
 
-
 /** Largest read per call; also bounds memory per call. */
 const READ_CHUNK_BYTES = 65_536;
 
