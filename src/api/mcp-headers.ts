@@ -2,6 +2,8 @@
 // mirror the body so intermediaries can route on them; a server that reads the body must refuse any header
 // that is missing, malformed or says something else than the body, or the two could be made to disagree.
 
+import { shown as shownInput } from '../core/errors.js';
+
 /** The methods whose body names a target (params.name or params.uri) that Mcp-Name must carry. */
 const NAMED_METHODS: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 
@@ -13,7 +15,7 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 
 /** Shown values are cut to this many characters: a message names the problem, it does not echo a payload. */
 const SHOWN_CHARS = 80;
-const shown = (value: string) => JSON.stringify(value.length > SHOWN_CHARS ? `${value.slice(0, SHOWN_CHARS)}…` : value);
+const shown = (value: string) => shownInput(value, SHOWN_CHARS);
 
 /**
  * Why a request's Mcp-Method and Mcp-Name headers do not fit its body, or undefined when they do; `method` and

@@ -2,7 +2,7 @@
 // ("Security"): validate Origin and answer 403 to one that is not allowed; a server bound to loopback must also
 // refuse a Host that is not a loopback name, because that is how a page reaches it through DNS rebinding.
 
-import { ServiceError } from '../core/errors.js';
+import { ServiceError, shown as shownInput } from '../core/errors.js';
 
 /** What the settings say about browser origins and Host names (the settings read them: ALLOWED_ORIGINS, ALLOWED_HOSTS, LISTEN_ADDRESS). */
 export interface OriginRules {
@@ -31,7 +31,8 @@ const LOCAL_ORIGIN = /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5}
 const LOOPBACK_HOST = /^(?:localhost|127(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\[::1\])$/;
 
 /** Shown header values are cut: a message names the value, it does not echo a payload. */
-const shown = (value: string) => JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+const SHOWN_CHARS = 100;
+const shown = (value: string) => shownInput(value, SHOWN_CHARS);
 
 /**
  * Refuses (403 host-denied) a request whose Host is not a loopback name or an ALLOWED_HOSTS name while the server
