@@ -7,6 +7,8 @@ import { createApp } from '../../src/api/app.js';
 import { AuditRecord, type AuditLine } from '../../src/api/audit.js';
 import { SocketFault } from '../../src/net/faults.js';
 import type { IpAddress } from '../../src/net/ip.js';
+import type { Reply } from '../../src/net/network.js';
+import { TlsFault } from '../../src/net/tls/faults.js';
 import { Config, type Environment } from '../../src/settings/config.js';
 import { type FakeReply, fakeNetwork, reply, v4 } from '../support/fake-network.js';
 
@@ -112,6 +114,78 @@ describe('the audit log: one line per request that connects, tries to, or is ref
     const { call, lines } = appWith({}, { peers: { '127.0.0.1:7': new SocketFault('read', 'connection-reset') } });
     expect((await call('/tcp/send?host=127.0.0.1&port=7&msg=abc')).status).toBe(502);
     expect(lines()).toEqual([expect.objectContaining({ connected: '127.0.0.1:7', sent: 3, received: 0, status: 502, code: 'connection-reset' })]);
+  });
+
+  /** The whole line, so that a test pins every member and its order: only the time and the duration vary. */
+  const wholeLine = (members: Omit<AuditLine, 'time' | 'ms' | 'method' | 'caller'> & { method?: string }) => ({
+    time: expect.any(String),
+    method: 'POST',
+    caller: FINGERPRINT,
+    ...members,
+    ms: expect.any(Number),
+  });
+
+  test('a TLS failure after connecting: connected, the bytes before the upgrade, the TLS code, and no TLS version', async () => {
+    const greeting = reply('250 STARTTLS\r\n', 'until');
+    const expired = Object.assign(new TlsFault({ kind: 'certificate', problem: { tag: 'expired' } }), { replies: [greeting] });
+    const peer = (m: string) => {
+      if (m === 'STARTTLS\r\n') return greeting;
+      throw expired;
+    };
+    const { call, lines } = appWith({}, { peers: { '127.0.0.1:25': peer } });
+    const steps = [{ send: { text: 'STARTTLS\r\n' }, until: { text: '\r\n' } }, { starttls: true, send: { text: 'EHLO me\r\n' }, until: { text: '\r\n' } }];
+    expect((await call('/tcp/exchange', post({ host: '127.0.0.1', port: 25, steps }))).status).toBe(502);
+    const line = lines()[0]!;
+    expect(Object.keys(line)).toEqual(['time', 'route', 'method', 'caller', 'target', 'tried', 'connected', 'sent', 'received', 'end', 'status', 'code', 'ms']);
+    expect(line).toEqual(
+      wholeLine({ route: '/tcp/exchange', target: '127.0.0.1:25', tried: ['127.0.0.1:25'], connected: '127.0.0.1:25', sent: 10, received: 14, end: 'until', status: 502, code: 'tls-certificate-invalid' }),
+    );
+  });
+
+  test('a read fault after a send in a later step: every send written counts, the replies before it, the last read end before it', async () => {
+    const peer = (m: string): Reply => {
+      if (m === 'one') return reply('first', 'idle');
+      throw new SocketFault('read', 'deadline');
+    };
+    const { call, lines } = appWith({}, { peers: { '127.0.0.1:7': peer } });
+    expect((await call('/tcp/exchange', post({ host: '127.0.0.1', port: 7, steps: [{ send: { text: 'one' } }, { send: { text: 'three' } }] }))).status).toBe(504);
+    expect(lines()).toEqual([
+      wholeLine({ route: '/tcp/exchange', target: '127.0.0.1:7', tried: ['127.0.0.1:7'], connected: '127.0.0.1:7', sent: 8, received: 5, end: 'idle', status: 504, code: 'read-timeout' }),
+    ]);
+  });
+
+  test('a write fault: connected, the send that failed not counted, no read end', async () => {
+    const { call, lines } = appWith({}, { peers: { '127.0.0.1:7': new SocketFault('write', 'connection-reset') } });
+    expect((await call('/tcp/send?host=127.0.0.1&port=7&msg=abc')).status).toBe(502);
+    expect(lines()).toEqual([
+      wholeLine({ route: '/tcp/send', method: 'GET', target: '127.0.0.1:7', tried: ['127.0.0.1:7'], connected: '127.0.0.1:7', sent: 0, received: 0, status: 502, code: 'connection-reset' }),
+    ]);
+  });
+
+  test('a fault after TLS began: connected and the bytes, with TLS fields only for a dialogue that completed', async () => {
+    const tlsReply: Reply = { ...reply('+PONG\r\n', 'until'), tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' } };
+    const peer = (m: string): Reply => {
+      if (m === 'PING\r\n') return tlsReply;
+      throw new SocketFault('read', 'connection-reset');
+    };
+    const { call, lines } = appWith({}, { peers: { '127.0.0.1:6380': peer } });
+    const steps = [{ send: { text: 'PING\r\n' }, until: { text: '\r\n' } }, { send: { text: 'GET k\r\n' }, until: { text: '\r\n' } }];
+    expect((await call('/tcp/exchange', post({ host: '127.0.0.1', port: 6380, tls: true, steps }))).status).toBe(502);
+    expect(lines()).toEqual([
+      wholeLine({ route: '/tcp/exchange', target: '127.0.0.1:6380', tried: ['127.0.0.1:6380'], connected: '127.0.0.1:6380', sent: 13, received: 7, end: 'until', status: 502, code: 'connection-reset' }),
+    ]);
+  });
+
+  test('every address refused: each tried, none connected, no bytes, the last refusal\'s code', async () => {
+    const { call, lines } = appWith({}, { names: { 'multi.test': [v4(192, 0, 2, 1), v4(192, 0, 2, 2)] } });
+    expect((await call('/?host=multi.test')).status).toBe(502);
+    expect(lines()).toEqual([wholeLine({ route: '/', method: 'GET', target: 'multi.test:80', tried: ['192.0.2.1:80', '192.0.2.2:80'], status: 502, code: 'connection-refused' })]);
+  });
+
+  test('a name that does not resolve: the target, nothing tried, the lookup\'s code', async () => {
+    const { call, lines } = appWith({}, {});
+    expect((await call('/?host=nowhere.test')).status).toBe(502);
+    expect(lines()).toEqual([wholeLine({ route: '/', method: 'GET', target: 'nowhere.test:80', tried: [], status: 502, code: 'name-unresolvable' })]);
   });
 
   test('requests that neither connect nor are refused leave no line', async () => {
