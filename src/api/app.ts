@@ -1,12 +1,13 @@
-// The HTTP API as a plain Request → Response function: the route table, wired to the router.
+// The HTTP API as a plain Request → Response function: the route table, wired to the router, and the one
+// error handler every failure goes through.
 
 import { ServiceError } from '../core/errors.js';
 import { createRouter, type Routes } from '../http/router.js';
-import { bearerToken } from '../http/auth.js';
-import { errorCodeOf, errorResponse, jsonResponse } from '../http/responses.js';
+import { asServiceError, errorResponse, jsonResponse } from '../http/responses.js';
 import { allowedOrigin, checkHost, isPreflight, preflightResponse, withCors } from '../http/origin.js';
-import { AuditRecord, callerOf, shownRoute } from './audit.js';
+import { shownRoute } from './audit.js';
 import { withDnsServers } from '../net/dns/resolver.js';
+import { RequestContext } from './context.js';
 import type { AppDeps } from './deps.js';
 import { tcpExchange } from './exchange.js';
 import { handleMcp } from './mcp.js';
@@ -16,14 +17,14 @@ import { httpGet, tcpSend } from './send.js';
 export type { AppDeps };
 
 /** Every endpoint and the methods it answers: /openapi.json documents the same table. */
-export const ROUTES: Routes<AppDeps> = {
+export const ROUTES: Routes<RequestContext> = {
   '/health': { GET: () => new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } }) },
-  '/ready': { GET: (_, __, deps) => readiness(deps) },
+  '/ready': { GET: readiness },
   '/': { GET: httpGet },
   '/tcp/send': { GET: tcpSend, POST: tcpSend },
   '/tcp/exchange': { POST: tcpExchange },
-  '/openapi.json': { GET: (_, __, deps) => jsonResponse(openApiDocument(wellFormedLimits(deps))) },
-  '/mcp': { POST: (request, _, deps) => handleMcp(request, deps.network, deps.config(), deps.audit) },
+  '/openapi.json': { GET: (c) => jsonResponse(openApiDocument(wellFormedLimits(c))) },
+  '/mcp': { POST: handleMcp },
 };
 
 /** Probes answer without a token: liveness never reads settings; readiness names malformed ones, never their values. */
@@ -34,14 +35,20 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
   // Every request but the probes depends on AUDIT_LOG: a malformed one is refused rather than left unrecorded.
   const route = createRouter(ROUTES, { openPaths: OPEN_PATHS, authToken: () => deps.config().authToken, checkSettings: () => void deps.config().auditLog });
   // Names resolve as DNS_MODE says, over TCP to DNS_SERVERS where the host refuses lookups.
-  const resolving: AppDeps = { ...deps, network: withDnsServers(deps.network, () => deps.config().dns) };
+  const network = withDnsServers(deps.network, () => deps.config().dns);
   return async (request) => {
     const arrived = { time: new Date().toISOString(), at: deps.network.nowMs() };
-    const audit = new AuditRecord();
-    const response = await guarded(request, deps, () => route(request, { ...resolving, audit }));
-    await writeAudit(deps, request, response, audit, arrived);
+    const c = new RequestContext(request, { config: deps.config, network });
+    const response = await guarded(c, () => route(c).catch((error: unknown) => failed(c, error)));
+    await writeAudit(deps, c, response, arrived);
     return response;
   };
+}
+
+/** The one error handler: the failure becomes its JSON error answer, and the context keeps it for the audit line. */
+function failed(c: RequestContext, error: unknown): Response {
+  c.error = asServiceError(error);
+  return errorResponse(error);
 }
 
 /**
@@ -51,19 +58,19 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
  * Host and Origin checks MCP's transport asks of /mcp hold for the whole API. A page at an allowed origin gets
  * CORS headers, and its preflight an answer, so a browser client can read what it asked for.
  */
-async function guarded(request: Request, deps: AppDeps, route: () => Promise<Response>): Promise<Response> {
-  const path = new URL(request.url).pathname;
+async function guarded(c: RequestContext, route: () => Promise<Response>): Promise<Response> {
+  const path = c.url.pathname;
   if (OPEN_PATHS.has(path)) return route();
   let origin: string | undefined;
   try {
-    const rules = deps.config().origins;
-    checkHost(request, rules);
-    origin = allowedOrigin(request, rules);
+    const rules = c.settings.origins;
+    checkHost(c.request, rules);
+    origin = allowedOrigin(c.request, rules);
   } catch (error) {
-    return errorResponse(error);
+    return failed(c, error);
   }
   if (origin === undefined) return route();
-  if (isPreflight(request)) return preflightResponse(request, origin, Object.keys(Object.hasOwn(ROUTES, path) ? ROUTES[path]! : {}));
+  if (isPreflight(c.request)) return preflightResponse(c.request, origin, Object.keys(Object.hasOwn(ROUTES, path) ? ROUTES[path]! : {}));
   return withCors(await route(), origin);
 }
 
@@ -71,26 +78,25 @@ async function guarded(request: Request, deps: AppDeps, route: () => Promise<Res
  * Writes the request's audit lines when the log records it and AUDIT_LOG is on (or malformed: then the request
  * was refused with config-invalid, and a line is kept rather than lost). Nothing here fails the request.
  */
-async function writeAudit(deps: AppDeps, request: Request, response: Response, audit: AuditRecord, arrived: { time: string; at: number }): Promise<void> {
+async function writeAudit(deps: AppDeps, c: RequestContext, response: Response, arrived: { time: string; at: number }): Promise<void> {
   try {
-    const url = new URL(request.url);
-    if (!deps.writeAuditLine || !audit.wanted(url.pathname, response.status)) return;
+    if (!deps.writeAuditLine || !c.audit.wanted(c.url.pathname, response.status)) return;
     let enabled = true;
     try {
-      enabled = deps.config().auditLog;
+      enabled = c.settings.auditLog;
     } catch {
       // A malformed AUDIT_LOG: every request that depends on it is refused; its line is still written.
     }
     if (!enabled) return;
-    const host = url.searchParams.get('host');
-    const port = url.searchParams.get('port');
-    const lines = audit.lines({
+    const host = c.url.searchParams.get('host');
+    const port = c.url.searchParams.get('port');
+    const lines = c.audit.lines({
       time: arrived.time,
-      route: shownRoute(url.pathname),
-      method: request.method,
-      caller: await callerOf(bearerToken(request)),
+      route: shownRoute(c.url.pathname),
+      method: c.request.method,
+      caller: await c.caller(),
       status: response.status,
-      code: errorCodeOf(response),
+      code: c.error?.code,
       ms: Math.round((deps.network.nowMs() - arrived.at) * 1000) / 1000,
       asked: host ? `${host}${port ? `:${port}` : ''}` : undefined,
     });
@@ -101,17 +107,17 @@ async function writeAudit(deps: AppDeps, request: Request, response: Response, a
 }
 
 /** The limits the document states as bounds; none when a setting is malformed (/ready names it). */
-function wellFormedLimits(deps: AppDeps) {
+function wellFormedLimits(c: RequestContext) {
   try {
-    return deps.config().limits;
+    return c.settings.limits;
   } catch {
     return undefined;
   }
 }
 
 /** GET /ready — 200 when every setting is well-formed, else 503 config-invalid listing each malformed one. */
-function readiness(deps: AppDeps): Response {
-  const problems = deps.config().problems;
+function readiness(c: RequestContext): Response {
+  const problems = c.settings.problems;
   if (problems.length === 0) return jsonResponse({ status: 'ready' });
   const list = problems.map((p) => `${p.setting} (expected ${p.expected})`).join('; ');
   throw new ServiceError('config-invalid', `${problems.length} malformed setting${problems.length === 1 ? '' : 's'}: ${list}`, {

@@ -1,8 +1,7 @@
 // The audit log: one JSON line for every request that opens or tries to open a connection, or that
 // authentication or the destination policy refuses — who asked, for what, where it went, how it ended.
 
-import type { DialObserver } from '../net/dial.js';
-import type { Reply } from '../net/network.js';
+import type { Transcript } from '../net/transcript.js';
 
 /** One line of the audit log. Never a token, a message or a reply: only their sizes. */
 export interface AuditLine {
@@ -39,45 +38,13 @@ const CONNECTING_PATHS: ReadonlySet<string> = new Set(['/', '/tcp/send', '/tcp/e
 /** Longest caller-given text kept in a line (a target, a path), so that a line stays a line of bounded size. */
 const MAX_SHOWN = 300;
 
-/** One dialogue as the observer saw it. */
-interface DialogueRecord {
-  target: string;
-  tried: string[];
-  connected?: string;
-  tlsVersion?: string;
-  serverName?: string;
-  sent?: number;
-  received?: number;
-  end?: Reply['end'];
-  code?: string;
-}
+/** What one request did, collected as it runs: the transcript of each dialogue; its lines are made once the answer is known. */
+export class AuditRecord {
+  readonly #dialogues: Transcript[] = [];
 
-/** What one request did, collected as it runs; its lines are made once the answer is known. */
-export class AuditRecord implements DialObserver {
-  readonly #dialogues: DialogueRecord[] = [];
-
-  target(target: string): void {
-    this.#dialogues.push({ target: target.slice(0, MAX_SHOWN), tried: [] });
-  }
-  tried(address: string): void {
-    this.#current().tried.push(address);
-  }
-  connected(address: string): void {
-    this.#current().connected = address;
-  }
-  transferred(sent: number, received: number, end: Reply['end'] | undefined): void {
-    Object.assign(this.#current(), { sent, received }, end === undefined ? {} : { end });
-  }
-  failed(code: string): void {
-    this.#current().code = code;
-  }
-  tls(version: string, serverName: string): void {
-    Object.assign(this.#current(), { tlsVersion: version, serverName: serverName.slice(0, MAX_SHOWN) });
-  }
-
-  #current(): DialogueRecord {
-    if (this.#dialogues.length === 0) this.target('');
-    return this.#dialogues.at(-1)!;
+  /** Keeps the transcript of a dialogue the request ran, in the order it ran them. */
+  dialled(transcript: Transcript): void {
+    this.#dialogues.push(transcript);
   }
 
   /** Whether the request is one the log records: it connects somewhere, tried to, or was refused by auth or policy. */
@@ -88,28 +55,28 @@ export class AuditRecord implements DialObserver {
   /**
    * The lines for the request: one, or one per dialogue when a request ran several (tool calls in an MCP
    * batch), each with the request's time, route, caller and status. `asked` is the target the query named,
-   * for a request refused before it dialled.
+   * for a request refused before it dialled. The one place a transcript becomes a line.
    */
   lines(request: { time: string; route: string; method: string; caller: string; status: number; code: string | undefined; ms: number; asked: string | undefined }): AuditLine[] {
     const { time, route, method, caller, status, code, ms, asked } = request;
-    const dialogues: Partial<DialogueRecord>[] = this.#dialogues.length > 0 ? this.#dialogues : [asked ? { target: asked.slice(0, MAX_SHOWN) } : {}];
+    const dialogues: Partial<Transcript>[] = this.#dialogues.length > 0 ? this.#dialogues : [asked ? { target: asked } : {}];
     // Members in a fixed order, so that the lines read alike; absent ones are left out.
-    return dialogues.map((d) =>
+    return dialogues.map(({ target, tried, connection: c, code: failed }) =>
       withoutUndefined({
         time,
         route,
         method,
         caller,
-        target: d.target,
-        tried: d.tried,
-        connected: d.connected,
-        tls_version: d.tlsVersion,
-        server_name: d.serverName,
-        sent: d.sent,
-        received: d.received,
-        end: d.end,
+        target: target?.slice(0, MAX_SHOWN),
+        tried: tried && [...tried],
+        connected: c?.address,
+        tls_version: c?.tls?.version,
+        server_name: c?.tls?.serverName.slice(0, MAX_SHOWN),
+        sent: c?.sent,
+        received: c?.received,
+        end: c?.ends.at(-1),
         status,
-        code: d.code ?? code,
+        code: failed ?? code,
         ms,
       }),
     );

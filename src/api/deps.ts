@@ -1,7 +1,7 @@
-// What every endpoint gets from its surroundings: tests pass fakes, the component passes WASI.
+// What the app gets from its surroundings, for as long as it runs: tests pass fakes, the component passes WASI.
+// What belongs to one request is in its context (context.ts).
 
 import type { TcpNetwork } from '../net/network.js';
-import type { DialObserver } from '../net/dial.js';
 import type { Config } from '../settings/config.js';
 
 export interface AppDeps {
@@ -10,6 +10,4 @@ export interface AppDeps {
   network: TcpNetwork;
   /** Where audit lines go (stderr in the component); none: no audit log. Writing must never throw. */
   writeAuditLine?: (line: string) => void;
-  /** The current request's record, which the endpoints that dial hand to `dial` (set by the app per request). */
-  audit?: DialObserver;
 }

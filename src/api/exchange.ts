@@ -2,12 +2,9 @@
 
 import { type Schema, Validator } from '@cfworker/json-schema';
 import { readBody } from '../http/body.js';
-import type { Config } from '../settings/config.js';
-import { type DialObserver, dial } from '../net/dial.js';
 import { exchangeBodyLimit } from '../settings/bounds.js';
-import type { Query } from '../http/query.js';
 import { jsonResponse } from '../http/responses.js';
-import type { AppDeps } from './deps.js';
+import type { RequestContext } from './context.js';
 import { ServiceError } from '../core/errors.js';
 import { SocketFault } from '../net/faults.js';
 import { TlsFault } from '../net/tls/faults.js';
@@ -17,7 +14,7 @@ import { schemaFailureMessage } from './schema-errors.js';
 import { formatSocketAddress } from '../net/ip.js';
 import { limitsWithTimeout, type ReadOptions, readEndOf } from './read-options.js';
 import { makeTarget } from '../net/target.js';
-import type { NoRead, Reply, Step, TcpNetwork } from '../net/network.js';
+import type { NoRead, Reply, Step } from '../net/network.js';
 
 /** Bytes in one of the three encodings of the schema. */
 type ByteValue = { text: string } | { base64: string } | { hex: string };
@@ -69,7 +66,8 @@ function parseJson(bytes: Uint8Array): unknown {
  * Validates `input` against the schema and the server's limits, then runs the dialogue. A fault after
  * the connection opened is thrown as the usual error, with the steps completed before it in `extra.steps`.
  */
-export function runExchange(input: unknown, network: TcpNetwork, config: Config, audit?: DialObserver): ExchangeAnswer {
+export function runExchange(input: unknown, c: Pick<RequestContext, 'settings' | 'network' | 'dial'>): ExchangeAnswer {
+  const config = c.settings;
   const request = validated(input);
   const target = makeTarget(request.host, request.port);
   const limits = limitsWithTimeout(config.limits, request.timeout_ms);
@@ -92,10 +90,10 @@ export function runExchange(input: unknown, network: TcpNetwork, config: Config,
     const read = readsNothing(step, send, readOptions) ? NO_READ : readEndOf(readOptions, limits, `steps/${i}/`);
     return { ...(tls && { tls }), send, read };
   });
-  const startedAt = network.nowMs();
+  const startedAt = c.network.nowMs();
   try {
-    const { replies, address } = dial(network, config, target, steps, limits, audit);
-    const answer: ExchangeAnswer = { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(network.nowMs() - startedAt) };
+    const { replies, address } = c.dial(target, steps, limits);
+    const answer: ExchangeAnswer = { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(c.network.nowMs() - startedAt) };
     const tlsStep = replies.findIndex((reply) => reply.tls);
     if (tlsStep !== -1) answer.tls = { ...replies[tlsStep]!.tls!, step: tlsStep };
     return answer;
@@ -154,8 +152,7 @@ export function encodeValue(bytes: Uint8Array): { text: string } | { base64: str
 }
 
 /** POST /tcp/exchange — a JSON dialogue on one connection (schema: exchange-schema.ts). */
-export async function tcpExchange(request: Request, _: Query, deps: AppDeps): Promise<Response> {
-  const config = deps.config();
-  const body = await readExchangeBody(request, config.limits.maxMessageBytes);
-  return jsonResponse(runExchange(parseJson(body), deps.network, config, deps.audit));
+export async function tcpExchange(c: RequestContext): Promise<Response> {
+  const body = await readExchangeBody(c.request, c.settings.limits.maxMessageBytes);
+  return jsonResponse(runExchange(parseJson(body), c));
 }

@@ -2,12 +2,10 @@
 // on hosts that make an instance per request), answering application/json, with one tool: tcp_exchange.
 
 import { jsonResponse } from '../http/responses.js';
-import type { Config } from '../settings/config.js';
 import { ServiceError } from '../core/errors.js';
 import { type ExchangeAnswer, readExchangeBody, runExchange } from './exchange.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS } from './exchange-schema.js';
-import type { TcpNetwork } from '../net/network.js';
-import type { DialObserver } from '../net/dial.js';
+import type { RequestContext } from './context.js';
 import { VERSION } from '../core/version.js';
 import { headerMismatch } from './mcp-headers.js';
 
@@ -84,12 +82,13 @@ interface Answer {
 }
 
 /** Handles one HTTP request to /mcp (auth, Origin and Host have been checked by the app). */
-export async function handleMcp(request: Request, network: TcpNetwork, config: Config, audit?: DialObserver): Promise<Response> {
+export async function handleMcp(c: RequestContext): Promise<Response> {
+  const { request } = c;
   const headerVersion = request.headers.get('mcp-protocol-version');
   const stateless = headerVersion === STATELESS_VERSION;
   // The id an answer carries when the message's own cannot be read: none in 2026-07-28, null before.
   const unreadable = stateless ? undefined : null;
-  const bytes = await readExchangeBody(request, config.limits.maxMessageBytes);
+  const bytes = await readExchangeBody(request, c.settings.limits.maxMessageBytes);
   let parsed: unknown;
   let parseFailed = false;
   try {
@@ -117,7 +116,7 @@ export async function handleMcp(request: Request, network: TcpNetwork, config: C
     }
     // Notifications and responses need no answer.
     if (message.method === undefined || message.id === undefined) continue;
-    answers.push(answer(message as Message & { method: string; id: Id }, request.headers, network, config, audit));
+    answers.push(answer(message as Message & { method: string; id: Id }, c));
   }
   if (answers.length === 0) return new Response(null, { status: 202 });
   if (batch) return jsonResponse(answers.map((a) => a.body), 200);
@@ -156,16 +155,17 @@ function isMessage(value: unknown): value is Message {
 
 const metaOf = (params: Record<string, unknown>) => (typeof params._meta === 'object' && params._meta !== null ? params._meta : {}) as Record<string, unknown>;
 
-function answer(message: Message & { method: string; id: Id }, headers: Headers, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Answer {
+function answer(message: Message & { method: string; id: Id }, c: RequestContext): Answer {
+  const { headers } = c.request;
   try {
     const params = message.params ?? {};
     const headerVersion = headers.get('mcp-protocol-version');
     // A request of the stateless revision: its header says so, or its _meta does (then the header must agree).
     if (headerVersion === STATELESS_VERSION || META_VERSION in metaOf(params)) {
       checkStatelessRequest(message, params, headers);
-      return { body: { jsonrpc: '2.0', id: message.id, result: statelessResult(message.method, params, network, config, audit) }, status: 200 };
+      return { body: { jsonrpc: '2.0', id: message.id, result: statelessResult(message.method, params, c) }, status: 200 };
     }
-    return { body: { jsonrpc: '2.0', id: message.id, result: handshakeResult(message.method, params, network, config, audit) }, status: 200 };
+    return { body: { jsonrpc: '2.0', id: message.id, result: handshakeResult(message.method, params, c) }, status: 200 };
   } catch (error) {
     if (error instanceof RpcError) return { body: rpcError(message.id, error.code, error.message, error.data), status: error.status };
     throw error;
@@ -173,7 +173,7 @@ function answer(message: Message & { method: string; id: Id }, headers: Headers,
 }
 
 /** The revisions with the initialize handshake (2025-03-26 to 2025-11-25): their methods and results, unchanged. */
-function handshakeResult(method: string, params: Record<string, unknown>, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Record<string, unknown> {
+function handshakeResult(method: string, params: Record<string, unknown>, c: RequestContext): Record<string, unknown> {
   switch (method) {
     case 'initialize': {
       const asked = typeof params.protocolVersion === 'string' ? params.protocolVersion : '';
@@ -187,7 +187,7 @@ function handshakeResult(method: string, params: Record<string, unknown>, networ
     case 'tools/list':
       return { tools: [TCP_EXCHANGE_TOOL] };
     case 'tools/call':
-      return callNamedTool(params, network, config, audit);
+      return callNamedTool(params, c);
     default:
       throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${method.slice(0, 100)}`);
   }
@@ -201,7 +201,7 @@ const LIST_TTL_MS = 3_600_000;
 const CACHE_HINTS = { ttlMs: LIST_TTL_MS, cacheScope: 'public' };
 
 /** 2026-07-28: no initialize and no ping; every result says it is complete and who answered. */
-function statelessResult(method: string, params: Record<string, unknown>, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Record<string, unknown> {
+function statelessResult(method: string, params: Record<string, unknown>, c: RequestContext): Record<string, unknown> {
   const complete = (result: Record<string, unknown>) => ({ resultType: 'complete', ...result, _meta: { [META_SERVER_INFO]: SERVER_INFO } });
   switch (method) {
     case 'server/discover':
@@ -209,7 +209,7 @@ function statelessResult(method: string, params: Record<string, unknown>, networ
     case 'tools/list':
       return complete({ tools: [TCP_EXCHANGE_TOOL], ...CACHE_HINTS });
     case 'tools/call':
-      return complete(callNamedTool(params, network, config, audit));
+      return complete(callNamedTool(params, c));
     default: {
       // The transport answers a method it does not implement with 404; initialize and ping were removed in this revision.
       const removed = method === 'initialize' || method === 'ping' ? ` (${method} does not exist in ${STATELESS_VERSION}; older revisions still have it)` : '';
@@ -218,9 +218,9 @@ function statelessResult(method: string, params: Record<string, unknown>, networ
   }
 }
 
-function callNamedTool(params: Record<string, unknown>, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Record<string, unknown> {
+function callNamedTool(params: Record<string, unknown>, c: RequestContext): Record<string, unknown> {
   if (params.name !== TCP_EXCHANGE_TOOL.name) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the one tool is tcp_exchange`);
-  return callTool(params.arguments ?? {}, network, config, audit);
+  return callTool(params.arguments ?? {}, c);
 }
 
 /**
@@ -247,10 +247,10 @@ function checkStatelessRequest(message: Message & { method: string }, params: Re
 }
 
 /** Runs the exchange; a refused, denied or failed exchange is a tool error result carrying the code, not a JSON-RPC error. */
-function callTool(args: unknown, network: TcpNetwork, config: Config, audit: DialObserver | undefined): Record<string, unknown> {
+function callTool(args: unknown, c: RequestContext): Record<string, unknown> {
   let answer: ExchangeAnswer;
   try {
-    answer = runExchange(args, network, config, audit);
+    answer = runExchange(args, c);
   } catch (error) {
     if (!(error instanceof ServiceError) || error.code === 'internal') throw error;
     const body = { error: { code: error.code, message: error.message }, ...error.extra };

@@ -5,33 +5,34 @@ import { VERSION } from '../core/version.js';
 import { type TooLarge, readBody, tooLargeError } from '../http/body.js';
 import type { Query } from '../http/query.js';
 import { formatSocketAddress } from '../net/ip.js';
-import { type Dialogue, dial } from '../net/dial.js';
+import type { Dialogue } from '../net/dial.js';
 import { formatTarget, makeTarget, parsePort, type Target } from '../net/target.js';
-import type { AppDeps } from './deps.js';
+import type { RequestContext } from './context.js';
 import { limitsWithTimeout, readEndOf, untilText, wholeNumber } from './read-options.js';
 import type { TlsStart } from '../net/network.js';
 import type { Config } from '../settings/config.js';
 import { queryTls, tlsStart } from './tls-options.js';
 
 /** GET / — an HTTP/1.1 GET (HTTPS with `tls=true`) to the default target, or to `?host=&port=`; returns the raw reply. */
-export function httpGet(_: Request, query: Query, deps: AppDeps): Response {
+export function httpGet(c: RequestContext): Response {
+  const { query } = c;
   const host = query.get('host');
   const port = query.get('port');
   const secure = queryTls(query);
   const defaultPort = secure ? 443 : 80;
   let target: Target;
   if (host === undefined || host === '') {
-    const defaults = deps.config().defaultTarget;
+    const defaults = c.settings.defaultTarget;
     target = makeTarget(defaults.host, port === undefined ? (secure ? defaultPort : defaults.port) : parsePort(port));
   } else {
     target = makeTarget(host, port === undefined ? defaultPort : parsePort(port));
   }
-  const config = deps.config();
+  const config = c.settings;
   const tls = tlsOf(query, secure, target, config);
   const authority = target.port === defaultPort ? formatTarget(target).replace(new RegExp(`:${defaultPort}$`), '') : formatTarget(target);
   const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
   const read = { idleMs: config.limits.replyIdleMs };
-  return replyResponse(dial(deps.network, config, target, [{ tls, send: new TextEncoder().encode(request), read }], config.limits, deps.audit));
+  return replyResponse(c.dial(target, [{ tls, send: new TextEncoder().encode(request), read }], config.limits));
 }
 
 /** The TLS start a query asks for (`secure`: `tls=true` or a `server_name=`), with its server name. */
@@ -43,9 +44,10 @@ function tlsOf(query: Query, secure: boolean, target: Target, config: Config): T
  * GET and POST /tcp/send — connect to host:port, send `msg` (percent-decoded bytes; GET) or the body (POST),
  * read a reply that ends as `until` / `bytes` / `idle_ms` say, within `timeout_ms`; return its raw bytes.
  */
-export async function tcpSend(request: Request, query: Query, deps: AppDeps): Promise<Response> {
+export async function tcpSend(c: RequestContext): Promise<Response> {
+  const { request, query } = c;
   const target = makeTarget(required(query, 'host', '127.0.0.1'), parsePort(required(query, 'port', '6379')));
-  const config = deps.config();
+  const config = c.settings;
   const tls = tlsOf(query, queryTls(query), target, config);
   const limits = limitsWithTimeout(config.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
   const read = readEndOf(
@@ -62,7 +64,7 @@ export async function tcpSend(request: Request, query: Query, deps: AppDeps): Pr
     message = query.bytes('msg') ?? new Uint8Array(0);
     if (message.length > limits.maxMessageBytes) throw tooLargeError(tooLarge('the message'), String(message.length), limits.maxMessageBytes);
   }
-  return replyResponse(dial(deps.network, config, target, [{ tls, send: message, read }], limits, deps.audit));
+  return replyResponse(c.dial(target, [{ tls, send: message, read }], limits));
 }
 
 function required(query: Query, name: string, example: string): string {

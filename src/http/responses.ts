@@ -8,19 +8,14 @@ export function jsonResponse(value: unknown, status = 200, headers: Record<strin
   return new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
 }
 
-/** The code of each error answer built here, for the audit log (which must not read the body it sends). */
-const errorCodes = new WeakMap<Response, string>();
-
-/** The JSON error body. `internal` errors never expose their cause to the client. */
-export function errorResponse(error: unknown): Response {
-  const known = error instanceof ServiceError ? error : new ServiceError('internal', 'internal error; see the host log', { cause: error });
-  if (known.code === 'internal') console.error('ai-agent-sockets internal error:', error);
-  const response = jsonResponse(errorBody(known.code, known.message, known.extra), known.status, known.headers);
-  errorCodes.set(response, known.code);
-  return response;
+/** A failure as the service answers it: a ServiceError as it is; anything else `internal`, its cause never shown. */
+export function asServiceError(error: unknown): ServiceError {
+  return error instanceof ServiceError ? error : new ServiceError('internal', 'internal error; see the host log', { cause: error });
 }
 
-/** The error code of a response `errorResponse` built, or undefined for any other. */
-export function errorCodeOf(response: Response): string | undefined {
-  return errorCodes.get(response);
+/** The JSON error body. `internal` errors never expose their cause to the client; the host log gets it. */
+export function errorResponse(error: unknown): Response {
+  const known = asServiceError(error);
+  if (known.code === 'internal') console.error('ai-agent-sockets internal error:', error);
+  return jsonResponse(errorBody(known.code, known.message, known.extra), known.status, known.headers);
 }

@@ -1,15 +1,26 @@
-// Routing a web Request to its handler: path, method, bearer token; every failure becomes a JSON error.
+// Routing a request's context to its handler: path, method, bearer token. Refusals are thrown, as handlers'
+// failures are, for the app's one error handler.
 
 import { ServiceError } from '../core/errors.js';
 import { requireBearer } from './auth.js';
-import { parseQuery, type Query } from './query.js';
-import { errorResponse } from './responses.js';
+import type { Query } from './query.js';
 
-/** One endpoint's answer to one method; `deps` is whatever the app hands every handler. */
-export type Handler<Deps> = (request: Request, query: Query, deps: Deps) => Response | Promise<Response>;
+/**
+ * What the router reads of a request's context, in the manner of hono's `c`; the app's context adds the rest
+ * (settings, network, the audit record) and every handler is given the whole of it.
+ */
+export interface RouteContext {
+  readonly request: Request;
+  readonly url: URL;
+  /** The query string, parsed strictly on first read: a malformed one throws a 400. */
+  readonly query: Query;
+}
+
+/** One endpoint's answer to one method, given the request's context `C`. */
+export type Handler<C> = (c: C) => Response | Promise<Response>;
 
 /** Every path and the methods it answers. */
-export type Routes<Deps> = Record<string, Partial<Record<string, Handler<Deps>>>>;
+export type Routes<C> = Record<string, Partial<Record<string, Handler<C>>>>;
 
 export interface RouterOptions {
   /** Paths answered without a token (probes). */
@@ -20,27 +31,25 @@ export interface RouterOptions {
   checkSettings?: () => void;
 }
 
-/** Builds the request handler over `routes`. It never throws: every failure becomes a JSON error response. */
-export function createRouter<Deps>(routes: Routes<Deps>, { openPaths, authToken, checkSettings }: RouterOptions): (request: Request, deps: Deps) => Promise<Response> {
+/** Builds the request handler over `routes`: it answers with the route's handler, or throws the ServiceError that refuses it. */
+export function createRouter<C extends RouteContext>(routes: Routes<C>, { openPaths, authToken, checkSettings }: RouterOptions): (c: C) => Promise<Response> {
   const known = Object.keys(routes).join(', ');
-  return async (request, deps) => {
-    try {
-      const url = new URL(request.url);
-      const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
-      if (!openPaths.has(url.pathname)) {
-        const token = authToken();
-        if (token !== undefined) requireBearer(request, token);
-        checkSettings?.();
-      }
-      if (!route) throw new ServiceError('not-found', `no endpoint at ${url.pathname}; the endpoints are ${known}`);
-      const handler = Object.hasOwn(route, request.method) ? route[request.method] : undefined;
-      if (!handler) {
-        const allowed = Object.keys(route).join(', ');
-        throw new ServiceError('method-not-allowed', `${url.pathname} accepts only ${allowed}`, { headers: { allow: allowed } });
-      }
-      return await handler(request, parseQuery(url.search), deps);
-    } catch (error) {
-      return errorResponse(error);
+  return async (c) => {
+    const { pathname } = c.url;
+    const route = Object.hasOwn(routes, pathname) ? routes[pathname] : undefined;
+    if (!openPaths.has(pathname)) {
+      const token = authToken();
+      if (token !== undefined) requireBearer(c.request, token);
+      checkSettings?.();
     }
+    if (!route) throw new ServiceError('not-found', `no endpoint at ${pathname}; the endpoints are ${known}`);
+    const handler = Object.hasOwn(route, c.request.method) ? route[c.request.method] : undefined;
+    if (!handler) {
+      const allowed = Object.keys(route).join(', ');
+      throw new ServiceError('method-not-allowed', `${pathname} accepts only ${allowed}`, { headers: { allow: allowed } });
+    }
+    // A malformed query is refused on every path, whether its handler reads the query or not.
+    void c.query;
+    return await handler(c);
   };
 }

@@ -1,6 +1,7 @@
 // `dial`: one outbound dialogue for a parsed target, above the socket module: resolve (with the default target's
 // fallbacks), check the policy against every address, try each in turn through `TcpNetwork`, map faults to
-// service errors. The socket module below it (src/wasi/tcp.ts, or a fake) runs the connection itself.
+// service errors, and keep the transcript of what it did. The socket module below it (src/wasi/tcp.ts, or a
+// fake) runs the connection itself.
 
 import type { Policy } from './policy.js';
 import { ServiceError } from '../core/errors.js';
@@ -9,26 +10,20 @@ import { type IpAddress, type SocketAddress, canonicalAddress, formatIp, formatS
 import { formatTarget, type Target } from './target.js';
 import type { Limits, Reply, Step, TcpNetwork } from './network.js';
 import { TlsFault, fromTlsFault } from './tls/faults.js';
+import { type ConnectionRecord, failedWith, type Transcript } from './transcript.js';
 
-/** The replies of every step and the address they came from. */
+/** The replies of every step, the address they came from, and the transcript of the dialogue. */
 export interface Dialogue {
   replies: Reply[];
   address: SocketAddress;
+  transcript: Transcript;
 }
 
-/**
- * What a dialogue did, step by step, for whoever keeps a record of it (the audit log): the target as asked,
- * each address tried, the one connected, the bytes that went each way and how the last read ended, and the
- * error that ended it. Never the bytes themselves.
- */
-export interface DialObserver {
-  target(target: string): void;
-  tried(address: string): void;
-  connected(address: string): void;
-  transferred(sent: number, received: number, end: Reply['end'] | undefined): void;
-  failed(code: string): void;
-  /** Where TLS is used: the protocol version negotiated and the server name sent. */
-  tls?(version: string, serverName: string): void;
+/** A transcript as the dialogue writes it: the addresses tried so far, the connection once one opened. */
+interface TranscriptSoFar {
+  readonly target: string;
+  readonly tried: string[];
+  connection?: ConnectionRecord;
 }
 
 /** What a connection needs of the settings: the destination policy, and the default target with its fallback addresses. */
@@ -37,23 +32,36 @@ export interface OutboundSettings {
   readonly defaultTarget: { readonly host: string; readonly fallbackAddresses: IpAddress[] };
 }
 
-/** Runs `steps` on one connection to `target` under the settings' policy; `limits` are the request's (the settings', possibly narrowed). */
-export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits, observer?: DialObserver): Dialogue {
-  observer?.target(formatTarget(target));
+/**
+ * Runs `steps` on one connection to `target` under the settings' policy; `limits` are the request's (the settings',
+ * possibly narrowed). A service error it throws carries the transcript (`transcriptOf`); any other throw is a
+ * fault of the service itself and passes as it is.
+ */
+export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits): Dialogue {
+  const transcript: TranscriptSoFar = { target: formatTarget(target), tried: [] };
   try {
-    return dialogueWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses: fallbacksFor(target, settings), observer });
+    const fallbackAddresses = fallbacksFor(target, settings);
+    return { ...dialogueWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses, transcript }), transcript };
   } catch (error) {
-    if (error instanceof ServiceError) observer?.failed(error.code);
-    throw error;
+    throw error instanceof ServiceError ? failedWith(error, transcript) : error;
   }
 }
 
-/** Bytes sent by the steps that ran: every completed step, and the one a read fault stopped (its send was written). */
-function sentBy(steps: readonly Step[], completed: number, readFault: boolean): number {
-  return steps.slice(0, completed + (readFault ? 1 : 0)).reduce((sum, step) => sum + step.send.length, 0);
+/**
+ * The connection as the dialogue left it: the replies that completed, and the bytes sent by the steps that ran,
+ * counting the one a read fault stopped (its send was written). TLS is named for a dialogue that completed.
+ */
+function connectionRecord(address: string, steps: readonly Step[], replies: readonly Reply[], fault?: SocketFault | TlsFault): ConnectionRecord {
+  const ran = replies.length + (fault instanceof SocketFault && fault.stage === 'read' ? 1 : 0);
+  const agreed = fault ? undefined : replies.find((reply) => reply.tls)?.tls;
+  return {
+    address,
+    sent: steps.slice(0, ran).reduce((sum, step) => sum + step.send.length, 0),
+    received: replies.reduce((sum, reply) => sum + reply.bytes.length, 0),
+    ends: replies.map((reply) => reply.end),
+    ...(agreed && { tls: { version: agreed.version, serverName: tlsServerName(steps) } }),
+  };
 }
-
-const receivedIn = (replies: readonly Reply[]) => replies.reduce((sum, reply) => sum + reply.bytes.length, 0);
 
 /** Fallback addresses apply to the default target's name only, whichever endpoint names it. */
 function fallbacksFor(target: Target, settings: OutboundSettings): IpAddress[] {
@@ -79,9 +87,9 @@ function dialogueWithTarget(
     limits,
     policy,
     fallbackAddresses = [],
-    observer,
-  }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[]; observer?: DialObserver | undefined },
-): Dialogue {
+    transcript,
+  }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[]; transcript: TranscriptSoFar },
+): Omit<Dialogue, 'transcript'> {
   const startedAt = network.nowMs();
   const timeLeft = () => limits.requestDeadlineMs - (network.nowMs() - startedAt);
   const shown = formatTarget(target);
@@ -98,29 +106,20 @@ function dialogueWithTarget(
     const deadlineMs = timeLeft();
     if (deadlineMs <= 0) break;
     const shownAddress = formatSocketAddress(to);
-    observer?.tried(shownAddress);
+    transcript.tried.push(shownAddress);
     try {
       const { connectTimeoutMs, maxReplyBytes } = limits;
       const replies = network.converse(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs });
-      observer?.connected(shownAddress);
-      observer?.transferred(sentBy(steps, replies.length, false), receivedIn(replies), replies.at(-1)?.end);
-      const agreed = replies.find((reply) => reply.tls)?.tls;
-      if (agreed) observer?.tls?.(agreed.version, tlsServerName(steps));
+      transcript.connection = connectionRecord(shownAddress, steps, replies);
       return { replies, address: to };
     } catch (error) {
-      // A TLS failure comes after connecting: final, as any failure after connecting is.
-      if (error instanceof TlsFault) {
-        observer?.connected(shownAddress);
-        observer?.transferred(sentBy(steps, error.replies.length, false), receivedIn(error.replies), error.replies.at(-1)?.end);
-        throw fromTlsFault(error, atAddress(shown, shownAddress), tlsServerName(steps));
-      }
-      if (!(error instanceof SocketFault)) throw error;
-      if (error.stage !== 'connect') {
-        observer?.connected(shownAddress);
-        observer?.transferred(sentBy(steps, error.replies.length, error.stage === 'read'), receivedIn(error.replies), error.replies.at(-1)?.end);
-      }
+      if (!(error instanceof SocketFault || error instanceof TlsFault)) throw error;
+      // A failure after connecting is final, a TLS failure included (it always comes after connecting).
+      const connected = !(error instanceof SocketFault && error.stage === 'connect');
+      if (connected) transcript.connection = connectionRecord(shownAddress, steps, error.replies, error);
+      if (error instanceof TlsFault) throw fromTlsFault(error, atAddress(shown, shownAddress), tlsServerName(steps));
       lastFault = { fault: error, address: shownAddress };
-      if (error.stage !== 'connect') break;
+      if (connected) break;
     }
   }
   if (!lastFault) throw fromSocketFault(new SocketFault('connect', 'deadline'), shown);

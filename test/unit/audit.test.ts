@@ -110,6 +110,13 @@ describe('the audit log: one line per request that connects, tries to, or is ref
     expect(lines()).toEqual([expect.objectContaining({ target: 'bad host:7', status: 400, code: 'invalid-host' })]);
   });
 
+  test('an error answered to a page at an allowed origin (with CORS headers) keeps its code', async () => {
+    const { call, lines } = appWith({ ALLOWED_ORIGINS: 'https://app.example' });
+    const r = await call('/tcp/send?host=bad%20host&port=7', { headers: { origin: 'https://app.example' } });
+    expect(r.status).toBe(400);
+    expect(lines()).toEqual([wholeLine({ route: '/tcp/send', method: 'GET', target: 'bad host:7', status: 400, code: 'invalid-host' })]);
+  });
+
   test('a request that fails half-way still leaves its line: connected, what was sent, the fault\'s code', async () => {
     const { call, lines } = appWith({}, { peers: { '127.0.0.1:7': new SocketFault('read', 'connection-reset') } });
     expect((await call('/tcp/send?host=127.0.0.1&port=7&msg=abc')).status).toBe(502);
@@ -226,16 +233,13 @@ describe('the audit log: one line per request that connects, tries to, or is ref
     expect([r.status, r.text]).toEqual([200, 'pong']);
   });
 
-  test('where TLS is used, the version and server name follow the address connected (TLS reports them through the dial observer)', () => {
+  test('where TLS is used, the version and server name follow the address connected (from the transcript of the dialogue)', () => {
     const record = new AuditRecord();
-    record.target('example.com:443');
-    record.tried('192.0.2.1:443');
-    record.connected('192.0.2.1:443');
-    record.tls('TLSv1.3', 'example.com');
-    record.transferred(10, 20, 'closed');
+    const tls = { version: 'TLSv1.3', serverName: 'example.com' };
+    record.dialled({ target: 'example.com:443', tried: ['192.0.2.1:443'], connection: { address: '192.0.2.1:443', sent: 10, received: 20, ends: ['until', 'closed'], tls } });
     const [line] = record.lines({ time: 't', route: '/tcp/send', method: 'GET', caller: 'anonymous', status: 200, code: undefined, ms: 1, asked: undefined });
     expect(Object.keys(line!)).toEqual(['time', 'route', 'method', 'caller', 'target', 'tried', 'connected', 'tls_version', 'server_name', 'sent', 'received', 'end', 'status', 'ms']);
-    expect(line).toMatchObject({ tls_version: 'TLSv1.3', server_name: 'example.com' });
+    expect(line).toMatchObject({ tls_version: 'TLSv1.3', server_name: 'example.com', end: 'closed' });
   });
 
   test('a target as asked is bounded: a line stays short whatever the caller sends', async () => {

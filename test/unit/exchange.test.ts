@@ -3,17 +3,22 @@ import { Config } from '../../src/settings/config.js';
 import { ServiceError } from '../../src/core/errors.js';
 import { SocketFault } from '../../src/net/faults.js';
 import { encodeValue, runExchange } from '../../src/api/exchange.js';
+import { RequestContext } from '../../src/api/context.js';
+import type { TcpNetwork } from '../../src/net/network.js';
+import { transcriptOf } from '../../src/net/transcript.js';
 import { fakeNetwork, reply } from '../support/fake-network.js';
 
 const config = () => new Config({ ALLOWED_TARGETS: '127.0.0.0/8:*', MAX_MESSAGE_BYTES: '16' });
 
-describe('runExchange(body, network, config)', () => {
+/** The context the app gives a POST /tcp/exchange, over a scripted network. */
+const contextOn = (network: TcpNetwork, settings: Config) => new RequestContext(new Request('http://component.local/tcp/exchange', { method: 'POST' }), { config: () => settings, network });
+
+describe('runExchange(body, context)', () => {
   test('decodes text, base64 and hex sends and passes each step with its read end', () => {
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:7': reply('ok', 'until') } });
     const answer = runExchange(
       { host: '127.0.0.1', port: 7, timeout_ms: 100, steps: [{ send: { text: 'é' }, until: { hex: '0d0a' } }, { send: { base64: 'AP8=' }, bytes: 3 }, { send: { hex: 'ABcd' }, idle_ms: 5 }, {}] },
-      network,
-      config(),
+      contextOn(network, config()),
     );
     expect(calls[0]!.steps.map((s) => [...s.send])).toEqual([[0xc3, 0xa9], [0, 0xff], [0xab, 0xcd], []]);
     expect(calls[0]!.steps.map((s) => s.read)).toEqual([{ until: new Uint8Array([13, 10]) }, { bytes: 3 }, { idleMs: 5 }, { idleMs: 200 }]);
@@ -26,18 +31,25 @@ describe('runExchange(body, network, config)', () => {
     fault.replies = [reply('220 hi\r\n', 'until')];
     const { network } = fakeNetwork({ peers: { '127.0.0.1:7': fault } });
     try {
-      runExchange({ host: '127.0.0.1', port: 7, steps: [{}, {}] }, network, config());
+      runExchange({ host: '127.0.0.1', port: 7, steps: [{}, {}] }, contextOn(network, config()));
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ServiceError);
       expect((error as ServiceError).code).toBe('read-timeout');
       expect((error as ServiceError).extra).toEqual({ steps: [{ reply: { text: '220 hi\r\n' }, end: 'until', bytes: 8, ms: 1 }] });
+      // The error that says more (its steps) still carries what the dialogue did.
+      expect(transcriptOf(error)).toEqual({
+        target: '127.0.0.1:7',
+        tried: ['127.0.0.1:7'],
+        connection: { address: '127.0.0.1:7', sent: 0, received: 8, ends: ['until'] },
+        code: 'read-timeout',
+      });
     }
   });
 
   test('the dialogue of issue 21: "tls" and a starttls step are refused for what they are, not as combined read ends', () => {
     const { network } = fakeNetwork({});
-    expect(() => runExchange({ host: '127.0.0.1', port: 9, tls: true, steps: [{ starttls: true }] }, network, config())).toThrow(
+    expect(() => runExchange({ host: '127.0.0.1', port: 9, tls: true, steps: [{ starttls: true }] }, contextOn(network, config()))).toThrow(
       new ServiceError('invalid-body', 'steps/0/starttls: the dialogue already starts with TLS ("tls"); TLS starts once per connection (the schema is in GET /openapi.json)'),
     );
   });
@@ -46,7 +58,7 @@ describe('runExchange(body, network, config)', () => {
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:7': reply('ok', 'until') } });
     const line = { until: { text: '\r\n' } };
     const run = (steps: object[], tls?: boolean) => {
-      runExchange({ host: '127.0.0.1', port: 7, ...(tls && { tls }), steps }, network, config());
+      runExchange({ host: '127.0.0.1', port: 7, ...(tls && { tls }), steps }, contextOn(network, config()));
       return calls.at(-1)!.steps.map((s) => s.read);
     };
     expect(run([line, { send: { text: 'STARTTLS' }, ...line }, { starttls: true }, { send: { text: 'EHLO' }, ...line }])[2]).toEqual({ none: true });
@@ -60,7 +72,7 @@ describe('runExchange(body, network, config)', () => {
 
   test('read ends may be combined in one step: until, bytes and idle_ms together are taken', () => {
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:7': reply('ok', 'until') } });
-    runExchange({ host: '127.0.0.1', port: 7, steps: [{ until: { text: '\n' }, bytes: 4, idle_ms: 5 }] }, network, config());
+    runExchange({ host: '127.0.0.1', port: 7, steps: [{ until: { text: '\n' }, bytes: 4, idle_ms: 5 }] }, contextOn(network, config()));
     expect(calls[0]!.steps[0]!.read).toEqual({ until: new Uint8Array([10]), bytes: 4, idleMs: 5 });
   });
 
@@ -102,7 +114,7 @@ describe('runExchange(body, network, config)', () => {
     [body({ host: 5, port: 0 }), 'invalid-body', 'host: is the number 5; give a string'],
   ])('%j is refused: %s, %s', (input, code, message) => {
     const { network, calls } = fakeNetwork({});
-    expect(() => runExchange(input, network, config())).toThrow(new ServiceError(code as 'invalid-body', `${message}${SCHEMA}`));
+    expect(() => runExchange(input, contextOn(network, config()))).toThrow(new ServiceError(code as 'invalid-body', `${message}${SCHEMA}`));
     expect(calls).toEqual([]);
   });
 
@@ -115,7 +127,7 @@ describe('runExchange(body, network, config)', () => {
     [body({ timeout_ms: 1e9 }), 'invalid-parameter', "timeout_ms is 1000000000; give a whole number of ms from 1 to 30000 (the server's REQUEST_DEADLINE_MS)"],
   ])('%j is refused by the parser or the limits: %s, %s', (input, code, message) => {
     const { network, calls } = fakeNetwork({});
-    expect(() => runExchange(input, network, config())).toThrow(new ServiceError(code as 'invalid-host', message));
+    expect(() => runExchange(input, contextOn(network, config()))).toThrow(new ServiceError(code as 'invalid-host', message));
     expect(calls).toEqual([]);
   });
 });
