@@ -276,6 +276,18 @@ describe('GET /tcp/send', () => {
   });
 });
 
+describe('a malformed query string', () => {
+  test.each(['/health?a=1&a=2', '/openapi.json?x=%zz', '/mcp?a&a'])('is refused on %s too, whose handler reads no query', async (path) => {
+    const r = await appWith({}).call(path, { method: path.startsWith('/mcp') ? 'POST' : 'GET' });
+    expect([r.status, r.code]).toEqual([400, path.includes('%zz') ? 'invalid-encoding' : 'duplicate-parameter']);
+  });
+
+  test('is refused after the token is checked: without one, it is 401', async () => {
+    const r = await appWith({ AUTH_TOKEN: 'app-unit-token-0123456789abcdef' }).call('/openapi.json?a=1&a=2');
+    expect([r.status, r.code]).toEqual([401, 'unauthorized']);
+  });
+});
+
 describe('POST /tcp/send', () => {
   const post = (query: string, body: RequestInit['body']) => ({ path: `/tcp/send?host=127.0.0.1&port=9${query}`, init: { method: 'POST', body } });
 
