@@ -16,6 +16,8 @@ import type { AppDeps } from './deps.js';
 /** One request's context: built by the app when the request arrives, handed to the router and every handler. */
 export class RequestContext implements RouteContext {
   readonly url: URL;
+  /** The network the request's dialogues run on (the app's, with names resolving as DNS_MODE says). */
+  readonly network: TcpNetwork;
   /** What the request did, for its audit lines. */
   readonly audit = new AuditRecord();
   /** The failure the request was answered with, set by the app's one error handler (the audit line's code). */
@@ -32,9 +34,6 @@ export class RequestContext implements RouteContext {
     this.#config = config;
     this.network = network;
   }
-
-  /** The network the request's dialogues run on (names resolve as DNS_MODE says). */
-  readonly network: TcpNetwork;
 
   get query(): Query {
     return (this.#query ??= parseQuery(this.url.search));
