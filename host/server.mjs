@@ -75,40 +75,73 @@ function writeReply(res, reply) {
  */
 
 /**
- * The component to run and how: its file, its settings (`env`, of which it sees only its own), where workers
- * make socket calls, where their log lines go, and the stand-ins tests give (see startServer).
+ * The component to run and how, as a deployment chooses it: its file, its settings (`env`, of which it sees
+ * only its own), where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI), and
+ * where the host's and the workers' log lines go (default: stderr).
  * @typedef {{
  *   componentPath: string,
  *   env?: Record<string, string | undefined>,
+ *   sockets?: 'worker' | 'io-thread',
  *   log?: (line: string) => void,
+ * }} ComponentOptions
+ */
+
+/**
+ * The server's options: the component's, where it listens (default: 127.0.0.1, any free port), and the pool's
+ * size and queue (host/pool.mjs, POOL_SETTINGS; the defaults are theirs).
+ * @typedef {ComponentOptions & {
+ *   port?: number,
+ *   host?: string,
+ *   poolSize?: number,
+ *   queueLimit?: number,
+ *   queueWaitMs?: number,
+ * }} ServerOptions
+ */
+
+/**
+ * What only tests set, apart from the options a deployment chooses: stand-ins and narrowed limits. `npm start`
+ * passes none.
+ * @typedef {{
  *   workerUrl?: URL,
  *   imports?: Record<string, string>,
  *   importsData?: unknown,
  *   transpileCacheDir?: string,
- *   sockets?: 'worker' | 'io-thread',
- * }} ComponentOptions
+ *   instanceMemoryLimitBytes?: number,
+ *   threads?: number,
+ * }} TestHooks
+ * - `workerUrl`: a worker module standing in for host/worker.mjs (it keeps a thread of its own).
+ * - `imports`: modules standing in for interfaces beyond WASI (see transpiled()); each worker hands
+ *   `importsData` to them as `workerData.importsData`.
+ * - `transpileCacheDir`: replaces the transpile cache's directory (.cache/transpiled).
+ * - `instanceMemoryLimitBytes`: the linear memory at which an instance is replaced by a fresh one (host/worker.mjs).
+ * - `threads`: with sockets on the workers' own threads, how many threads the workers share (default: one per
+ *   core, at most one per worker).
  */
+
+/** No stand-ins: what `npm start` runs. */
+const NO_TEST_HOOKS = /** @type {TestHooks} */ ({});
+
+/**
+ * The component transpiled (with the TLS engine) for where its workers make socket calls, and its environment.
+ * @param {ComponentOptions} options
+ * @param {TestHooks} testHooks
+ */
+async function loadComponent({ componentPath, env = {}, sockets = socketsMode(undefined) }, { transpileCacheDir, imports }) {
+  const inThread = sockets === 'worker';
+  const transpiled = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
+  return { transpiled, inThread, sockets, env: componentEnvironment(env) };
+}
 
 /**
  * Starts `size` workers of the component with `env` as its whole environment. With sockets on the workers' own
  * threads, one thread runs several instances at once: one thread per core, the workers (one instance each)
  * spread over them. A worker standing in for the real one (`workerUrl`) keeps a thread each.
- * @param {{
- *   transpiled: { entry: string, engine: string },
- *   inThread: boolean,
- *   env: Record<string, string>,
- *   size: number,
- *   threads: number,
- *   queueLimit?: number,
- *   queueWaitMs?: number,
- *   log?: (line: string) => void,
- *   workerUrl?: URL,
- *   imports?: Record<string, string>,
- *   importsData?: unknown,
- *   instanceMemoryLimitBytes?: number,
- * }} options
+ * @param {Awaited<ReturnType<typeof loadComponent>>} component
+ * @param {{ env: Record<string, string>, size: number, queueLimit?: number, queueWaitMs?: number, log?: (line: string) => void }} pool
+ * @param {TestHooks} testHooks
  */
-function startWorkers({ transpiled: { entry, engine }, inThread, env, size, threads, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, instanceMemoryLimitBytes }) {
+function startWorkers({ transpiled: { entry, engine }, inThread }, { env, size, queueLimit, queueWaitMs, log }, testHooks) {
+  const { workerUrl, imports, importsData, instanceMemoryLimitBytes, threads = availableParallelism() } = testHooks;
   const workerData = { entry: pathToFileURL(entry).href, env, importsData, instanceMemoryLimitBytes };
   const shared =
     inThread && !workerUrl
@@ -139,12 +172,12 @@ const READY_REQUEST = { method: 'GET', url: '/ready', authority: 'localhost', ra
  * the component's words, or undefined when every setting is well-formed; rejects (an AggregateError) when the
  * worker could not load the component.
  * @param {ComponentOptions} options
+ * @param {TestHooks} [testHooks]
  * @returns {Promise<string | undefined>}
  */
-export async function settingsProblem({ componentPath, env = {}, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined) }) {
-  const inThread = sockets === 'worker';
-  const transpiled = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
-  const workers = startWorkers({ transpiled, inThread, env: componentEnvironment(env), size: 1, threads: 1, log, workerUrl, imports, importsData });
+export async function settingsProblem(options, testHooks = NO_TEST_HOOKS) {
+  const component = await loadComponent(options, testHooks);
+  const workers = startWorkers(component, { env: component.env, size: 1, log: options.log }, testHooks);
   try {
     await workers.pool.ready;
     const reply = await workers.pool.run(READY_REQUEST);
@@ -190,93 +223,108 @@ function withOwnAddresses(env, address) {
 }
 
 /**
- * Starts the host. Resolves once the server listens; requests that arrive before the first worker is
- * ready wait in the queue. Rejects when it cannot listen.
- * @param {ComponentOptions & {
- *   port?: number,
- *   host?: string,
- *   poolSize?: number,
- *   queueLimit?: number,
- *   queueWaitMs?: number,
- *   threads?: number,
- *   instanceMemoryLimitBytes?: number,
- * }} options `log` receives the host's and the workers' log lines (default: stderr). `imports` maps
- * interfaces beyond WASI to modules (see transpiled()); each worker hands `importsData` to them as
- * `workerData.importsData`. `transpileCacheDir` replaces the transpile cache's directory (.cache/transpiled).
- * `sockets` says where workers make socket calls (see socketsMode(); default: `worker` where Node has JSPI);
- * with `worker`, the pool's workers share `threads` threads (default: one per core, at most one per worker).
- * The component sees `env`'s settings, and OWN_ADDRESSES extended by every address the server answers at.
- * `instanceMemoryLimitBytes`: the linear memory at which an instance is replaced by a fresh one (host/worker.mjs; tests lower it).
- * @returns {Promise<LocalHost>}
+ * The HTTP server, not yet answering: heads capped at the component's limit (a request over it is answered by
+ * answerClientError), keep-alive connections closed when idle, and a count of the connections it holds open.
+ * @param {Record<string, string>} componentEnv
  */
-export async function startServer({ componentPath, port = 0, host = '127.0.0.1', env = {}, poolSize, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, transpileCacheDir, sockets = socketsMode(undefined), threads = availableParallelism(), instanceMemoryLimitBytes }) {
-  const inThread = sockets === 'worker';
-  const transpiled = await transpiledWithEngine(componentPath, transpileCacheDir, imports, { inThread });
-  const componentEnv = componentEnvironment(env);
+function createHttpServer(componentEnv) {
   const headLimit = maxHeadBytes(componentEnv);
-  const bodyLimit = maxBodyBytes(componentEnv);
-  const size = poolSize ?? POOL_SETTINGS.poolSize.defaultValue;
-  const hostLog = log ?? console.error;
-  /** @type {ReturnType<typeof startWorkers>} Started as soon as the server is bound (see below). */
-  let workers;
-  let closing = false;
+  const server = http.createServer({ maxHeaderSize: headLimit });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.on('clientError', (error, socket) => answerClientError(error, socket, headLimit));
+  /** @type {Set<import('node:net').Socket>} */
+  const connections = new Set();
+  server.on('connection', (socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  return { server, openConnections: () => connections.size };
+}
+
+/**
+ * Answers the server's requests through the pool: reads each request's body, hands the request to the pool and
+ * writes the reply. It counts the requests between arrival and answer, refuses those past the pool's capacity
+ * before reading their body, and every request once closing.
+ */
+class FrontEnd {
+  #closing = false;
   /**
    * Requests between arrival and answer: with their bodies being read, queued, or in a worker. At most the pool's
    * capacity (POOL_SIZE + QUEUE_LIMIT), so the bodies held are at most that many times the body cap (README).
    */
-  let inFlight = 0;
+  inFlight = 0;
 
-  const server = http.createServer({ maxHeaderSize: headLimit }, (req, res) => {
-    handle(req, res).catch((error) => {
-      // Anything but a pool error is the host's own fault: say so to this client, log it, keep serving the others.
-      hostLog(`ai-agent-sockets host: ${req.method} ${(req.url ?? '').slice(0, 200)} failed in the host: ${error?.stack ?? error}`);
-      jsonError(res, 'internal', 'the host failed while handling this request');
+  /**
+   * @param {http.Server} server
+   * @param {WorkerPool} pool
+   * @param {number} bodyLimit the most body bytes read of a request (the component's setting)
+   * @param {(line: string) => void} log
+   */
+  constructor(server, pool, bodyLimit, log) {
+    this.server = server;
+    this.pool = pool;
+    this.bodyLimit = bodyLimit;
+    server.on('request', (req, res) => {
+      this.#handle(req, res).catch((error) => {
+        // Anything but a pool error is the host's own fault: say so to this client, log it, keep serving the others.
+        log(`ai-agent-sockets host: ${req.method} ${(req.url ?? '').slice(0, 200)} failed in the host: ${error?.stack ?? error}`);
+        jsonError(res, 'internal', 'the host failed while handling this request');
+      });
     });
-  });
+  }
+
+  /**
+   * Refuses new requests, stops accepting, and lets requests in flight finish for up to `graceMs`; false when
+   * it was closing already.
+   * @param {number} graceMs
+   */
+  async close(graceMs) {
+    if (this.#closing) return false;
+    this.#closing = true;
+    this.pool.refuse();
+    const closed = new Promise((resolve) => this.server.close(resolve));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+    return true;
+  }
 
   /**
    * @param {http.IncomingMessage} req
    * @param {http.ServerResponse} res
    */
-  async function handle(req, res) {
-    if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
-    if (inFlight >= workers.pool.capacity) {
+  async #handle(req, res) {
+    if (this.#closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    if (this.inFlight >= this.pool.capacity) {
       // Refused before its body is read: the body is discarded as it arrives, never kept.
-      refuse(res, workers.pool.full());
+      refuse(res, this.pool.full());
       drainAfterAnswer(req);
       return;
     }
-    inFlight++;
+    this.inFlight++;
     try {
-      await answer(req, res);
+      await this.#answer(req, res);
     } finally {
-      inFlight--;
+      this.inFlight--;
     }
-  }
-
-  /**
-   * @param {http.ServerResponse} res
-   * @param {PoolError} error
-   */
-  function refuse(res, error) {
-    jsonError(res, error.code, error.message, error.headers);
   }
 
   /**
    * @param {http.IncomingMessage} req
    * @param {http.ServerResponse} res
    */
-  async function answer(req, res) {
+  async #answer(req, res) {
     const gone = new AbortController();
     res.once('close', () => gone.abort());
     // The body arrives before a worker is taken: a slow upload holds its connection, never a worker.
-    const collected = await collectBody(req, bodyLimit);
+    const collected = await collectBody(req, this.bodyLimit);
     // A client that left before its body ended gets nothing done for it: no part of a body reaches a peer.
     if (collected === undefined || gone.signal.aborted) return;
-    if (closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
+    if (this.#closing) return jsonError(res, 'host-closing', 'the server is shutting down', { connection: 'close' });
     const request = { method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', rawHeaders: req.rawHeaders, body: collected.body };
     try {
-      writeReply(res, await workers.pool.run(request, gone.signal));
+      writeReply(res, await this.pool.run(request, gone.signal));
       // The rest of a body too long to read is drained after the answer, so the client reads the answer.
       if (collected.overflow) drainAfterAnswer(req);
     } catch (error) {
@@ -284,46 +332,59 @@ export async function startServer({ componentPath, port = 0, host = '127.0.0.1',
       refuse(res, error);
     }
   }
-  server.keepAliveTimeout = KEEP_ALIVE_MS;
-  /** @type {Set<import('node:net').Socket>} */
-  const connections = new Set();
-  server.on('connection', (socket) => {
-    connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-  });
-  server.on('clientError', (error, socket) => answerClientError(error, socket, headLimit));
+}
 
+/**
+ * @param {http.ServerResponse} res
+ * @param {PoolError} error
+ */
+function refuse(res, error) {
+  jsonError(res, error.code, error.message, error.headers);
+}
+
+/**
+ * Starts the host. Resolves once the server listens; requests that arrive before the first worker is
+ * ready wait in the queue. Rejects when it cannot listen. The component sees `env`'s settings, and
+ * OWN_ADDRESSES extended by every address the server answers at.
+ * @param {ServerOptions} options
+ * @param {TestHooks} [testHooks] stand-ins and narrowed limits, for tests only
+ * @returns {Promise<LocalHost>}
+ */
+export async function startServer(options, testHooks = NO_TEST_HOOKS) {
+  const { port = 0, host = '127.0.0.1', poolSize = POOL_SETTINGS.poolSize.defaultValue, queueLimit, queueWaitMs, log } = options;
+  const component = await loadComponent(options, testHooks);
+  const { server, openConnections } = createHttpServer(component.env);
   const address = await listen(server, port, host);
   // The workers read their settings once, when they start, and OWN_ADDRESSES needs the bound port (PORT=0
   // too): so they start here, right after the 'listening' event and before any I/O callback can read a request.
+  let workers;
   try {
-    workers = startWorkers({ transpiled, inThread, env: withOwnAddresses(componentEnv, address), size, threads, queueLimit, queueWaitMs, log, workerUrl, imports, importsData, instanceMemoryLimitBytes });
+    workers = startWorkers(component, { env: withOwnAddresses(component.env, address), size: poolSize, queueLimit, queueWaitMs, log }, testHooks);
   } catch (error) {
     server.close();
     throw error;
   }
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const front = new FrontEnd(server, workers.pool, maxBodyBytes(component.env), log ?? console.error);
+  return localHost(front, workers, { address, openConnections, sockets: component.sockets });
+}
 
-  /** @param {number} [graceMs] */
-  async function close(graceMs = CLOSE_GRACE_MS) {
-    if (closing) return;
-    closing = true;
-    workers.pool.refuse();
-    const closed = new Promise((resolve) => server.close(resolve));
-    server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    await closed;
-    clearTimeout(timer);
-    await workers.close();
-  }
-
+/**
+ * What a started server offers its caller.
+ * @param {FrontEnd} front
+ * @param {ReturnType<typeof startWorkers>} workers
+ * @param {{ address: import('node:net').AddressInfo, openConnections: () => number, sockets: 'worker' | 'io-thread' }} server
+ * @returns {LocalHost}
+ */
+function localHost(front, workers, { address, openConnections, sockets }) {
   return {
-    url,
+    url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
     port: address.port,
-    close,
+    async close(graceMs = CLOSE_GRACE_MS) {
+      if (await front.close(graceMs)) await workers.close();
+    },
     ready: workers.pool.ready,
-    stats: () => ({ ...workers.pool.stats(), inFlight }),
-    openConnections: () => connections.size,
+    stats: () => ({ ...workers.pool.stats(), inFlight: front.inFlight }),
+    openConnections,
     workerIds: () => workers.pool.workerIds(),
     threads: workers.threads,
     sockets,

@@ -49,7 +49,7 @@ describe(`a checkout in a directory named "${AWKWARD_NAME}"`, () => {
   });
 
   test('the local host serves a component transpiled into a cache there', async () => {
-    const server = await startServer({ componentPath: APP_COMPONENT_PATH, poolSize: 1, transpileCacheDir: join(checkout, '.cache', 'transpiled') });
+    const server = await startServer({ componentPath: APP_COMPONENT_PATH, poolSize: 1 }, { transpileCacheDir: join(checkout, '.cache', 'transpiled') });
     servers.push(server);
     await server.ready;
     expect(await (await fetch(`${server.url}/health`)).text()).toBe('ok');

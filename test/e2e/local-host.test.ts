@@ -30,8 +30,8 @@ describe('the local host', () => {
   let echo: Peer;
   let scratch = '';
   const servers: LocalHost[] = [];
-  const start = async (options: Partial<Parameters<typeof startServer>[0]>) => {
-    const server = await startServer({ componentPath: APP_COMPONENT_PATH, env: ENV, ...options });
+  const start = async (options: Partial<Parameters<typeof startServer>[0]>, testHooks?: Parameters<typeof startServer>[1]) => {
+    const server = await startServer({ componentPath: APP_COMPONENT_PATH, env: ENV, ...options }, testHooks);
     servers.push(server);
     await server.ready;
     return server;
@@ -101,7 +101,7 @@ describe('the local host', () => {
 
   test.runIf(HAS_JSPI)('on its own thread, one worker thread runs several instances at once: two wait on a silent peer while a third answers', async () => {
     const own = await silentPeer();
-    const server = await start({ poolSize: 3, threads: 1 });
+    const server = await start({ poolSize: 3 }, { threads: 1 });
     expect(server.threads()).toBe(1);
     let stuckEnded = false;
     const stuck = [0, 1].map(() => fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${own.port}&msg=x`).catch(() => undefined).finally(() => (stuckEnded = true)));
@@ -150,7 +150,7 @@ describe('the local host', () => {
   test('an instance whose linear memory passes its limit is replaced by a fresh one after its answer, and no request fails', async () => {
     const lines: string[] = [];
     // 1 byte: every instance is over it after its first request, so each request meets a fresh instance.
-    const server = await start({ poolSize: 1, instanceMemoryLimitBytes: 1, log: (line) => lines.push(line) });
+    const server = await start({ poolSize: 1, log: (line) => lines.push(line) }, { instanceMemoryLimitBytes: 1 });
     for (let i = 0; i < 3; i++) {
       const r = await fetch(`${server.url}/tcp/send?host=127.0.0.1&port=${echo.port}&msg=m${i}`);
       expect(await r.text()).toBe(`echo:m${i}`);
@@ -195,11 +195,7 @@ describe('the local host', () => {
 
   test('a worker that answers out of step is replaced and its request answered 502 at once', async () => {
     const lines: string[] = [];
-    const server = await start({
-      poolSize: 1,
-      workerUrl: new URL('../fixtures/out-of-step-worker.mjs', import.meta.url),
-      log: (line) => lines.push(line),
-    });
+    const server = await start({ poolSize: 1, log: (line) => lines.push(line) }, { workerUrl: new URL('../fixtures/out-of-step-worker.mjs', import.meta.url) });
     const before = server.workerIds();
     const r = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(20_000) });
     expect(r.status).toBe(502);
@@ -211,7 +207,7 @@ describe('the local host', () => {
 
   test('an error inside the request handler that is not a pool error is answered 500 internal, and the host keeps serving', async () => {
     const lines: string[] = [];
-    const server = await start({ poolSize: 1, workerUrl: new URL('../fixtures/malformed-reply-worker.mjs', import.meta.url), log: (line) => lines.push(line) });
+    const server = await start({ poolSize: 1, log: (line) => lines.push(line) }, { workerUrl: new URL('../fixtures/malformed-reply-worker.mjs', import.meta.url) });
     const r = await fetch(`${server.url}/malformed`, { signal: AbortSignal.timeout(20_000) });
     expect(r.status).toBe(500);
     expect(r.headers.get('content-type')).toBe('application/json');
@@ -270,7 +266,7 @@ describe('the local host', () => {
     });
 
     test.runIf(HAS_JSPI)('a trap on a shared thread ends only its instance: the thread and its other instance keep serving', async () => {
-      const server = await start({ componentPath: fixture, poolSize: 2, threads: 1, log: () => {} });
+      const server = await start({ componentPath: fixture, poolSize: 2, log: () => {} }, { threads: 1 });
       const before = server.workerIds();
       expect((await fetch(`${server.url}/trap`)).status).toBe(502);
       for (let i = 0; i < 4; i++) expect(await (await fetch(`${server.url}/x`)).text()).toBe('ok');

@@ -25,7 +25,7 @@ describe('the Spin build on the local host, with Spin variables from a stand-in'
   let echo: Peer;
   const servers: LocalHost[] = [];
   const start = async (spinVariables: SpinVariables, env: Record<string, string> = {}) => {
-    const server = await startServer({ componentPath: SPIN_APP_COMPONENT_PATH, env, poolSize: 1, imports: STAND_IN, importsData: { spinVariables } });
+    const server = await startServer({ componentPath: SPIN_APP_COMPONENT_PATH, env, poolSize: 1 }, { imports: STAND_IN, importsData: { spinVariables } });
     servers.push(server);
     await server.ready;
     return server;

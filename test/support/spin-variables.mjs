@@ -1,6 +1,6 @@
 // A stand-in for Spin's fermyon:spin/variables@2.0.0, for tests of the Spin build: it serves the variables a
 // test gives it, answers like Spin for names it does not define, and fails on the names a test asks it to.
-// On the local host (jco's `map`) each worker serves startServer's `importsData.spinVariables`; unit tests
+// On the local host (jco's `map`) each worker serves startServer's test hook `importsData.spinVariables`; unit tests
 // import it in place of the interface (vitest.config.ts) and call serveSpinVariables().
 
 import { workerData } from 'node:worker_threads';

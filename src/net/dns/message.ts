@@ -4,6 +4,7 @@ import { Buffer } from 'buffer';
 import * as dnsPacket from 'dns-packet';
 import { type IpAddress, canonicalAddress, parsePlainIp } from '../ip.js';
 import { canonicalName } from '../target.js';
+import { LENGTH_PREFIX_BYTES } from './length-frame.js';
 
 /** The record types a name is resolved with. */
 export type AddressType = 'A' | 'AAAA';
@@ -17,9 +18,6 @@ export interface Question {
 
 /** A DNS message over TCP is preceded by its length in 2 bytes: no message is longer than this. */
 export const MAX_DNS_MESSAGE_BYTES = 65_535;
-
-/** Bytes of the length prefix of a message over TCP. */
-export const LENGTH_PREFIX_BYTES = 2;
 
 /** CNAME hops followed within one answer; a longer chain is treated as a loop. */
 export const MAX_CNAME_HOPS = 16;

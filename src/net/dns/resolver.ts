@@ -1,6 +1,7 @@
 // Name resolution where the host refuses lookups: A and AAAA queries over TCP to the configured DNS servers.
 
-import { type Answer, type AddressType, DnsReplyError, LENGTH_PREFIX_BYTES, MAX_DNS_MESSAGE_BYTES, type Question, decodeReply, encodeQuery } from './message.js';
+import { LENGTH_PREFIX_BYTES } from './length-frame.js';
+import { type Answer, type AddressType, DnsReplyError, MAX_DNS_MESSAGE_BYTES, type Question, decodeReply, encodeQuery } from './message.js';
 import { concatBytes } from '../../core/bytes.js';
 import { ServiceError } from '../../core/errors.js';
 import { SocketFault, fromSocketFault, isLookupRefused } from '../faults.js';
