@@ -2,7 +2,7 @@
 // authentication or the destination policy refuses — who asked, for what, where it went, how it ended.
 
 import type { DialObserver } from '../net/dial.js';
-import type { Reply } from '../net/network.js';
+import type { Reply } from '../net/dialogue.js';
 
 /** One line of the audit log. Never a token, a message or a reply: only their sizes. */
 export interface AuditLine {

@@ -1,6 +1,6 @@
 // What every endpoint gets from its surroundings: tests pass fakes, the component passes WASI.
 
-import type { TcpNetwork } from '../net/network.js';
+import type { TcpNetwork } from '../net/dialogue.js';
 import type { DialObserver } from '../net/dial.js';
 import type { Config } from '../settings/config.js';
 

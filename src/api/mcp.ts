@@ -6,7 +6,7 @@ import type { Config } from '../settings/config.js';
 import { ServiceError } from '../core/errors.js';
 import { type ExchangeAnswer, readExchangeBody, runExchange } from './exchange.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS } from './exchange-schema.js';
-import type { TcpNetwork } from '../net/network.js';
+import type { TcpNetwork } from '../net/dialogue.js';
 import type { DialObserver } from '../net/dial.js';
 import { VERSION } from '../core/version.js';
 import { headerMismatch } from './mcp-headers.js';

@@ -4,7 +4,7 @@
 import { concatBytes } from '../core/bytes.js';
 import { SocketFault, streamFault } from './faults.js';
 import type { Resources } from '../core/resources.js';
-import type { ReadEnd, ReplyEnd } from './network.js';
+import type { ReadEnd, ReplyEnd } from './dialogue.js';
 import { NS_PER_MS, type PollHost, type ReadStream } from './streams.js';
 
 /** Largest read per call; also bounds memory per call. */
