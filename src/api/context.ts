@@ -6,7 +6,7 @@ import { bearerToken } from '../http/auth.js';
 import { parseQuery, type Query } from '../http/query.js';
 import type { RouteContext } from '../http/router.js';
 import { type Dialogue, dial } from '../net/dial.js';
-import type { Limits, Step, TcpNetwork } from '../net/network.js';
+import type { Limits, Step, TcpNetwork } from '../net/dialogue.js';
 import type { Target } from '../net/target.js';
 import { transcriptOf } from '../net/transcript.js';
 import type { Config } from '../settings/config.js';

@@ -1,7 +1,7 @@
 // What the app gets from its surroundings, for as long as it runs: tests pass fakes, the component passes WASI.
 // What belongs to one request is in its context (context.ts).
 
-import type { TcpNetwork } from '../net/network.js';
+import type { TcpNetwork } from '../net/dialogue.js';
 import type { Config } from '../settings/config.js';
 
 export interface AppDeps {

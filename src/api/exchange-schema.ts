@@ -1,7 +1,7 @@
 // The JSON schema of a /tcp/exchange body: the one source of truth that validates requests, documents the
 // endpoint in /openapi.json, and is the input schema of the MCP tool `tcp_exchange`.
 
-import { STEP_ENDS } from '../net/network.js';
+import { STEP_ENDS } from '../net/dialogue.js';
 import { BRACKETED_IPV6_PATTERN, DOTTED_DECIMAL_PATTERN, HOST_NAME_PATTERN, IPV6_PATTERN, MAX_PORT, MIN_PORT } from '../net/target.js';
 
 /** Most steps in one dialogue: enough for a handshake and a few commands, small enough to bound the work. */

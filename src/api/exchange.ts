@@ -14,7 +14,7 @@ import { schemaFailureMessage } from './schema-errors.js';
 import { formatSocketAddress } from '../net/ip.js';
 import { limitsWithTimeout, type ReadOptions, readEndOf } from './read-options.js';
 import { makeTarget } from '../net/target.js';
-import type { NoRead, Reply, Step } from '../net/network.js';
+import type { NoRead, Reply, Step } from '../net/dialogue.js';
 
 /** Bytes in one of the three encodings of the schema. */
 type ByteValue = { text: string } | { base64: string } | { hex: string };

@@ -2,7 +2,7 @@
 // from the same values the service uses (the exchange schema, the error table, the read limits).
 
 import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
-import { type Limits, REPLY_ENDS } from '../net/network.js';
+import { type Limits, REPLY_ENDS } from '../net/dialogue.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, HOST_SCHEMA, PORT_SCHEMA, SERVER_NAME_SCHEMA, UNTIL_LENGTHS } from './exchange-schema.js';
 import { MCP_PROTOCOL_VERSIONS } from './mcp.js';
 import { MAX_UNTIL_CHARACTERS } from './read-options.js';

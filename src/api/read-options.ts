@@ -2,7 +2,7 @@
 // query parameters of /tcp/send and the steps of /tcp/exchange, bounded by the server's own settings.
 
 import { ServiceError, shown } from '../core/errors.js';
-import type { Limits, ReadEnd } from '../net/network.js';
+import type { Limits, ReadEnd } from '../net/dialogue.js';
 
 /** The most characters an `until` given as text may have (the query parameter, `{"text"}`): any protocol terminator. */
 export const MAX_UNTIL_CHARACTERS = 256;

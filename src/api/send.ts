@@ -9,7 +9,7 @@ import type { Dialogue } from '../net/dial.js';
 import { formatTarget, makeTarget, parsePort, type Target } from '../net/target.js';
 import type { RequestContext } from './context.js';
 import { limitsWithTimeout, readEndOf, untilText, wholeNumber } from './read-options.js';
-import type { TlsStart } from '../net/network.js';
+import type { TlsStart } from '../net/dialogue.js';
 import type { Config } from '../settings/config.js';
 import { queryTls, tlsStart } from './tls-options.js';
 

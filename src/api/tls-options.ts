@@ -3,7 +3,7 @@
 
 import { ServiceError, shown } from '../core/errors.js';
 import { canonicalAddress, formatIp, parsePlainIp, unbracket } from '../net/ip.js';
-import type { TlsStart } from '../net/network.js';
+import type { TlsStart } from '../net/dialogue.js';
 import { parseHostName, type Target } from '../net/target.js';
 
 /** `"tls"` / `"starttls"` in a dialogue: `true`, or an object naming the server. */

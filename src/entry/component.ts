@@ -4,7 +4,8 @@ import { createApp } from '../api/app.js';
 import { Config, type Environment } from '../settings/config.js';
 import { incomingHandlerFor } from '../wasi/http.js';
 import { writeStderrLine } from '../wasi/stderr.js';
-import { wasiTcp } from '../wasi/tcp.js';
+import { socketNetwork } from '../net/socket-network.js';
+import { wasiSockets } from '../wasi/tcp.js';
 import { wasiTls } from '../wasi/tls.js';
 
 /** The component's `wasi:http/incoming-handler`, reading its settings through `readSettings`. */
@@ -14,7 +15,7 @@ export function componentHandler(readSettings: () => Environment): ReturnType<ty
   return incomingHandlerFor(
     createApp({
       config: () => (config ??= new Config(readSettings(), wasiTls.checkRoots)),
-      network: wasiTcp,
+      network: socketNetwork(wasiSockets),
       writeAuditLine: writeStderrLine,
     }),
   );

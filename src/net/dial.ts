@@ -8,7 +8,7 @@ import { ServiceError } from '../core/errors.js';
 import { SocketFault, fromSocketFault, isLookupRefused } from './faults.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, formatIp, formatSocketAddress } from './ip.js';
 import { formatTarget, type Target } from './target.js';
-import type { Limits, Reply, Step, TcpNetwork } from './network.js';
+import type { Limits, Reply, Step, TcpNetwork } from './dialogue.js';
 import { TlsFault, fromTlsFault } from './tls/faults.js';
 import { type ConnectionRecord, failedWith, type Transcript } from './transcript.js';
 

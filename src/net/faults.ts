@@ -1,11 +1,10 @@
 // Socket faults: what the socket module reports (a WASI error code or a timeout it measured, and the stage),
 // and the one mapping of each to the service error a client sees.
 
-import type { StreamError } from 'wasi:io/streams@0.2.12';
 import type { ErrorCode as NetworkErrorCode } from 'wasi:sockets/network@0.2.12';
 import { type ErrorCode, ServiceError } from '../core/errors.js';
-import { wasiPayload } from '../core/wasi-payload.js';
-import type { Reply } from './network.js';
+import type { Reply } from './dialogue.js';
+import { StreamClosed, StreamFailed } from './streams.js';
 
 /** Where on an outbound connection something failed: named in every network error message. */
 export type Stage = 'resolve' | 'connect' | 'write' | 'read';
@@ -13,20 +12,10 @@ export type Stage = 'resolve' | 'connect' | 'write' | 'read';
 /** The error codes of `wasi:sockets/network.error-code`: the WIT-generated type, so a code added to the WIT fails the switch below. */
 export type WasiSocketErrorCode = NetworkErrorCode;
 
-/** A failed WASI socket call as a fault of `stage`: its error code, or `unknown` when it threw something else. */
-export function wasiFault(stage: Stage, error: unknown): SocketFault {
-  const code = wasiPayload(error);
-  if (typeof code === 'string') return new SocketFault(stage, code as WasiSocketErrorCode);
-  return new SocketFault(stage, 'unknown', String(error));
-}
-
-/** What a `wasi:io/streams` error means: the peer closed the stream (`closed`), or a `stream-failed` fault. */
+/** What a stream's error means at `stage`: the peer closed the stream (`closed`), or a `stream-failed` fault. */
 export function streamFault(stage: Stage, error: unknown): SocketFault | 'closed' {
-  const payload = wasiPayload(error) as StreamError | undefined;
-  if (payload?.tag === 'closed') return 'closed';
-  // Optional calls: a detail for the message, never worth a second fault if a host's error value lacks them.
-  const detail = payload?.tag === 'last-operation-failed' ? payload.val?.toDebugString?.() : String(error);
-  return new SocketFault(stage, 'stream-failed', detail);
+  if (error instanceof StreamClosed) return 'closed';
+  return new SocketFault(stage, 'stream-failed', error instanceof StreamFailed ? error.detail : String(error));
 }
 
 /** A failure reported by the socket module: the WASI code (or a timeout it measured itself) and the stage. */

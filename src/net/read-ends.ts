@@ -2,7 +2,7 @@
 // cap; the DNS length frame lives with DNS), or after a quiet gap. The reader (reply-reader.ts) composes them.
 
 import type { Resources } from '../core/resources.js';
-import type { ReplyEnd } from './network.js';
+import type { ReplyEnd } from './dialogue.js';
 import { NS_PER_MS, type PollHost } from './streams.js';
 
 /** An end found inside the bytes of a reply, fed each chunk in the order it arrives. */

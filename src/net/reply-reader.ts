@@ -6,7 +6,7 @@ import { concatBytes } from '../core/bytes.js';
 import { SocketFault, streamFault } from './faults.js';
 import type { Resources } from '../core/resources.js';
 import { lengthFrameEnd } from './dns/length-frame.js';
-import type { ReadEnd, ReplyEnd } from './network.js';
+import type { ReadEnd, ReplyEnd } from './dialogue.js';
 import { type ByteEnd, QuietGap, capEnd, countEnd, firstEnd, roomLeft, untilEnd } from './read-ends.js';
 import type { PollHost, ReadStream } from './streams.js';
 

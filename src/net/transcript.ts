@@ -2,7 +2,7 @@
 // audit log): where it was asked to go, where it went, how much went each way and how it ended. Never the bytes.
 
 import { type ErrorCode, ServiceError } from '../core/errors.js';
-import type { ReplyEnd } from './network.js';
+import type { ReplyEnd } from './dialogue.js';
 
 /** The connection a dialogue opened, and what went over it. */
 export interface ConnectionRecord {

@@ -1,11 +1,11 @@
 // The one place that reads settings: environment variables → validated, bounded configuration.
 
 import { SettingError } from '../core/errors.js';
-import { wasiPayload } from '../core/wasi-payload.js';
 import { type IpAddress, type SocketAddress, addressValue, canonicalAddress, parsePlainIp, parseSettingIp, unbracket } from '../net/ip.js';
 import { Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
 import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
-import type { Limits } from '../net/network.js';
+import type { Limits } from '../net/dialogue.js';
+import { RootsUnreadable } from '../net/tls/engine.js';
 import { NUMERIC_SETTINGS as BOUNDS, SETTINGS, type SettingEntry, parseWholeNumber, settingEntry, wholeNumberForm } from './setting-table.js';
 import { isPort, parseHost, parseHostName, splitHostPort } from '../net/target.js';
 
@@ -50,7 +50,7 @@ export const DEFAULT_TARGET_PORT = Number(settingEntry('DEFAULT_TARGET_PORT').de
  */
 const EXAMPLE_COM_FALLBACK_IPS = '23.192.228.80,23.192.228.84,23.215.0.136,23.215.0.138,96.7.128.175,96.7.128.198';
 
-/** Reads PEM trust anchors as the TLS engine does: how many certificates, or throws what is wrong. */
+/** Reads PEM trust anchors as the TLS engine does: how many certificates, or throws what is wrong (`RootsUnreadable`). */
 export type TlsRootsReader = (pem: string) => number;
 
 /** What TLS_CA_CERTS must hold. */
@@ -171,8 +171,7 @@ function readTlsRootsSetting(env: Environment, read: TlsRootsReader | undefined)
   try {
     count = read(pem);
   } catch (error) {
-    const payload = wasiPayload(error);
-    throw fail(typeof payload === 'string' ? payload : 'it cannot be read as PEM certificates');
+    throw fail(error instanceof RootsUnreadable ? error.problem : 'it cannot be read as PEM certificates');
   }
   if (count === 0) throw fail(`it holds no certificate; expected ${TLS_CA_CERTS_FORM}`);
   return pem;

@@ -13,7 +13,7 @@ import type { StreamError } from 'wasi:io/streams@0.2.12';
 import { ServiceError } from '../core/errors.js';
 import { errorResponse } from '../http/responses.js';
 import { setArrivedHost } from '../http/origin.js';
-import { wasiPayload } from '../core/wasi-payload.js';
+import { wasiPayload } from './payload.js';
 import { Resources } from '../core/resources.js';
 import { blockingWriteAll } from './blocking-write.js';
 

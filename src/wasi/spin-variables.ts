@@ -1,7 +1,7 @@
 // The only module that reads fermyon:spin/variables (the Spin build only): a setting's Spin variable.
 
 import { get, type Error as VariableError } from 'fermyon:spin/variables@2.0.0';
-import { wasiPayload } from '../core/wasi-payload.js';
+import { wasiPayload } from './payload.js';
 import type { Lookup } from '../settings/layered-settings.js';
 
 /** The Spin variable of a setting: its name in lowercase (`AUTH_TOKEN` → `auth_token`), as Spin requires. */

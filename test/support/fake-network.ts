@@ -2,7 +2,7 @@
 
 import { SocketFault } from '../../src/net/faults.js';
 import { formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/net/ip.js';
-import type { ConnectionLimits, Reply, Step, TcpNetwork } from '../../src/net/network.js';
+import type { ConnectionLimits, Reply, Step, TcpNetwork } from '../../src/net/dialogue.js';
 
 /** A scripted reply; `ms` defaults to 1. */
 export type FakeReply = Omit<Reply, 'ms'> & { ms?: number };

@@ -1,7 +1,11 @@
-// A virtual clock, its pollables and a scripted input stream: what the read loop polls, without a host.
-// `poll` jumps the clock to the first pollable that becomes ready, so a table of timings runs in no time.
+// A virtual clock, its pollables, scripted streams and sockets: the host's primitives (src/net/streams.ts)
+// without a host, throwing the contract's own fault values. `poll` jumps the clock to the first pollable that
+// becomes ready, so a table of timings runs in no time.
 
-import type { PollHost, ReadStream } from '../../src/net/streams.js';
+import { SocketFault, type WasiSocketErrorCode } from '../../src/net/faults.js';
+import { type IpAddress, formatSocketAddress } from '../../src/net/ip.js';
+import { type PollHost, type ReadStream, type SocketHost, type SocketStreams, StreamClosed } from '../../src/net/streams.js';
+import type { TlsEngine } from '../../src/net/tls/engine.js';
 
 const NS_PER_MS = 1_000_000n;
 
@@ -64,7 +68,7 @@ export function fakeInput(host: ReturnType<typeof fakePollHost>, events: PeerEve
       for (const event of due()) {
         if (event.bytes === undefined) {
           if (out.length > 0) break;
-          throw Object.assign(new Error('closed'), { payload: { tag: 'closed' } });
+          throw new StreamClosed();
         }
         const take = Math.min(event.bytes.length, Number(len) - out.length);
         out.push(...event.bytes.subarray(0, take));
@@ -127,7 +131,7 @@ export function fakeOutput(host: ReturnType<typeof fakePollHost>, reading: PeerR
     return BigInt(Math.ceil(startMs + 1 / Math.min(bytesPerMs, 1e9))) * 1_000_000n;
   };
   const fail = () => {
-    throw Object.assign(new Error('closed'), { payload: { tag: 'closed' } });
+    throw new StreamClosed();
   };
   return {
     written,
@@ -159,7 +163,7 @@ export function fakeOutput(host: ReturnType<typeof fakePollHost>, reading: PeerR
 }
 
 /** A socket whose connect finishes at `connectedAtMs` (never, when undefined), or fails then with `error` (a WASI code). */
-export function fakeConnectingSocket<S>(host: ReturnType<typeof fakePollHost>, connectedAtMs: number | undefined, streams: () => S, error?: string) {
+export function fakeConnectingSocket<S>(host: ReturnType<typeof fakePollHost>, connectedAtMs: number | undefined, streams: () => S, error?: WasiSocketErrorCode) {
   const at = connectedAtMs === undefined ? undefined : BigInt(connectedAtMs) * 1_000_000n;
   let finishCalls = 0;
   return {
@@ -169,11 +173,72 @@ export function fakeConnectingSocket<S>(host: ReturnType<typeof fakePollHost>, c
       host.created.push(ready);
       return ready;
     },
-    finishConnect(): S {
+    finishConnect(): S | undefined {
       finishCalls++;
-      if (at === undefined || host.now() < at) throw Object.assign(new Error('would-block'), { payload: 'would-block' });
-      if (error !== undefined) throw Object.assign(new Error(error), { payload: error });
+      if (at === undefined || host.now() < at) return undefined;
+      if (error !== undefined) throw new SocketFault('connect', error);
       return streams();
     },
   };
+}
+
+/** One scripted peer of `fakeSocketHost`: when its connect finishes (or fails), what it sends, how it reads. */
+export interface FakePeer {
+  /** When the connect finishes; never, when absent. */
+  connectedAtMs?: number;
+  /** The WASI code the connect fails with at `connectedAtMs`. */
+  refusedWith?: WasiSocketErrorCode;
+  events?: PeerEvent[];
+  reading?: PeerReading;
+}
+
+/** An engine for a fake host whose dialogues never start TLS. */
+const NO_TLS: TlsEngine = {
+  openSession: () => {
+    throw new Error('this fake host has no TLS engine');
+  },
+  checkRoots: () => 0,
+};
+
+/**
+ * The host's primitives on the virtual clock: `names` maps a name to its addresses, `peers` maps `addr:port` to
+ * a scripted peer (any other address refuses the connection at 1 ms). `released()` counts the sockets and
+ * streams released, `opened()` those created, so a test sees that a dialogue leaves nothing behind.
+ */
+export function fakeSocketHost(options: { peers: Record<string, FakePeer>; names?: Record<string, IpAddress[]>; tls?: TlsEngine }) {
+  const host = fakePollHost();
+  let opened = 0;
+  let released = 0;
+  const held = <T extends object>(value: T): T & Disposable => {
+    opened++;
+    let disposed = false;
+    return Object.assign(value, {
+      [Symbol.dispose]() {
+        if (disposed) throw new Error('a socket resource was released twice');
+        disposed = true;
+        released++;
+      },
+    });
+  };
+  const outputs: ReturnType<typeof fakeOutput>[] = [];
+  const sockets: SocketHost<FakePollable> = {
+    poll: host,
+    tls: options.tls ?? NO_TLS,
+    resolve(name) {
+      const addresses = options.names?.[name];
+      if (addresses === undefined) throw new SocketFault('resolve', 'name-unresolvable');
+      return addresses;
+    },
+    connect(to, resources) {
+      const peer = options.peers[formatSocketAddress(to)] ?? { connectedAtMs: 1, refusedWith: 'connection-refused' };
+      resources.hold(held({ socket: formatSocketAddress(to) }));
+      const streams = (): SocketStreams<FakePollable> => {
+        const output = fakeOutput(host, peer.reading ?? { bufferBytes: 65_536 });
+        outputs.push(output);
+        return [held(fakeInput(host, peer.events ?? [])), held(output)];
+      };
+      return fakeConnectingSocket(host, peer.connectedAtMs, streams, peer.refusedWith);
+    },
+  };
+  return { sockets, host, outputs, opened: () => opened, released: () => released };
 }

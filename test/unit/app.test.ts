@@ -4,7 +4,7 @@ import { createApp } from '../../src/api/app.js';
 import { Config, type Environment } from '../../src/settings/config.js';
 import { SocketFault } from '../../src/net/faults.js';
 import type { IpAddress } from '../../src/net/ip.js';
-import type { Reply } from '../../src/net/network.js';
+import type { Reply } from '../../src/net/dialogue.js';
 import { fakeNetwork, reply, v4, virtualClock, type VirtualClock } from '../support/fake-network.js';
 
 const LOCAL_PROFILE = '127.0.0.0/8:*,10.0.0.0/8:*,[::1]:*,0.0.0.0/0:*,[::/0]:*';

@@ -7,7 +7,7 @@ import { createApp } from '../../src/api/app.js';
 import { AuditRecord, type AuditLine } from '../../src/api/audit.js';
 import { SocketFault } from '../../src/net/faults.js';
 import type { IpAddress } from '../../src/net/ip.js';
-import type { Reply } from '../../src/net/network.js';
+import type { Reply } from '../../src/net/dialogue.js';
 import { TlsFault } from '../../src/net/tls/faults.js';
 import { Config, type Environment } from '../../src/settings/config.js';
 import { type FakeReply, fakeNetwork, reply, v4 } from '../support/fake-network.js';

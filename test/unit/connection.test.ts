@@ -3,10 +3,12 @@
 
 import { describe, expect, test } from 'vitest';
 import { Resources } from '../../src/core/resources.js';
-import { awaitConnect, runSteps, timer, writeWithDeadline } from '../../src/net/connection.js';
-import { SocketFault } from '../../src/net/faults.js';
-import type { Step } from '../../src/net/network.js';
-import { type PeerEvent, type PeerReading, fakeConnectingSocket, fakeInput, fakeOutput, fakePollHost } from '../support/fake-poll.js';
+import { Connection, awaitConnect, runSteps, timer, writeWithDeadline } from '../../src/net/connection.js';
+import { SocketFault, type WasiSocketErrorCode } from '../../src/net/faults.js';
+import type { SocketAddress } from '../../src/net/ip.js';
+import { socketNetwork } from '../../src/net/socket-network.js';
+import type { Step } from '../../src/net/dialogue.js';
+import { type FakePeer, type PeerEvent, type PeerReading, fakeConnectingSocket, fakeInput, fakeOutput, fakePollHost, fakeSocketHost } from '../support/fake-poll.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const disposable = <T extends object>(value: T) => Object.assign(value, { [Symbol.dispose]() {} });
@@ -22,7 +24,7 @@ function outcome(run: () => unknown, host: ReturnType<typeof fakePollHost>) {
 }
 
 describe('awaitConnect(host, resources, socket, limits, deadline)', () => {
-  type Case = [name: string, connectedAtMs: number | undefined, limits: { connectTimeoutMs: number; deadlineMs: number }, expected: { fault?: string; atMs: number }, error?: string];
+  type Case = [name: string, connectedAtMs: number | undefined, limits: { connectTimeoutMs: number; deadlineMs: number }, expected: { fault?: string; atMs: number }, error?: WasiSocketErrorCode];
   const CASES: Case[] = [
     ['a connect that finishes in time gives the streams, when it finishes', 7, { connectTimeoutMs: 100, deadlineMs: 1000 }, { atMs: 7 }],
     ["an address that does not answer ends at its own connect timeout, leaving time for the next address", undefined, { connectTimeoutMs: 100, deadlineMs: 1000 }, { fault: 'connect: deadline', atMs: 100 }],
@@ -73,7 +75,7 @@ describe('writeWithDeadline(host, output, ready, message, deadline)', () => {
   });
 });
 
-describe('runSteps(host, resources, streams, steps, limits, deadline)', () => {
+describe('runSteps(connection, steps, limits)', () => {
   const send = (s: string, until = '\n'): Step => ({ send: text(s), read: { until: text(until) } });
   type Case = [name: string, events: PeerEvent[], reading: PeerReading, steps: Step[], deadlineMs: number, expected: { replies?: string[]; fault?: string; atMs: number }];
   const CASES: Case[] = [
@@ -97,10 +99,48 @@ describe('runSteps(host, resources, streams, steps, limits, deadline)', () => {
     {
       using resources = new Resources();
       const deadline = resources.hold(timer(host, deadlineMs));
-      got = outcome(() => runSteps(host, resources, { input, output }, steps, { maxReplyBytes: expected.replies?.[0] === 'abcde' ? 5 : 1_000_000 }, deadline), host);
+      const connection = new Connection({ host, resources, deadline, streams: { input, output } });
+      got = outcome(() => runSteps(connection, steps, { maxReplyBytes: expected.replies?.[0] === 'abcde' ? 5 : 1_000_000 }), host);
     }
     const replies = got.replies ?? (got.result as { bytes: Uint8Array }[]).map((r) => new TextDecoder().decode(r.bytes));
     expect({ fault: got.fault, atMs: got.atMs, replies }).toEqual({ fault: expected.fault, atMs: expected.atMs, replies: expected.replies });
     expect(host.created.filter((p) => !p.disposed)).toHaveLength(0);
+  });
+});
+
+describe('socketNetwork(host).converse(to, steps, limits): the dialogue on the host\'s primitives', () => {
+  const line = (s: string): Step => ({ send: text(s), read: { until: text('\n') } });
+  const LIMITS = { connectTimeoutMs: 100, deadlineMs: 1_000, maxReplyBytes: 1_000 };
+  const PEER = '192.0.2.7:25';
+  const to: SocketAddress = { address: { tag: 'ipv4', val: [192, 0, 2, 7] }, port: 25 };
+  type Case = [name: string, peer: FakePeer | undefined, expected: { replies?: string[]; ms?: number[]; fault?: string; atMs: number }];
+  const CASES: Case[] = [
+    [
+      'connects, runs each step on the one connection, and times each step on the host\'s clock',
+      { connectedAtMs: 4, events: [{ atMs: 10, send: '220 ready\n' }, { atMs: 25, send: '250 ok\n' }] },
+      { replies: ['220 ready\n', '250 ok\n'], ms: [6, 15], atMs: 25 },
+    ],
+    ['an address that refuses: the connect fault, when the host reports it', undefined, { fault: 'connect: connection-refused', atMs: 1 }],
+    ['an address that never answers ends at the connect timeout', {}, { fault: 'connect: deadline', atMs: 100 }],
+    ['a peer that closes before its reply: the step ends as closed', { connectedAtMs: 1, events: [{ atMs: 3, close: true }] }, { replies: [''], ms: [2], atMs: 3 }],
+  ];
+  test.each(CASES)('%s', (_, peer, expected) => {
+    const fake = fakeSocketHost({ peers: peer ? { [PEER]: peer } : {} });
+    const network = socketNetwork(fake.sockets);
+    const got = outcome(() => network.converse(to, [line(''), line('EHLO x\n')].slice(0, expected.replies?.length ?? 1), LIMITS), fake.host);
+    const replies = got.replies ?? (got.result as { bytes: Uint8Array }[]).map((r) => new TextDecoder().decode(r.bytes));
+    expect({ fault: got.fault, atMs: got.atMs, replies: got.fault ? undefined : replies }).toEqual({ fault: expected.fault, atMs: expected.atMs, replies: expected.replies });
+    if (expected.ms) expect((got.result as { ms: number }[]).map((r) => r.ms)).toEqual(expected.ms);
+    expect(network.nowMs()).toBe(expected.atMs);
+    // Every pollable, the socket and its streams are released when converse returns or throws.
+    expect(fake.host.created.filter((p) => !p.disposed)).toHaveLength(0);
+    expect(fake.released()).toBe(fake.opened());
+  });
+
+  test('resolve is the host\'s lookup', () => {
+    const fake = fakeSocketHost({ peers: {}, names: { 'mail.test': [to.address] } });
+    const network = socketNetwork(fake.sockets);
+    expect(network.resolve('mail.test', 100)).toEqual([to.address]);
+    expect(() => network.resolve('nowhere.test', 100)).toThrow(expect.objectContaining({ stage: 'resolve', code: 'name-unresolvable' }));
   });
 });

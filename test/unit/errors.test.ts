@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { ServiceError } from '../../src/core/errors.js';
 import { SocketFault, fromSocketFault, type WasiSocketErrorCode } from '../../src/net/faults.js';
 import { errorResponse } from '../../src/http/responses.js';
-import type { Reply } from '../../src/net/network.js';
+import type { Reply } from '../../src/net/dialogue.js';
 
 // Every wasi:sockets error code and the status it must map to: a code missing here fails to compile.
 const WASI_CODE_MAPPING = {

@@ -4,7 +4,7 @@ import { ServiceError } from '../../src/core/errors.js';
 import { SocketFault } from '../../src/net/faults.js';
 import { encodeValue, runExchange } from '../../src/api/exchange.js';
 import { RequestContext } from '../../src/api/context.js';
-import type { TcpNetwork } from '../../src/net/network.js';
+import type { TcpNetwork } from '../../src/net/dialogue.js';
 import { transcriptOf } from '../../src/net/transcript.js';
 import { fakeNetwork, reply } from '../support/fake-network.js';
 

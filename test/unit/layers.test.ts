@@ -17,7 +17,7 @@ describe('the layers of src/ are enforced by lint', () => {
     ['src/net/dns/x.ts', "import { ROUTES } from '../../api/app.js';\nexport const x = ROUTES;\n", 'src/net/ may import only src/core/'],
     ['src/net/x.ts', "import { Config } from '../settings/config.js';\nexport const x = Config;\n", 'src/net/ may import only src/core/'],
     ['src/settings/x.ts', "import { jsonResponse } from '../http/responses.js';\nexport const x = jsonResponse;\n", 'src/settings/ may import only src/core/, src/net/'],
-    ['src/settings/x.ts', "import { wasiTcp } from '../wasi/tcp.js';\nexport const x = wasiTcp;\n", 'src/settings/ may import only src/core/, src/net/'],
+    ['src/settings/x.ts', "import { wasiSockets } from '../wasi/tcp.js';\nexport const x = wasiSockets;\n", 'src/settings/ may import only src/core/, src/net/'],
     ['src/core/x.ts', "import { Policy } from '../net/policy.js';\nexport const x = Policy;\n", 'src/core/ imports nothing else of src/'],
     ['src/http/x.ts', "import { ROUTES } from '../api/app.js';\nexport const x = ROUTES;\n", 'src/http/ may import only src/core/'],
     ['src/api/x.ts', "import { componentHandler } from '../entry/component.js';\nexport const x = componentHandler;\n", 'src/api/ may import only'],
@@ -34,7 +34,7 @@ describe('the layers of src/ are enforced by lint', () => {
     ['src/net/dns/x.ts', "import { formatIp } from '../ip.js';\nexport const x = formatIp;\n"],
     ['src/net/x.ts', "import type { Pollable } from 'wasi:io/poll@0.2.12';\nexport type X = Pollable;\n"],
     ['src/wasi/x.ts', "import { poll } from 'wasi:io/poll@0.2.12';\nimport { Config } from '../settings/config.js';\nexport const x = [poll, Config];\n"],
-    ['src/entry/x.ts', "import { createApp } from '../api/app.js';\nimport { wasiTcp } from '../wasi/tcp.js';\nexport const x = [createApp, wasiTcp];\n"],
+    ['src/entry/x.ts', "import { createApp } from '../api/app.js';\nimport { wasiSockets } from '../wasi/tcp.js';\nexport const x = [createApp, wasiSockets];\n"],
   ])('%s: an allowed import passes (%#)', async (filePath, code) => {
     expect(await layerErrors(filePath, code)).toEqual([]);
   });

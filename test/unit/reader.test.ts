@@ -5,7 +5,7 @@ import { SocketFault } from '../../src/net/faults.js';
 import { Reader } from '../../src/net/reply-reader.js';
 import { NS_PER_MS } from '../../src/net/streams.js';
 import { Resources } from '../../src/core/resources.js';
-import type { ReadEnd, ReplyEnd } from '../../src/net/network.js';
+import type { ReadEnd, ReplyEnd } from '../../src/net/dialogue.js';
 import { type PeerEvent, fakeInput, fakePollHost } from '../support/fake-poll.js';
 
 const text = (s: string) => new TextEncoder().encode(s);

@@ -4,17 +4,17 @@
 // The real engine runs in test/e2e/tls.test.ts on every host.
 
 import { describe, expect, test } from 'vitest';
-import type { ReadEnd } from '../../src/net/network.js';
+import type { ReadEnd } from '../../src/net/dialogue.js';
 import { Reader } from '../../src/net/reply-reader.js';
 import { Resources } from '../../src/core/resources.js';
 import { TlsChannel } from '../../src/net/tls/channel.js';
-import type { EngineSession, Status, TlsEngine } from '../../src/net/tls/engine.js';
+import { type EngineSession, type Status, type TlsEngine, TlsEngineFailure, TlsSetupRefused } from '../../src/net/tls/engine.js';
 import { TlsFault, fromTlsFault } from '../../src/net/tls/faults.js';
 import { SocketFault } from '../../src/net/faults.js';
 import { TlsSession } from '../../src/net/tls/session.js';
 import { type PeerEvent, fakeInput, fakeOutput, fakePollHost } from '../support/fake-poll.js';
-import { runSteps, timer } from '../../src/net/connection.js';
-import type { Reply, Step } from '../../src/net/network.js';
+import { Connection, runSteps, timer } from '../../src/net/connection.js';
+import type { Reply, Step } from '../../src/net/dialogue.js';
 
 const NS_PER_MS = 1_000_000n;
 /** A pollable of the virtual clock. */
@@ -45,7 +45,7 @@ function scriptedEngine(feedLimit = 1 << 20) {
           if (state === 'handshaking') {
             for (const c of input) {
               taken++;
-              if (c === '!') throw Object.assign(new Error('tls'), { payload: { tag: 'certificate', val: { tag: 'expired' } } });
+              if (c === '!') throw new TlsEngineFailure({ tag: 'certificate', val: { tag: 'expired' } });
               seen += c;
               if (seen.endsWith('SH')) {
                 state = 'established';
@@ -187,7 +187,7 @@ describe('TlsSession', () => {
     const engine: TlsEngine = {
       checkRoots: () => 0,
       openSession: () => {
-        throw Object.assign(new Error('setup'), { payload: { tag: 'invalid-roots', val: 'certificate 1: a BEGIN line has no matching END line' } });
+        throw new TlsSetupRefused({ tag: 'invalid-roots', val: 'certificate 1: a BEGIN line has no matching END line' });
       },
     };
     expect(() => TlsSession.open(engine, 'x.test', 'junk')).toThrow(expect.objectContaining({ failure: { kind: 'setup', problem: { tag: 'invalid-roots', val: expect.any(String) } } }));
@@ -208,7 +208,7 @@ describe('runSteps with a STARTTLS step', () => {
       using resources = new Resources();
       const deadline = resources.hold(timer(host, 1_000));
       try {
-        result = { replies: runSteps(host, resources, { input, output }, steps, { maxReplyBytes: 1_000 }, deadline, engine) };
+        result = { replies: runSteps(new Connection({ host, resources, deadline, streams: { input, output }, tls: engine }), steps, { maxReplyBytes: 1_000 }) };
       } catch (fault) {
         result = { fault };
       }

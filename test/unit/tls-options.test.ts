@@ -5,7 +5,8 @@
 import { describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { Config, type Environment, type TlsRootsReader } from '../../src/settings/config.js';
-import type { Reply } from '../../src/net/network.js';
+import type { Reply } from '../../src/net/dialogue.js';
+import { RootsUnreadable } from '../../src/net/tls/engine.js';
 import { fakeNetwork, v4 } from '../support/fake-network.js';
 
 const TLS_REPLY: Reply = { bytes: new TextEncoder().encode('pong'), end: 'until', ms: 1, tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' } };
@@ -176,7 +177,13 @@ describe('TLS_CA_CERTS', () => {
   });
 
   test('unreadable or empty of certificates, it is config-invalid, listed by /ready without its value', async () => {
-    for (const reader of [() => 0, () => { throw Object.assign(new Error('x'), { payload: 'certificate 1: the base64 between BEGIN and END does not decode' }); }]) {
+    const EMPTY = 'it holds no certificate';
+    const UNREADABLE = 'certificate 1: the base64 between BEGIN and END does not decode';
+    const readers: [reader: (pem: string) => number, why: string][] = [
+      [() => 0, EMPTY],
+      [() => { throw new RootsUnreadable(UNREADABLE); }, UNREADABLE],
+    ];
+    for (const [reader, why] of readers) {
       const { call } = appWith({ TLS_CA_CERTS: 'SECRET-LOOKING TEXT' }, reader);
       const ready = await call('/ready');
       expect(ready.status).toBe(503);
@@ -184,6 +191,7 @@ describe('TLS_CA_CERTS', () => {
       expect(ready.text).not.toContain('SECRET-LOOKING');
       const r = await call('/tcp/send?host=127.0.0.1&port=6380&tls=true&msg=x');
       expect([r.status, r.json.error.code]).toEqual([503, 'config-invalid']);
+      expect(r.json.error.message).toContain(`setting TLS_CA_CERTS is invalid: ${why}`);
       expect(r.text).not.toContain('SECRET-LOOKING');
       // Plaintext connections do not need it.
       expect((await call('/tcp/send?host=127.0.0.1&port=6380&msg=x')).status).toBe(200);

@@ -6,7 +6,7 @@ import { concatBytes } from '../../core/bytes.js';
 import { ServiceError } from '../../core/errors.js';
 import { SocketFault, fromSocketFault, isLookupRefused } from '../faults.js';
 import { type IpAddress, type SocketAddress, formatSocketAddress } from '../ip.js';
-import type { Reply, TcpNetwork } from '../network.js';
+import type { Reply, TcpNetwork } from '../dialogue.js';
 
 
 /**

@@ -2,10 +2,9 @@
 // engine. The socket module passes its stream in, so the read loop (reply-reader.ts) reads plaintext with the
 // same deadlines and limits, and unit tests drive it on a virtual clock.
 
-import { wasiPayload } from '../../core/wasi-payload.js';
 import { SocketFault, streamFault } from '../faults.js';
-import type { TlsInfo } from '../network.js';
-import type { PollHost, ReadStream } from '../streams.js';
+import type { TlsInfo } from '../dialogue.js';
+import { type PollHost, type ReadStream, StreamClosed } from '../streams.js';
 import type { Status } from './engine.js';
 import { TlsFault } from './faults.js';
 import type { TlsSession } from './session.js';
@@ -25,11 +24,6 @@ const PLAINTEXT_CHUNK_BYTES = 65_536;
 export interface CipherStream<P extends Disposable> extends ReadStream<P> {
   send(ciphertext: Uint8Array): void;
 }
-
-/** The `{ tag: 'closed' }` stream error, as a read of the plaintext stream throws it once the peer has closed. */
-const closedError = () => Object.assign(new Error('closed'), { payload: { tag: 'closed' } });
-
-const isClosed = (error: unknown) => (wasiPayload(error) as { tag?: string } | undefined)?.tag === 'closed';
 
 export class TlsChannel<P extends Disposable> implements ReadStream<P> {
   /** Ciphertext read from the socket that the engine has not taken yet (it takes less while plaintext waits). */
@@ -94,7 +88,7 @@ export class TlsChannel<P extends Disposable> implements ReadStream<P> {
           if (data.length === 0) return data;
           this.#feed(data);
         } catch (error) {
-          if (!isClosed(error)) throw error;
+          if (!(error instanceof StreamClosed)) throw error;
           this.#inputEnded = true;
         }
       } else if (this.#unfed.length > 0) {
@@ -108,7 +102,7 @@ export class TlsChannel<P extends Disposable> implements ReadStream<P> {
     }
     if (this.#status.plaintextBytes === 0) {
       // Nothing more will come after close_notify, or once the socket ended with nothing left to decrypt.
-      if (this.#status.state === 'peer-closed' || (this.#inputEnded && this.#unfed.length === 0)) throw closedError();
+      if (this.#status.state === 'peer-closed' || (this.#inputEnded && this.#unfed.length === 0)) throw new StreamClosed();
       return new Uint8Array(0);
     }
     const plaintext = this.session.read(Math.min(max, this.#status.plaintextBytes));

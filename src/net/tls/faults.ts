@@ -1,10 +1,10 @@
 // TLS failures: what the TLS layer reports (the engine's certificate or handshake problem, the deadline, an
 // injection before STARTTLS) and the one mapping of each to the service error a client sees.
 
-import type { CertificateProblem, HandshakeProblem, SetupError, TlsError } from 'ai-agent-sockets:tls/client@0.1.0';
+import type { CertificateProblem, HandshakeProblem, SetupError } from 'ai-agent-sockets:tls/client@0.1.0';
 import { ServiceError, shown } from '../../core/errors.js';
-import { wasiPayload } from '../../core/wasi-payload.js';
-import type { Reply } from '../network.js';
+import type { Reply } from '../dialogue.js';
+import { TlsEngineFailure } from './engine.js';
 
 /** Why TLS failed. */
 export type TlsFailure =
@@ -32,14 +32,11 @@ export class TlsFault extends Error {
   replies: Reply[] = [];
 }
 
-const isTlsError = (value: unknown): value is TlsError =>
-  typeof value === 'object' && value !== null && 'tag' in value && (value.tag === 'certificate' || value.tag === 'handshake') && 'val' in value;
-
 /** The engine's `tls-error`, thrown by one of its calls, as a fault; undefined for any other throw. */
 export function tlsFaultOf(error: unknown, established: boolean): TlsFault | undefined {
-  const payload = wasiPayload(error);
-  if (!isTlsError(payload)) return undefined;
-  return new TlsFault(payload.tag === 'certificate' ? { kind: 'certificate', problem: payload.val } : { kind: 'handshake', problem: payload.val }, established);
+  if (!(error instanceof TlsEngineFailure)) return undefined;
+  const reported = error.error;
+  return new TlsFault(reported.tag === 'certificate' ? { kind: 'certificate', problem: reported.val } : { kind: 'handshake', problem: reported.val }, established);
 }
 
 function certificateProblem(problem: CertificateProblem): string {

@@ -1,10 +1,8 @@
 // One engine session, held safely: a call after release is an error instead of a trap (the component model
 // traps on a dropped handle), and each engine failure becomes a TlsFault.
 
-import { wasiPayload } from '../../core/wasi-payload.js';
-import type { SetupError } from 'ai-agent-sockets:tls/client@0.1.0';
-import type { TlsInfo } from '../network.js';
-import type { EngineSession, Status, TlsEngine } from './engine.js';
+import type { TlsInfo } from '../dialogue.js';
+import { type EngineSession, type Status, type TlsEngine, TlsSetupRefused } from './engine.js';
 import { TlsFault, tlsFaultOf } from './faults.js';
 
 export class TlsSession implements Disposable {
@@ -20,8 +18,7 @@ export class TlsSession implements Disposable {
     try {
       return new TlsSession(engine.openSession(serverName, extraRootsPem));
     } catch (error) {
-      const payload = wasiPayload(error) as SetupError | undefined;
-      if (payload?.tag === 'invalid-roots' || payload?.tag === 'invalid-server-name') throw new TlsFault({ kind: 'setup', problem: payload });
+      if (error instanceof TlsSetupRefused) throw new TlsFault({ kind: 'setup', problem: error.problem });
       throw error;
     }
   }

@@ -1,6 +1,7 @@
-// The dialogue contract between the service and the one module that opens sockets (`TcpNetwork`), and the
-// types it speaks in: limits, steps, read ends, replies, TLS. Types only, small enough to fake in tests;
-// `dial` (dial.ts) is its caller, src/wasi/tcp.ts its implementation over connection.ts.
+// The dialogue contract (`TcpNetwork`): what the endpoints ask of the network, and the types it speaks in:
+// limits, steps, read ends, replies, TLS. Types only, small enough to fake in the app's tests
+// (test/support/fake-network.ts); `dial` (dial.ts) is its caller, socket-network.ts its implementation over
+// the host's primitives (streams.ts).
 
 import type { IpAddress, SocketAddress } from './ip.js';
 
@@ -90,7 +91,7 @@ export interface Reply {
   tls?: TlsInfo;
 }
 
-/** Outbound TCP, as the service uses it, and the clock its deadlines run on. Failures are thrown as `SocketFault`. */
+/** Outbound TCP, as the service uses it, and the clock its deadlines run on. Failures are thrown as `SocketFault` (and `TlsFault`). */
 export interface TcpNetwork {
   /**
    * Milliseconds on the monotonic clock, from an arbitrary origin: every deadline and duration above the
