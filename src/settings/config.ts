@@ -121,6 +121,10 @@ export class Config {
 
   /** The bearer token every endpoint but /health and /ready requires, or undefined when AUTH_TOKEN is unset or empty. */
   get authToken(): string | undefined {
+    // Until the router authenticates by `callers`, a set CALLERS must close the service, never leave it open.
+    if ((this.env.CALLERS ?? '').trim() !== '') {
+      throw settingProblem('CALLERS', 'CALLERS is set, but this build authenticates by AUTH_TOKEN only: every request is refused until callers are wired in (issue 23)');
+    }
     this.#authToken ??= { value: readAuthToken(this.env) };
     return this.#authToken.value;
   }
