@@ -55,6 +55,8 @@ function regionsOf(value: Uint8Array, index: number, replies: readonly Uint8Arra
   const regions: Region[] = [];
   if (value.length === 0) return regions;
   const table = borders(value);
+  // Joined here already, not only in mergeRegions: a run of one byte matching a secret of that byte would
+  // otherwise make one region per position (a million for a 1 MiB reply).
   const add = (start: number, end: number) => {
     const last = regions[regions.length - 1];
     if (last && start < last.end) last.end = end;
