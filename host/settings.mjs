@@ -74,7 +74,7 @@ export function isLoopbackHost(host) {
 export function checkExposure(host, env) {
   const optIn = env.ALLOW_UNAUTHENTICATED ?? '';
   if (!['', 'true', 'false'].includes(optIn)) throw new Error(`ALLOW_UNAUTHENTICATED=${JSON.stringify(optIn)} is invalid: expected true or false`);
-  if (isLoopbackHost(host) || env.AUTH_TOKEN || optIn === 'true') return;
+  if (isLoopbackHost(host) || env.AUTH_TOKEN || env.CALLERS || optIn === 'true') return;
   throw new Error(
     `ai-agent-sockets will not listen on ${host} without AUTH_TOKEN: anyone who can reach it could open connections through it. Set AUTH_TOKEN (16+ characters, e.g. AUTH_TOKEN=$(openssl rand -hex 32)), or ALLOW_UNAUTHENTICATED=true to serve without one anyway, or leave HOST unset to listen on ${DEFAULT_HOST} only`,
   );

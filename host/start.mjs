@@ -105,7 +105,7 @@ const threads = server.threads();
 const layout = sockets === 'worker' ? ` on ${threads} ${plural(threads, 'thread')}, sockets on the workers' own threads` : ", a thread each, sockets through preview2-shim's I/O thread";
 console.error(`ai-agent-sockets listening on ${server.url} (${workers} ${plural(workers, 'worker')}${layout})`);
 console.error(`allowed targets: ${env.ALLOWED_TARGETS || '(component default: anything outside the built-in deny list)'}`);
-if (!env.AUTH_TOKEN && !isLoopbackHost(host)) {
+if (!env.AUTH_TOKEN && !env.CALLERS && !isLoopbackHost(host)) {
   console.error(`warning: ALLOW_UNAUTHENTICATED=true and no AUTH_TOKEN: anyone who can reach ${host} can open connections through this server`);
 }
 

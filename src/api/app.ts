@@ -33,7 +33,7 @@ const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready']);
 /** Builds the request handler. It never throws: every failure becomes a JSON error response. */
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
   // Every request but the probes depends on AUDIT_LOG: a malformed one is refused rather than left unrecorded.
-  const route = createRouter(ROUTES, { openPaths: OPEN_PATHS, authToken: () => deps.config().authToken, checkSettings: () => void deps.config().auditLog });
+  const route = createRouter(ROUTES, { openPaths: OPEN_PATHS, authenticate: (c) => c.authenticate(), checkSettings: () => void deps.config().auditLog });
   // Names resolve as DNS_MODE says, over TCP to DNS_SERVERS where the host refuses lookups.
   const network = withDnsServers(deps.network, () => deps.config().dns);
   return async (request) => {

@@ -2,10 +2,12 @@
 // query, the settings, the network, the audit record — and the dialogue it runs on the request's behalf.
 
 import type { ServiceError } from '../core/errors.js';
-import { bearerToken } from '../http/auth.js';
+import { authenticate, bearerToken } from '../http/auth.js';
 import { parseQuery, type Query } from '../http/query.js';
 import type { RouteContext } from '../http/router.js';
+import type { Caller } from '../net/caller.js';
 import { type Dialogue, dial } from '../net/dial.js';
+import { type DestinationCheck, narrowPolicy } from '../net/policy.js';
 import type { Limits, Step, TcpNetwork } from '../net/dialogue.js';
 import type { Target } from '../net/target.js';
 import { transcriptOf } from '../net/transcript.js';
@@ -25,6 +27,8 @@ export class RequestContext implements RouteContext {
   readonly #config: () => Config;
   #query: Query | undefined;
   #caller: Promise<string> | undefined;
+  /** Who the request authenticated as (`authenticate`); until then, no one: nothing is dialled before it. */
+  #authenticated: { caller: Caller; named: boolean } | undefined;
 
   constructor(
     readonly request: Request,
@@ -45,11 +49,38 @@ export class RequestContext implements RouteContext {
   }
 
   /**
-   * Who made the request, as the audit names them: today a fingerprint of the bearer token presented (or
-   * `anonymous`), whether or not it was accepted. Where authentication comes to name callers, it names them here.
+   * Authenticates the request by the settings' callers (CALLERS, AUTH_TOKEN's one caller, or none): throws the
+   * 401 that refuses it, or settles who it is for every dialogue and limit that follows.
+   */
+  async authenticate(): Promise<void> {
+    const callers = this.settings.callers;
+    this.#authenticated = { caller: await authenticate(this.request, callers), named: callers.kind === 'digests' };
+  }
+
+  /** The authenticated caller; a request to a path that needs none (the probes) has the anonymous caller's reach: nothing is dialled there. */
+  get #who(): Caller {
+    if (!this.#authenticated) throw new Error('a dialogue or limit was asked for before the request was authenticated');
+    return this.#authenticated.caller;
+  }
+
+  /** The request's limits: the settings', or the narrower ones of its caller's CALLERS entry. */
+  get limits(): Config['limits'] {
+    return this.#who.limits;
+  }
+
+  /**
+   * Who made the request, as the audit names them: a caller of CALLERS by its configured name; otherwise a
+   * fingerprint of the bearer token presented (or `anonymous`), whether or not it was accepted.
    */
   caller(): Promise<string> {
+    if (this.#authenticated?.named) return Promise.resolve(this.#authenticated.caller.name);
     return (this.#caller ??= callerOf(bearerToken(this.request)));
+  }
+
+  /** The destination policy for this request: the service's, narrowed to its caller's allowed targets. */
+  get #policy(): DestinationCheck {
+    const { name, allowedTargets } = this.#who;
+    return narrowPolicy(this.settings.policy, name, allowedTargets);
   }
 
   /**
@@ -58,7 +89,10 @@ export class RequestContext implements RouteContext {
    */
   dial(target: Target, steps: readonly Step[], limits: Limits): Dialogue {
     try {
-      const dialogue = dial(this.network, this.settings, target, steps, limits);
+      const settings = this.settings;
+      // The default target is read only for a name that may be it: a malformed one fails only the requests that use it.
+      const outbound = { policy: this.#policy, get defaultTarget() { return settings.defaultTarget; } };
+      const dialogue = dial(this.network, outbound, target, steps, limits);
       this.audit.dialled(dialogue.transcript);
       return dialogue;
     } catch (error) {

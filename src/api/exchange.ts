@@ -66,11 +66,11 @@ function parseJson(bytes: Uint8Array): unknown {
  * Validates `input` against the schema and the server's limits, then runs the dialogue. A fault after
  * the connection opened is thrown as the usual error, with the steps completed before it in `extra.steps`.
  */
-export function runExchange(input: unknown, c: Pick<RequestContext, 'settings' | 'network' | 'dial'>): ExchangeAnswer {
+export function runExchange(input: unknown, c: Pick<RequestContext, 'settings' | 'network' | 'dial' | 'limits'>): ExchangeAnswer {
   const config = c.settings;
   const request = validated(input);
   const target = makeTarget(request.host, request.port);
-  const limits = limitsWithTimeout(config.limits, request.timeout_ms);
+  const limits = limitsWithTimeout(c.limits, request.timeout_ms);
   let sendBytes = 0;
   const roots = () => config.tlsRoots;
   const implicit = dialogueTls(request.tls, target, roots, 'tls');
@@ -153,6 +153,6 @@ export function encodeValue(bytes: Uint8Array): { text: string } | { base64: str
 
 /** POST /tcp/exchange — a JSON dialogue on one connection (schema: exchange-schema.ts). */
 export async function tcpExchange(c: RequestContext): Promise<Response> {
-  const body = await readExchangeBody(c.request, c.settings.limits.maxMessageBytes);
+  const body = await readExchangeBody(c.request, c.limits.maxMessageBytes);
   return jsonResponse(runExchange(parseJson(body), c));
 }

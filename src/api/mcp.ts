@@ -88,7 +88,7 @@ export async function handleMcp(c: RequestContext): Promise<Response> {
   const stateless = headerVersion === STATELESS_VERSION;
   // The id an answer carries when the message's own cannot be read: none in 2026-07-28, null before.
   const unreadable = stateless ? undefined : null;
-  const bytes = await readExchangeBody(request, c.settings.limits.maxMessageBytes);
+  const bytes = await readExchangeBody(request, c.limits.maxMessageBytes);
   let parsed: unknown;
   let parseFailed = false;
   try {

@@ -31,8 +31,8 @@ export function httpGet(c: RequestContext): Response {
   const tls = tlsOf(query, secure, target, config);
   const authority = target.port === defaultPort ? formatTarget(target).replace(new RegExp(`:${defaultPort}$`), '') : formatTarget(target);
   const request = `GET / HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ai-agent-sockets/${VERSION}\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
-  const read = { idleMs: config.limits.replyIdleMs };
-  return replyResponse(c.dial(target, [{ tls, send: new TextEncoder().encode(request), read }], config.limits));
+  const read = { idleMs: c.limits.replyIdleMs };
+  return replyResponse(c.dial(target, [{ tls, send: new TextEncoder().encode(request), read }], c.limits));
 }
 
 /** The TLS start a query asks for (`secure`: `tls=true` or a `server_name=`), with its server name. */
@@ -49,7 +49,7 @@ export async function tcpSend(c: RequestContext): Promise<Response> {
   const target = makeTarget(required(query, 'host', '127.0.0.1'), parsePort(required(query, 'port', '6379')));
   const config = c.settings;
   const tls = tlsOf(query, queryTls(query), target, config);
-  const limits = limitsWithTimeout(config.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
+  const limits = limitsWithTimeout(c.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
   const read = readEndOf(
     { until: untilText(query.bytes('until')), bytes: wholeNumber(query.get('bytes'), 'bytes'), idleMs: wholeNumber(query.get('idle_ms'), 'idle_ms') },
     limits,

@@ -1,4 +1,4 @@
-// Byte chunks: joining them with one copy.
+// Byte strings: joining chunks with one copy, comparing in constant time.
 
 /** The chunks, in order, as one array of `length` bytes (their total). */
 export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
@@ -10,4 +10,11 @@ export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint
     at += chunk.length;
   }
   return bytes;
+}
+
+/** Whether two byte strings are equal, in time that depends only on their lengths, not on where they differ. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }

@@ -24,6 +24,7 @@ export const ERROR_STATUS = /** @type {const} */ ({
   'origin-denied': 403,
   'host-denied': 403,
   'destination-denied': 403,
+  'secret-denied': 403,
   'name-unresolvable': 502,
   'lookup-refused': 502,
   'resolver-failure': 502,

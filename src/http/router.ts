@@ -2,7 +2,6 @@
 // failures are, for the app's one error handler.
 
 import { ServiceError } from '../core/errors.js';
-import { requireBearer } from './auth.js';
 import type { Query } from './query.js';
 
 /**
@@ -22,24 +21,23 @@ export type Handler<C> = (c: C) => Response | Promise<Response>;
 /** Every path and the methods it answers. */
 export type Routes<C> = Record<string, Partial<Record<string, Handler<C>>>>;
 
-export interface RouterOptions {
+export interface RouterOptions<C> {
   /** Paths answered without a token (probes). */
   openPaths: ReadonlySet<string>;
-  /** The bearer token every other path requires, read per request; undefined: none required. */
-  authToken: () => string | undefined;
+  /** Authenticates a request to every other path (it throws the 401 that refuses it). */
+  authenticate: (c: C) => void | Promise<void>;
   /** Checks the settings every other path depends on (it throws a 503 config-invalid naming a malformed one). */
   checkSettings?: () => void;
 }
 
 /** Builds the request handler over `routes`: it answers with the route's handler, or throws the ServiceError that refuses it. */
-export function createRouter<C extends RouteContext>(routes: Routes<C>, { openPaths, authToken, checkSettings }: RouterOptions): (c: C) => Promise<Response> {
+export function createRouter<C extends RouteContext>(routes: Routes<C>, { openPaths, authenticate, checkSettings }: RouterOptions<C>): (c: C) => Promise<Response> {
   const known = Object.keys(routes).join(', ');
   return async (c) => {
     const { pathname } = c.url;
     const route = Object.hasOwn(routes, pathname) ? routes[pathname] : undefined;
     if (!openPaths.has(pathname)) {
-      const token = authToken();
-      if (token !== undefined) requireBearer(c.request, token);
+      await authenticate(c);
       checkSettings?.();
     }
     if (!route) throw new ServiceError('not-found', `no endpoint at ${pathname}; the endpoints are ${known}`);

@@ -3,7 +3,7 @@
 // service errors, and keep the transcript of what it did. The socket module below it (src/wasi/tcp.ts, or a
 // fake) runs the connection itself.
 
-import type { Policy } from './policy.js';
+import type { DestinationCheck } from './policy.js';
 import { ServiceError } from '../core/errors.js';
 import { SocketFault, fromSocketFault, isLookupRefused } from './faults.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, formatIp, formatSocketAddress } from './ip.js';
@@ -28,7 +28,7 @@ interface TranscriptSoFar {
 
 /** What a connection needs of the settings: the destination policy, and the default target with its fallback addresses. */
 export interface OutboundSettings {
-  readonly policy: Policy;
+  readonly policy: DestinationCheck;
   readonly defaultTarget: { readonly host: string; readonly fallbackAddresses: IpAddress[] };
 }
 
@@ -88,7 +88,7 @@ function dialogueWithTarget(
     policy,
     fallbackAddresses = [],
     transcript,
-  }: { target: Target; steps: readonly Step[]; limits: Limits; policy: Policy; fallbackAddresses?: IpAddress[]; transcript: TranscriptSoFar },
+  }: { target: Target; steps: readonly Step[]; limits: Limits; policy: DestinationCheck; fallbackAddresses?: IpAddress[]; transcript: TranscriptSoFar },
 ): Omit<Dialogue, 'transcript'> {
   const startedAt = network.nowMs();
   const timeLeft = () => limits.requestDeadlineMs - (network.nowMs() - startedAt);

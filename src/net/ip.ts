@@ -205,6 +205,12 @@ export function canonicalAddress(address: IpAddress): IpAddress {
   return address;
 }
 
+/** 127.0.0.0/8 and ::1 (IPv4-mapped loopback too). */
+export function isLoopback(address: IpAddress): boolean {
+  const canonical = canonicalAddress(address);
+  return canonical.tag === 'ipv4' ? canonical.val[0] === 127 : addressValue(canonical) === 1n;
+}
+
 /** The canonical text of an address: dotted decimal, or RFC 5952 for IPv6 (lower case, longest zero run as `::`). */
 export function formatIp(address: IpAddress): string {
   if (address.tag === 'ipv4') return address.val.join('.');

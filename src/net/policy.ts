@@ -113,7 +113,7 @@ function mostSpecific(entries: readonly PolicyEntry[], address: AddressValue, po
  * specifically as the deny entry does (so `127.0.0.1:*` opens loopback, `0.0.0.0/0:*` does not). The server's
  * own addresses (`own`, OWN_ADDRESSES) are denied whatever the allow list says: a request to one loops back.
  */
-export class Policy {
+export class Policy implements DestinationCheck {
   constructor(
     private readonly allowed: PolicyEntry[] | undefined,
     private readonly denied: PolicyEntry[],
@@ -129,15 +129,11 @@ export class Policy {
     const { host, port } = target;
     const isName = target.kind === 'name';
     const where = formatSocketAddress({ address, port });
-    const asked = isName ? `${host}:${port} (resolved to ${formatIp(address)})` : where;
     const deny = (message: string) => {
-      throw new ServiceError('destination-denied', `${asked} is not allowed: ${message}`);
+      throw new ServiceError('destination-denied', `${describeDestination(target, address)} is not allowed: ${message}`);
     };
-    // The address itself, then each IPv4 address it carries: every one a packet may go to must pass. An entry
-    // that opens a local-use NAT64 prefix says how long the translator's prefix is, so where the IPv4 address is.
-    const valueOf = (view: IpAddress) => ({ family: view.tag, value: addressValue(view) });
-    const openedBy = this.allowed && mostSpecific(this.allowed, valueOf(address), port);
-    const views = [{ address, form: '' }, ...embeddedIpv4s(address, openedBy?.prefix)].map((view) => ({ ...view, value: valueOf(view.address) }));
+    // The address itself, then each IPv4 address it carries: every one a packet may go to must pass.
+    const views = addressViews(address, port, this.allowed);
     const ownName = isName && this.own.some((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
     const ownView = views.find((view) => mostSpecific(this.own, view.value, port));
     if (ownName || ownView) {
@@ -164,11 +160,64 @@ export class Policy {
       deny(`DENIED_TARGETS entry "${denial.text}" denies it${viaEmbedded}; remove that entry, or allow the address more specifically in ALLOWED_TARGETS`);
     }
     if (!this.allowed) return;
-    const byRange = views.some((view) => mostSpecific(this.allowed!, view.value, port));
-    const byName = isName && this.allowed.some((e) => e.kind === 'name' && e.name === host && portMatches(e.port, port));
-    if (!byRange && !byName) {
+    if (!listIncludes(this.allowed, target, address)) {
       const suggestion = isName ? `"${host}:${port}" or "${where}"` : `"${where}"`;
       deny(`ALLOWED_TARGETS does not include it; add ${suggestion} to ALLOWED_TARGETS`);
     }
   }
+}
+
+/** A destination as messages name it: `HOST:PORT (resolved to IP)` for a name, `IP:PORT` for an address. */
+export function describeDestination(target: Target, address: IpAddress): string {
+  const where = formatSocketAddress({ address, port: target.port });
+  return target.kind === 'name' ? `${target.host}:${target.port} (resolved to ${formatIp(address)})` : where;
+}
+
+/**
+ * The address itself, then each IPv4 address it carries (embeddedIpv4s), each as a value to match. An entry of
+ * `entries` that opens a local-use NAT64 prefix says how long the translator's prefix is, so where the IPv4 is.
+ */
+function addressViews(address: IpAddress, port: number, entries: readonly PolicyEntry[] | undefined) {
+  const valueOf = (view: IpAddress) => ({ family: view.tag, value: addressValue(view) });
+  const openedBy = entries && mostSpecific(entries, valueOf(address), port);
+  return [{ address, form: '' }, ...embeddedIpv4s(address, openedBy?.prefix)].map((view) => ({ ...view, value: valueOf(view.address) }));
+}
+
+/**
+ * Whether an allow list (ALLOWED_TARGETS, a caller's allowed_targets, a secret's destinations) names the
+ * destination: a range entry holding the address or an IPv4 address it carries, or a name entry for the name
+ * asked, on a matching port. The one meaning of "the list includes it" for every list in the policy syntax.
+ */
+export function listIncludes(entries: readonly PolicyEntry[], target: Target, address: IpAddress): boolean {
+  const { port } = target;
+  if (target.kind === 'name' && entries.some((e) => e.kind === 'name' && e.name === target.host && portMatches(e.port, port))) return true;
+  return addressViews(address, port, entries).some((view) => mostSpecific(entries, view.value, port));
+}
+
+/** What decides whether a destination may be connected to: the service's Policy, or one narrowed for a caller. */
+export interface DestinationCheck {
+  /** Throws 403 destination-denied unless every address `target` resolved to may be connected to on its port. */
+  check(target: Target, addresses: readonly IpAddress[]): void;
+}
+
+/**
+ * The policy of caller `callerName`: an address is reachable only when its `allowed` list includes it and the
+ * service's policy allows it. The caller's list is asked first, so a caller learns nothing of the service's
+ * settings about addresses outside its own reach. `allowed` undefined: the service's policy as it is.
+ */
+export function narrowPolicy(service: DestinationCheck, callerName: string, allowed: readonly PolicyEntry[] | undefined): DestinationCheck {
+  if (!allowed) return service;
+  return {
+    check(target, addresses) {
+      for (const address of addresses) {
+        if (!listIncludes(allowed, target, address)) {
+          throw new ServiceError(
+            'destination-denied',
+            `${describeDestination(target, address)} is not allowed: it is outside caller "${callerName}"'s allowed targets (its allowed_targets in CALLERS); the operator can add "${formatSocketAddress({ address, port: target.port })}" there`,
+          );
+        }
+      }
+      service.check(target, addresses);
+    },
+  };
 }

@@ -1,16 +1,21 @@
 // The one place that reads settings: environment variables → validated, bounded configuration.
 
 import { SettingError } from '../core/errors.js';
-import { type IpAddress, type SocketAddress, addressValue, canonicalAddress, parsePlainIp, parseSettingIp, unbracket } from '../net/ip.js';
+import { type IpAddress, type SocketAddress, canonicalAddress, isLoopback, parsePlainIp, parseSettingIp, unbracket } from '../net/ip.js';
 import { Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
 import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
 import type { Limits } from '../net/dialogue.js';
 import { RootsUnreadable } from '../net/tls/engine.js';
-import { NUMERIC_SETTINGS as BOUNDS, SETTINGS, type SettingEntry, parseWholeNumber, settingEntry, wholeNumberForm } from './setting-table.js';
+import { ANONYMOUS_CALLER_NAME, type Callers, TOKEN_CALLER_NAME } from '../net/caller.js';
+import type { SecretTable } from '../net/secrets.js';
+import { parseCallers } from './callers-setting.js';
+import { settingProblem } from './json-setting.js';
+import { parseSecrets } from './secrets-setting.js';
+import { NUMERIC_SETTINGS as BOUNDS, SETTINGS, type SettingEntry, commaList, parseWholeNumber, settingEntry, wholeNumberForm } from './setting-table.js';
 import { isPort, parseHost, parseHostName, splitHostPort } from '../net/target.js';
 
 /** Read-only view of the environment the host gave the component. */
-export type { DnsMode, DnsSettings, Limits };
+export type { Callers, DnsMode, DnsSettings, Limits, SecretTable };
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -73,6 +78,8 @@ export class Config {
   #defaultTarget?: DefaultTarget;
   #policy?: Policy;
   #authToken?: { value: string | undefined };
+  #callers?: Callers;
+  #secrets?: SecretTable;
   #dns?: DnsSettings;
   #auditLog?: boolean;
   #tlsRoots?: string;
@@ -118,9 +125,25 @@ export class Config {
     return this.#authToken.value;
   }
 
+  /**
+   * Who may call and with what: the callers of CALLERS (by token digest), AUTH_TOKEN's one caller (the service's
+   * reach and limits, every secret), or, with neither, one anonymous caller; throws `config-invalid` naming the
+   * caller and field of a malformed entry, or when both CALLERS and AUTH_TOKEN are set.
+   */
+  get callers(): Callers {
+    this.#callers ??= readCallersSetting(this.env);
+    return this.#callers;
+  }
+
+  /** The secrets of SECRETS by name (empty when unset); throws `config-invalid` naming the secret and field of a malformed one. */
+  get secrets(): SecretTable {
+    this.#secrets ??= readSecretsSetting(this.env);
+    return this.#secrets;
+  }
+
   /** Limits of every outbound exchange; throws `config-invalid` naming the variable if one is malformed. */
   get limits(): Limits {
-    this.#limits ??= Object.fromEntries(Object.entries(NUMERIC_SETTINGS).map(([field, setting]) => [field, readNumber(this.env, setting)])) as unknown as Limits;
+    this.#limits ??= readLimits(this.env);
     return this.#limits;
   }
 
@@ -189,6 +212,8 @@ const OWN_READERS: Readonly<Record<string, SettingReader>> = {
   DENIED_TARGETS: (env) => parseEntries('DENIED_TARGETS', env.DENIED_TARGETS ?? ''),
   OWN_ADDRESSES: (env) => parseEntries('OWN_ADDRESSES', env.OWN_ADDRESSES ?? ''),
   AUTH_TOKEN: readAuthToken,
+  CALLERS: readCallersSetting,
+  SECRETS: readSecretsSetting,
   DNS_SERVERS: readDnsServers,
   DNS_MODE: readDns,
   AUDIT_LOG: readAuditLog,
@@ -241,6 +266,41 @@ function readAuthToken(env: Environment): string | undefined {
   return raw;
 }
 
+/** The limits of every numeric setting. */
+function readLimits(env: Environment): Limits {
+  return Object.fromEntries(Object.entries(NUMERIC_SETTINGS).map(([field, setting]) => [field, readNumber(env, setting)])) as unknown as Limits;
+}
+
+/**
+ * CALLERS, or AUTH_TOKEN's one caller, or the anonymous one. Both set is refused rather than combined: a
+ * leftover AUTH_TOKEN beside CALLERS would otherwise grant the service's whole reach to whoever holds it.
+ */
+function readCallersSetting(env: Environment): Callers {
+  const raw = env.CALLERS ?? '';
+  const token = readAuthToken(env);
+  const limits = readLimits(env);
+  if (raw.trim() === '') {
+    const caller = { allowedTargets: undefined, limits };
+    if (token === undefined) return { kind: 'open', caller: { ...caller, name: ANONYMOUS_CALLER_NAME, secrets: new Set<string>() } };
+    return { kind: 'token', token, caller: { ...caller, name: TOKEN_CALLER_NAME, secrets: 'all' } };
+  }
+  if (token !== undefined) throw settingProblem('CALLERS', 'CALLERS and AUTH_TOKEN are both set; AUTH_TOKEN is the one-caller shorthand: unset it, or name its caller in CALLERS');
+  return { kind: 'digests', callers: parseCallers(raw, limits, readSecretsSetting(env)) };
+}
+
+/** SECRETS; refused without authentication (CALLERS or AUTH_TOKEN), which would let anyone who reaches the service use them. */
+function readSecretsSetting(env: Environment): SecretTable {
+  const raw = env.SECRETS ?? '';
+  const table = parseSecrets(raw);
+  if (table.size > 0 && (env.CALLERS ?? '').trim() === '' && (env.AUTH_TOKEN ?? '') === '') {
+    throw settingProblem('SECRETS', 'SECRETS is set without CALLERS or AUTH_TOKEN: secrets need authenticated callers');
+  }
+  // Until a step can name a secret (sent, checked and redacted in the dialogue), a set SECRETS closes the
+  // service rather than seeming to work.
+  if (table.size > 0) throw settingProblem('SECRETS', 'SECRETS is set, but this build cannot send secrets yet: unset it');
+  return table;
+}
+
 function readDefaultTarget(env: Environment): DefaultTarget {
   const host = readDefaultHost(env);
   return { host, port: readDefaultPort(env), fallbackAddresses: readFallbacks(env, host) };
@@ -265,14 +325,6 @@ function readDefaultPort(env: Environment): number {
 function readFallbacks(env: Environment, host: string): IpAddress[] {
   const rawFallbacks = env.DEFAULT_TARGET_FALLBACK_IPS ?? (host === DEFAULT_TARGET_HOST ? EXAMPLE_COM_FALLBACK_IPS : '');
   return parseAddressList('DEFAULT_TARGET_FALLBACK_IPS', rawFallbacks);
-}
-
-/** The items of a comma-separated setting, trimmed, empty ones dropped: the one list syntax of every setting. */
-function commaList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }
 
 /** A comma-separated setting, each item read by `parseItem`; the first malformed item is config-invalid, named. */
@@ -366,10 +418,4 @@ function readListenAddress(env: Environment): { text: string; loopback: boolean 
   if (address) return { text, loopback: isLoopback(address) };
   if (split.bracketed || parseHostName(split.host) === undefined) throw fail();
   return { text, loopback: split.host.toLowerCase() === 'localhost' };
-}
-
-/** 127.0.0.0/8 and ::1 (IPv4-mapped loopback too). */
-function isLoopback(address: IpAddress): boolean {
-  const canonical = canonicalAddress(address);
-  return canonical.tag === 'ipv4' ? canonical.val[0] === 127 : addressValue(canonical) === 1n;
 }

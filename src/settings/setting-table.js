@@ -34,8 +34,20 @@ export function wholeNumberForm(setting) {
   return `a whole number of ${setting.unit} from ${setting.min} to ${setting.max}`;
 }
 
-/** The form of a destination entry (ALLOWED_TARGETS, DENIED_TARGETS, OWN_ADDRESSES), as net/policy.ts parses it. */
-const ENTRY_FORM = 'ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT 1-65535 or *';
+/**
+ * The items of a comma-separated setting, trimmed, empty ones dropped: the one list syntax of every setting.
+ * @param {string} raw
+ * @returns {string[]}
+ */
+export function commaList(raw) {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** The form of a destination entry (ALLOWED_TARGETS, DENIED_TARGETS, OWN_ADDRESSES, a caller's allowed_targets, a secret's destinations), as net/policy.ts parses it. */
+export const ENTRY_FORM = 'ADDRESS:PORT, CIDR:PORT (10.0.0.0/8:6379), [IPV6]:PORT, [IPV6/LEN]:PORT or HOSTNAME:PORT, with PORT 1-65535 or *';
 
 /**
  * @typedef {object} SettingEntry
@@ -82,6 +94,8 @@ export const SETTINGS = Object.freeze([
   own('DENIED_TARGETS', ENTRY_FORM),
   own('OWN_ADDRESSES', ENTRY_FORM),
   own('AUTH_TOKEN', 'printable ASCII without spaces, at least 16 characters', { secret: true }),
+  own('CALLERS', 'a JSON object naming each caller: {"NAME": {"token_sha256": "64 hex digits", "allowed_targets": "entries", "limits": {...}, "secrets": ["SECRET", ...]}}', { secret: true }),
+  own('SECRETS', 'a JSON object naming each secret: {"NAME": {"value": "8 to 8192 bytes" or "value_base64": "...", "destinations": "entries", "require_tls": true or false}}', { secret: true }),
   own('DNS_SERVERS', 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53'),
   own('DNS_MODE', 'auto, system or tcp', { defaultValue: 'auto' }),
   own('AUDIT_LOG', 'on or off', { defaultValue: 'on' }),

@@ -11,14 +11,19 @@ import { fakeNetwork, reply } from '../support/fake-network.js';
 const config = () => new Config({ ALLOWED_TARGETS: '127.0.0.0/8:*', MAX_MESSAGE_BYTES: '16' });
 
 /** The context the app gives a POST /tcp/exchange, over a scripted network. */
-const contextOn = (network: TcpNetwork, settings: Config) => new RequestContext(new Request('http://component.local/tcp/exchange', { method: 'POST' }), { config: () => settings, network });
+const contextOn = async (network: TcpNetwork, settings: Config) => {
+  const c = new RequestContext(new Request('http://component.local/tcp/exchange', { method: 'POST' }), { config: () => settings, network });
+  await c.authenticate();
+  return c;
+};
 
 describe('runExchange(body, context)', () => {
-  test('decodes text, base64 and hex sends and passes each step with its read end', () => {
+  test('decodes text, base64 and hex sends and passes each step with its read end', async () => {
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:7': reply('ok', 'until') } });
+    const c = await contextOn(network, config());
     const answer = runExchange(
       { host: '127.0.0.1', port: 7, timeout_ms: 100, steps: [{ send: { text: 'é' }, until: { hex: '0d0a' } }, { send: { base64: 'AP8=' }, bytes: 3 }, { send: { hex: 'ABcd' }, idle_ms: 5 }, {}] },
-      contextOn(network, config()),
+      c,
     );
     expect(calls[0]!.steps.map((s) => [...s.send])).toEqual([[0xc3, 0xa9], [0, 0xff], [0xab, 0xcd], []]);
     expect(calls[0]!.steps.map((s) => s.read)).toEqual([{ until: new Uint8Array([13, 10]) }, { bytes: 3 }, { idleMs: 5 }, { idleMs: 200 }]);
@@ -26,12 +31,13 @@ describe('runExchange(body, context)', () => {
     expect(answer).toMatchObject({ peer: '127.0.0.1:7', steps: [{ reply: { text: 'ok' }, end: 'until', bytes: 2 }, {}, {}, {}] });
   });
 
-  test('a fault after connecting keeps the steps completed before it', () => {
+  test('a fault after connecting keeps the steps completed before it', async () => {
     const fault = new SocketFault('read', 'deadline');
     fault.replies = [reply('220 hi\r\n', 'until')];
     const { network } = fakeNetwork({ peers: { '127.0.0.1:7': fault } });
+    const c = await contextOn(network, config());
     try {
-      runExchange({ host: '127.0.0.1', port: 7, steps: [{}, {}] }, contextOn(network, config()));
+      runExchange({ host: '127.0.0.1', port: 7, steps: [{}, {}] }, c);
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ServiceError);
@@ -47,18 +53,20 @@ describe('runExchange(body, context)', () => {
     }
   });
 
-  test('the dialogue of issue 21: "tls" and a starttls step are refused for what they are, not as combined read ends', () => {
+  test('the dialogue of issue 21: "tls" and a starttls step are refused for what they are, not as combined read ends', async () => {
     const { network } = fakeNetwork({});
-    expect(() => runExchange({ host: '127.0.0.1', port: 9, tls: true, steps: [{ starttls: true }] }, contextOn(network, config()))).toThrow(
+    const c = await contextOn(network, config());
+    expect(() => runExchange({ host: '127.0.0.1', port: 9, tls: true, steps: [{ starttls: true }] }, c)).toThrow(
       new ServiceError('invalid-body', 'steps/0/starttls: the dialogue already starts with TLS ("tls"); TLS starts once per connection (the schema is in GET /openapi.json)'),
     );
   });
 
-  test('a starttls step that sends nothing and gives no read end reads nothing; any read end or send, or implicit TLS, reads as usual', () => {
+  test('a starttls step that sends nothing and gives no read end reads nothing; any read end or send, or implicit TLS, reads as usual', async () => {
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:7': reply('ok', 'until') } });
+    const c = await contextOn(network, config());
     const line = { until: { text: '\r\n' } };
     const run = (steps: object[], tls?: boolean) => {
-      runExchange({ host: '127.0.0.1', port: 7, ...(tls && { tls }), steps }, contextOn(network, config()));
+      runExchange({ host: '127.0.0.1', port: 7, ...(tls && { tls }), steps }, c);
       return calls.at(-1)!.steps.map((s) => s.read);
     };
     expect(run([line, { send: { text: 'STARTTLS' }, ...line }, { starttls: true }, { send: { text: 'EHLO' }, ...line }])[2]).toEqual({ none: true });
@@ -70,9 +78,10 @@ describe('runExchange(body, context)', () => {
     expect(run([{}], true)).toEqual([{ idleMs: 200 }]);
   });
 
-  test('read ends may be combined in one step: until, bytes and idle_ms together are taken', () => {
+  test('read ends may be combined in one step: until, bytes and idle_ms together are taken', async () => {
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:7': reply('ok', 'until') } });
-    runExchange({ host: '127.0.0.1', port: 7, steps: [{ until: { text: '\n' }, bytes: 4, idle_ms: 5 }] }, contextOn(network, config()));
+    const c = await contextOn(network, config());
+    runExchange({ host: '127.0.0.1', port: 7, steps: [{ until: { text: '\n' }, bytes: 4, idle_ms: 5 }] }, c);
     expect(calls[0]!.steps[0]!.read).toEqual({ until: new Uint8Array([10]), bytes: 4, idleMs: 5 });
   });
 
@@ -112,9 +121,10 @@ describe('runExchange(body, context)', () => {
     [[], 'invalid-body', 'the body: is an array; give an object with host, port, tls, timeout_ms and steps'],
     [null, 'invalid-body', 'the body: is null; give an object with host, port, tls, timeout_ms and steps'],
     [body({ host: 5, port: 0 }), 'invalid-body', 'host: is the number 5; give a string'],
-  ])('%j is refused: %s, %s', (input, code, message) => {
+  ])('%j is refused: %s, %s', async (input, code, message) => {
     const { network, calls } = fakeNetwork({});
-    expect(() => runExchange(input, contextOn(network, config()))).toThrow(new ServiceError(code as 'invalid-body', `${message}${SCHEMA}`));
+    const c = await contextOn(network, config());
+    expect(() => runExchange(input, c)).toThrow(new ServiceError(code as 'invalid-body', `${message}${SCHEMA}`));
     expect(calls).toEqual([]);
   });
 
@@ -125,9 +135,10 @@ describe('runExchange(body, context)', () => {
     [body({}, { send: { text: 'x'.repeat(17) } }), 'message-too-large', 'steps/0/send brings the bytes to send to 17; the limit for a whole dialogue is 16 bytes (MAX_MESSAGE_BYTES)'],
     [body({}, { bytes: 1e9 }), 'invalid-parameter', "steps/0/bytes is 1000000000; give a whole number of bytes from 1 to 1048576 (the server's MAX_REPLY_BYTES)"],
     [body({ timeout_ms: 1e9 }), 'invalid-parameter', "timeout_ms is 1000000000; give a whole number of ms from 1 to 30000 (the server's REQUEST_DEADLINE_MS)"],
-  ])('%j is refused by the parser or the limits: %s, %s', (input, code, message) => {
+  ])('%j is refused by the parser or the limits: %s, %s', async (input, code, message) => {
     const { network, calls } = fakeNetwork({});
-    expect(() => runExchange(input, contextOn(network, config()))).toThrow(new ServiceError(code as 'invalid-host', message));
+    const c = await contextOn(network, config());
+    expect(() => runExchange(input, c)).toThrow(new ServiceError(code as 'invalid-host', message));
     expect(calls).toEqual([]);
   });
 });

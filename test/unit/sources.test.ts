@@ -77,7 +77,7 @@ describe('settings', () => {
       },
     });
     const config = new Config(env, () => 1);
-    void [config.tlsRoots, config.origins, config.policy, config.authToken, config.limits, config.auditLog, config.dns, config.defaultTarget];
+    void [config.tlsRoots, config.origins, config.policy, config.authToken, config.callers, config.secrets, config.limits, config.auditLog, config.dns, config.defaultTarget];
     const byGetters = [...read].sort();
     read.clear();
     void config.problems;

@@ -43,10 +43,12 @@ describe('spin.toml', () => {
     }
   });
 
-  test('auth_token is a secret with no value in the file: empty, so `spin up` without it runs the development profile', () => {
-    expect(variables.get('auth_token')).toEqual({ default: '', secret: true });
+  test('the secret settings (auth_token, callers, secrets) are secret variables with no value in the file: empty, so `spin up` without them runs the development profile', () => {
+    const secretSettings = SETTINGS.filter((s) => s.secret).map((s) => s.name.toLowerCase());
+    expect(secretSettings).toEqual(['auth_token', 'callers', 'secrets']);
+    for (const name of secretSettings) expect(variables.get(name), name).toEqual({ default: '', secret: true });
     const secrets = [...variables].filter(([, d]) => (d as Record<string, unknown>).secret === true).map(([name]) => name);
-    expect(secrets).toEqual(['auth_token']);
+    expect(secrets).toEqual(secretSettings);
   });
 
   test('sets no setting through the environment table, where Spin would not expand {{ }} and a value would ship in the artifact', () => {
