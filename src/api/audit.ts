@@ -20,6 +20,8 @@ export interface AuditLine {
   /** Where TLS is used: the protocol version and the server name sent (absent on plain TCP). */
   tls_version?: string;
   server_name?: string;
+  /** The names of the secrets the dialogue sends (or was refused for sending), never their values. */
+  secrets?: string[];
   /** Bytes sent and received on the connection. */
   sent?: number;
   received?: number;
@@ -61,7 +63,7 @@ export class AuditRecord {
     const { time, route, method, caller, status, code, ms, asked } = request;
     const dialogues: Partial<Transcript>[] = this.#dialogues.length > 0 ? this.#dialogues : [asked ? { target: asked } : {}];
     // Members in a fixed order, so that the lines read alike; absent ones are left out.
-    return dialogues.map(({ target, tried, connection: c, code: failed }) =>
+    return dialogues.map(({ target, tried, secrets, connection: c, code: failed }) =>
       withoutUndefined({
         time,
         route,
@@ -72,6 +74,7 @@ export class AuditRecord {
         connected: c?.address,
         tls_version: c?.tls?.version,
         server_name: c?.tls?.serverName.slice(0, MAX_SHOWN),
+        secrets: secrets && [...secrets],
         sent: c?.sent,
         received: c?.received,
         end: c?.ends.at(-1),

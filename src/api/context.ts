@@ -10,6 +10,7 @@ import { type Dialogue, dial } from '../net/dial.js';
 import { type DestinationCheck, narrowPolicy } from '../net/policy.js';
 import type { Limits, Step, TcpNetwork } from '../net/dialogue.js';
 import type { Target } from '../net/target.js';
+import { type Secret, secretFor } from '../net/secrets.js';
 import { transcriptOf } from '../net/transcript.js';
 import type { Config } from '../settings/config.js';
 import { AuditRecord, callerOf } from './audit.js';
@@ -75,6 +76,17 @@ export class RequestContext implements RouteContext {
   caller(): Promise<string> {
     if (this.#authenticated?.named) return Promise.resolve(this.#authenticated.caller.name);
     return (this.#caller ??= callerOf(bearerToken(this.request)));
+  }
+
+  /** The secret `name`, which the request names at `where`, if its caller may use it (`secretFor`: 400 or 403 otherwise). */
+  secret(name: string, where: string): Secret {
+    return secretFor(this.#who, this.settings.secrets, name, where);
+  }
+
+  /** The secrets the request's caller may use, in the order SECRETS gives them: what the MCP tool tells it of. */
+  usableSecrets(): Secret[] {
+    const { secrets } = this.#who;
+    return [...this.settings.secrets.values()].filter((secret) => secrets === 'all' || secrets.has(secret.name));
   }
 
   /** The destination policy for this request: the service's, narrowed to its caller's allowed targets. */

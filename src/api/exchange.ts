@@ -15,9 +15,13 @@ import { formatSocketAddress } from '../net/ip.js';
 import { limitsWithTimeout, type ReadOptions, readEndOf } from './read-options.js';
 import { makeTarget } from '../net/target.js';
 import type { NoRead, Reply, Step } from '../net/dialogue.js';
+import { type Secret, SecretMessage } from '../net/secrets.js';
+import { concatBytes } from '../core/bytes.js';
 
 /** Bytes in one of the three encodings of the schema. */
 type ByteValue = { text: string } | { base64: string } | { hex: string };
+/** One part of a `send` given as a list: bytes, or a secret by name. */
+type SendPart = ByteValue | { secret: string };
 
 /** A request body that passed the schema. */
 interface ExchangeRequest {
@@ -25,7 +29,7 @@ interface ExchangeRequest {
   port: number;
   timeout_ms?: number;
   tls?: TlsOption;
-  steps: { starttls?: TlsOption; send?: ByteValue; until?: ByteValue; bytes?: number; idle_ms?: number }[];
+  steps: { starttls?: TlsOption; send?: ByteValue | SendPart[]; until?: ByteValue; bytes?: number; idle_ms?: number }[];
 }
 
 /** One step of the answer. */
@@ -34,12 +38,16 @@ export interface StepResult {
   end: Reply['end'];
   bytes: number;
   ms: number;
+  /** Whether bytes of a secret sent on the connection were replaced by its marker in `reply`. */
+  redacted?: true;
 }
 
 export interface ExchangeAnswer {
   peer: string;
   steps: StepResult[];
   ms: number;
+  /** Whether any reply had a secret's bytes replaced by its marker. */
+  redacted?: true;
   /** What TLS agreed, from the step where it began. */
   tls?: { version: string; cipher: string; step: number };
 }
@@ -66,7 +74,7 @@ function parseJson(bytes: Uint8Array): unknown {
  * Validates `input` against the schema and the server's limits, then runs the dialogue. A fault after
  * the connection opened is thrown as the usual error, with the steps completed before it in `extra.steps`.
  */
-export function runExchange(input: unknown, c: Pick<RequestContext, 'settings' | 'network' | 'dial' | 'limits'>): ExchangeAnswer {
+export function runExchange(input: unknown, c: Pick<RequestContext, 'settings' | 'network' | 'dial' | 'limits' | 'secret'>): ExchangeAnswer {
   const config = c.settings;
   const request = validated(input);
   const target = makeTarget(request.host, request.port);
@@ -76,7 +84,7 @@ export function runExchange(input: unknown, c: Pick<RequestContext, 'settings' |
   const implicit = dialogueTls(request.tls, target, roots, 'tls');
   // TLS starts once per connection: the schema lets no step upgrade after "tls", and at most one step upgrade.
   const steps: Step[] = request.steps.map((step, i) => {
-    const send = step.send ? decodeValue(step.send) : new Uint8Array(0);
+    const send = step.send ? messageOf(step.send, `steps/${i}/send`, c) : new Uint8Array(0);
     sendBytes += send.length;
     if (sendBytes > limits.maxMessageBytes) {
       throw new ServiceError(
@@ -96,6 +104,7 @@ export function runExchange(input: unknown, c: Pick<RequestContext, 'settings' |
     const answer: ExchangeAnswer = { peer: formatSocketAddress(address), steps: replies.map(toStepResult), ms: toMs(c.network.nowMs() - startedAt) };
     const tlsStep = replies.findIndex((reply) => reply.tls);
     if (tlsStep !== -1) answer.tls = { ...replies[tlsStep]!.tls!, step: tlsStep };
+    if (replies.some((reply) => reply.redacted)) answer.redacted = true;
     return answer;
   } catch (error) {
     const cause = error instanceof ServiceError ? error.cause : undefined;
@@ -110,7 +119,7 @@ const NO_READ: NoRead = { none: true };
  * Whether a step reads nothing: a `starttls` step that sends nothing and gives no read end. A STARTTLS server
  * sends nothing after the handshake until the client speaks; waiting for it would only meet the deadline.
  */
-function readsNothing(step: ExchangeRequest['steps'][number], send: Uint8Array, read: ReadOptions): boolean {
+function readsNothing(step: ExchangeRequest['steps'][number], send: Step['send'], read: ReadOptions): boolean {
   return step.starttls !== undefined && send.length === 0 && read.until === undefined && read.bytes === undefined && read.idleMs === undefined;
 }
 
@@ -118,7 +127,19 @@ function readsNothing(step: ExchangeRequest['steps'][number], send: Uint8Array, 
 const toMs = (ms: number) => Math.round(ms * 1000) / 1000;
 
 function toStepResult(reply: Reply): StepResult {
-  return { reply: encodeValue(reply.bytes), end: reply.end, bytes: reply.bytes.length, ms: toMs(reply.ms) };
+  return { reply: encodeValue(reply.bytes), end: reply.end, bytes: reply.bytes.length, ms: toMs(reply.ms), ...(reply.redacted && { redacted: true }) };
+}
+
+/**
+ * A step's `send` as the dialogue sends it: bytes, or, when a list of parts names a secret, a message put
+ * together only as it is sent. Each secret named must be one the caller may use (`c.secret`).
+ */
+function messageOf(send: ByteValue | SendPart[], where: string, c: Pick<RequestContext, 'secret'>): Uint8Array | SecretMessage {
+  if (!Array.isArray(send)) return decodeValue(send);
+  const parts: (Uint8Array | Secret)[] = send.map((part, j) => ('secret' in part ? c.secret(part.secret, `${where}/${j}`) : decodeValue(part)));
+  if (parts.some((part) => !(part instanceof Uint8Array))) return new SecretMessage(parts);
+  const chunks = parts as Uint8Array[];
+  return concatBytes(chunks, chunks.reduce((sum, chunk) => sum + chunk.length, 0));
 }
 
 function validated(input: unknown): ExchangeRequest {

@@ -4,7 +4,8 @@
 import { jsonResponse } from '../http/responses.js';
 import { ServiceError } from '../core/errors.js';
 import { type ExchangeAnswer, readExchangeBody, runExchange } from './exchange.js';
-import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS } from './exchange-schema.js';
+import { EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS, exchangeRequestSchema } from './exchange-schema.js';
+import type { Secret } from '../net/secrets.js';
 import type { RequestContext } from './context.js';
 import { VERSION } from '../core/version.js';
 import { headerMismatch } from './mcp-headers.js';
@@ -31,22 +32,54 @@ const SERVER_INFO = { name: 'ai-agent-sockets', title: 'Raw TCP for agents', ver
 const INSTRUCTIONS =
   'Use tcp_exchange to talk to a TCP service (Redis, SMTP, memcached, a line protocol, a binary protocol) on one connection. Each step sends bytes (optional) and reads a reply; end each read with `until` (the protocol terminator, e.g. {"text":"\\r\\n"}) or `bytes` when you know it, otherwise the read ends after a quiet gap. Destinations are limited by the server\'s policy; a refused destination comes back as an error result with its code.';
 
-const TCP_EXCHANGE_TOOL = {
-  name: 'tcp_exchange',
-  title: 'TCP exchange',
-  description:
-    `Open one TCP connection to host:port and run up to ${MAX_STEPS} steps on it. Each step optionally sends bytes (` +
+const TOOL_NAME = 'tcp_exchange';
+
+const TOOL_DESCRIPTION =
+  `Open one TCP connection to host:port and run up to ${MAX_STEPS} steps on it. Each step optionally sends bytes (` +
     '{"text": "..."} for UTF-8, {"base64": "..."} or {"hex": "..."} for binary), then reads a reply that ends right after `until` bytes, after exactly `bytes` bytes, ' +
     'after a quiet gap (`idle_ms`, the default), or when the peer closes. Example, a greeting line protocol: ' +
     '{"host": "127.0.0.1", "port": 25, "steps": [{"until": {"text": "\\r\\n"}}, {"send": {"text": "HELO me\\r\\n"}, "until": {"text": "\\r\\n"}}]}. ' +
     'Redis: {"host": "127.0.0.1", "port": 6379, "steps": [{"send": {"text": "PING\\r\\n"}, "until": {"text": "\\r\\n"}}]}. ' +
     'STARTTLS: a step with {"starttls": true} upgrades the connection before it sends; one that sends nothing and gives no until, bytes or idle_ms reads nothing (end: none), since a STARTTLS server speaks after the handshake only when the client does, e.g. [{"until": {"text": "\\r\\n"}}, {"send": {"text": "STARTTLS\\r\\n"}, "until": {"text": "\\r\\n"}}, {"starttls": true}, {"send": {"text": "EHLO me\\r\\n"}, "until": {"text": "\\r\\n"}}]. ' +
     'The result lists each step\'s reply (text when UTF-8, else base64), why it ended (until, bytes, idle, closed, limit, deadline), its size and time. ' +
-    'Errors (destination-denied, connection-refused, read-timeout, …) come back as an error result with a code and the steps completed before the error.',
-  inputSchema: EXCHANGE_REQUEST_SCHEMA,
-  outputSchema: EXCHANGE_RESPONSE_SCHEMA,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-};
+    'Errors (destination-denied, connection-refused, read-timeout, …) come back as an error result with a code and the steps completed before the error.';
+
+/** The tool as a caller without secrets sees it: the same for every such caller. */
+const TOOL_WITHOUT_SECRETS = toolShowing([]);
+
+/**
+ * The tool as one caller sees it: the secrets it may use by name and destination (never a value) in its
+ * description, and exactly their names in the input schema.
+ */
+function toolShowing(secrets: readonly Secret[]) {
+  return {
+    name: TOOL_NAME,
+    title: 'TCP exchange',
+    description: TOOL_DESCRIPTION + secretsDescription(secrets),
+    inputSchema: exchangeRequestSchema(secrets.map((secret) => secret.name)),
+    outputSchema: EXCHANGE_RESPONSE_SCHEMA,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  };
+}
+
+/** What the description tells a caller of its secrets: each name, where it may go and whether only over TLS. */
+function secretsDescription(secrets: readonly Secret[]): string {
+  if (secrets.length === 0) return '';
+  const each = secrets.map((secret) => {
+    const tls = secret.requireTls === true ? 'TLS required' : secret.requireTls === false ? 'TLS not required' : 'TLS required except to loopback';
+    return `${secret.name} (to ${secret.destinations.map((entry) => entry.text).join(', ')}; ${tls})`;
+  });
+  return (
+    ` Secrets you may send without seeing them: ${each.join('; ')}. Give a step's send as a list of parts and name the secret in one, e.g. ` +
+    `{"send": [{"text": "AUTH "}, {"secret": "${secrets[0]!.name}"}, {"text": "\\r\\n"}], "until": {"text": "\\r\\n"}}: its value is put in only when sent, only to its destinations, and a reply that holds it shows [secret:NAME] instead (the result says redacted).`
+  );
+}
+
+/** The tool for the request's caller. */
+function toolFor(c: RequestContext) {
+  const secrets = c.usableSecrets();
+  return secrets.length === 0 ? TOOL_WITHOUT_SECRETS : toolShowing(secrets);
+}
 
 type Id = string | number | null;
 interface Message {
@@ -185,7 +218,7 @@ function handshakeResult(method: string, params: Record<string, unknown>, c: Req
     case 'ping':
       return {};
     case 'tools/list':
-      return { tools: [TCP_EXCHANGE_TOOL] };
+      return { tools: [toolFor(c)] };
     case 'tools/call':
       return callNamedTool(params, c);
     default:
@@ -194,11 +227,13 @@ function handshakeResult(method: string, params: Record<string, unknown>, c: Req
 }
 
 /**
- * How long a client or a shared cache may keep tools/list and server/discover (2026-07-28 caching hints): the
- * list is the same for every caller and changes only with a new release of this server.
+ * How long a client or a shared cache may keep tools/list and server/discover (2026-07-28 caching hints): they
+ * change only with a new release of this server or its settings. server/discover is the same for every caller;
+ * tools/list too, unless SECRETS is set: then each caller is shown its own secrets, and no shared cache may keep it.
  */
 const LIST_TTL_MS = 3_600_000;
 const CACHE_HINTS = { ttlMs: LIST_TTL_MS, cacheScope: 'public' };
+const cacheHintsOfToolsList = (c: RequestContext) => (c.settings.secrets.size > 0 ? { ...CACHE_HINTS, cacheScope: 'private' } : CACHE_HINTS);
 
 /** 2026-07-28: no initialize and no ping; every result says it is complete and who answered. */
 function statelessResult(method: string, params: Record<string, unknown>, c: RequestContext): Record<string, unknown> {
@@ -207,7 +242,7 @@ function statelessResult(method: string, params: Record<string, unknown>, c: Req
     case 'server/discover':
       return complete({ supportedVersions: MCP_PROTOCOL_VERSIONS, capabilities: { tools: {} }, instructions: INSTRUCTIONS, ...CACHE_HINTS });
     case 'tools/list':
-      return complete({ tools: [TCP_EXCHANGE_TOOL], ...CACHE_HINTS });
+      return complete({ tools: [toolFor(c)], ...cacheHintsOfToolsList(c) });
     case 'tools/call':
       return complete(callNamedTool(params, c));
     default: {
@@ -219,7 +254,7 @@ function statelessResult(method: string, params: Record<string, unknown>, c: Req
 }
 
 function callNamedTool(params: Record<string, unknown>, c: RequestContext): Record<string, unknown> {
-  if (params.name !== TCP_EXCHANGE_TOOL.name) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the one tool is tcp_exchange`);
+  if (params.name !== TOOL_NAME) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the one tool is tcp_exchange`);
   return callTool(params.arguments ?? {}, c);
 }
 

@@ -65,9 +65,20 @@ function wanted(node: Node): string {
   if (node.enum) return `one of ${node.enum.map((v) => JSON.stringify(v)).join(', ')}`;
   const types = [node.type ?? 'any value'].flat();
   return types
-    .map((type) => (type === 'object' && node.properties ? `an object with ${names(Object.keys(node.properties))}` : article(type)))
+    .map((type) => {
+      if (type === 'array' && node.title) return node.title;
+      if (type !== 'object' || !node.properties) return article(type);
+      const keys = Object.keys(node.properties);
+      return node.maxProperties === 1 && keys.length > 1 ? `an object with one of ${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}` : `an object with ${names(keys)}`;
+    })
     .join(' or ');
 }
+
+/** The shapes of a oneOf/anyOf's branches as one alternative (`true or an object with server_name`). */
+const wantedOf = (branches: Node[]) => {
+  const each = branches.map(wanted);
+  return each.join(each.some((w) => w.includes(' or ')) ? ', or ' : ' or ');
+};
 
 const range = (min: number | undefined, max: number | undefined) =>
   min !== undefined && max !== undefined ? `${min} to ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
@@ -150,7 +161,7 @@ function fittingBranches(errors: OutputUnit[], schema: unknown, input: unknown):
     } else {
       // No branch has the value's shape: one failure, saying which shapes would do.
       const value = at(input, combinator.instanceLocation);
-      const shape: OutputUnit = { ...combinator, keyword: 'shape', error: `is ${describe(value)}; give ${branches.map(wanted).join(' or ')}` };
+      const shape: OutputUnit = { ...combinator, keyword: 'shape', error: `is ${describe(value)}; give ${wantedOf(branches)}` };
       kept = kept.filter((e) => branchOf(e) === undefined && e !== combinator).concat(shape);
     }
   }

@@ -175,6 +175,17 @@ export class Connection<P extends Disposable> {
   }
 }
 
+/** Sends a step's message; one that holds secrets is put together here, and its bytes wiped once written. */
+function send<P extends Disposable>(connection: Connection<P>, message: Step['send']): void {
+  if (message instanceof Uint8Array) return connection.send(message);
+  const bytes = message.assemble();
+  try {
+    connection.send(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
 /** The reply of a step that reads nothing (`{ none: true }`). */
 const NOTHING_READ = { bytes: new Uint8Array(0), end: 'none' } as const;
 
@@ -196,7 +207,7 @@ export function runSteps<P extends Disposable>(connection: Connection<P>, steps:
         info = connection.startTls(step.tls);
         tlsFromStep = replies.length;
       }
-      if (step.send.length > 0) connection.send(step.send);
+      if (step.send.length > 0) send(connection, step.send);
       const { bytes, end } = 'none' in step.read ? NOTHING_READ : connection.read(step.read, limits.maxReplyBytes - received);
       received += bytes.length;
       replies.push({ bytes, end, ms: Number(connection.now() - startedAt) / 1e6, ...(info && { tls: info }) });

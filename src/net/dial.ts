@@ -11,6 +11,8 @@ import { formatTarget, type Target } from './target.js';
 import type { Limits, Reply, Step, TcpNetwork } from './dialogue.js';
 import { TlsFault, fromTlsFault } from './tls/faults.js';
 import { type ConnectionRecord, failedWith, type Transcript } from './transcript.js';
+import { checkSecretDestinations, type Secret, secretsOf } from './secrets.js';
+import { redactReplies } from './redaction.js';
 
 /** The replies of every step, the address they came from, and the transcript of the dialogue. */
 export interface Dialogue {
@@ -23,6 +25,7 @@ export interface Dialogue {
 interface TranscriptSoFar {
   readonly target: string;
   readonly tried: string[];
+  readonly secrets?: readonly string[];
   connection?: ConnectionRecord;
 }
 
@@ -38,7 +41,8 @@ export interface OutboundSettings {
  * fault of the service itself and passes as it is.
  */
 export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits): Dialogue {
-  const transcript: TranscriptSoFar = { target: formatTarget(target), tried: [] };
+  const secrets = secretsOf(steps).map((secret) => secret.name);
+  const transcript: TranscriptSoFar = { target: formatTarget(target), tried: [], ...(secrets.length > 0 && { secrets }) };
   try {
     const fallbackAddresses = fallbacksFor(target, settings);
     return { ...dialogueWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses, transcript }), transcript };
@@ -52,15 +56,28 @@ export function dial(network: TcpNetwork, settings: OutboundSettings, target: Ta
  * counting the one a read fault stopped (its send was written). TLS is named for a dialogue that completed.
  */
 function connectionRecord(address: string, steps: readonly Step[], replies: readonly Reply[], fault?: SocketFault | TlsFault): ConnectionRecord {
-  const ran = replies.length + (fault instanceof SocketFault && fault.stage === 'read' ? 1 : 0);
+  const ran = steps.slice(0, replies.length + (fault instanceof SocketFault && fault.stage === 'read' ? 1 : 0));
   const agreed = fault ? undefined : replies.find((reply) => reply.tls)?.tls;
   return {
     address,
-    sent: steps.slice(0, ran).reduce((sum, step) => sum + step.send.length, 0),
+    sent: ran.reduce((sum, step) => sum + step.send.length, 0),
     received: replies.reduce((sum, reply) => sum + reply.bytes.length, 0),
     ends: replies.map((reply) => reply.end),
     ...(agreed && { tls: { version: agreed.version, serverName: tlsServerName(steps) } }),
   };
+}
+
+/**
+ * `replies` with the bytes of every secret of `secrets` (those the steps send) replaced by its marker, the
+ * replies read as one stream; each reply that lost bytes says so (`redacted`).
+ */
+function redacted(replies: Reply[], secrets: readonly Secret[]): Reply[] {
+  if (secrets.length === 0) return replies;
+  const redaction = redactReplies(
+    replies.map((reply) => reply.bytes),
+    secrets,
+  );
+  return replies.map((reply, i) => (redaction.redactedSteps[i] ? { ...reply, bytes: redaction.replies[i]!, redacted: true } : reply));
 }
 
 /** Fallback addresses apply to the default target's name only, whichever endpoint names it. */
@@ -100,6 +117,8 @@ function dialogueWithTarget(
   // Every address is checked before any is tried, and only checked addresses are connected to:
   // a name that resolves to one denied address is refused whole (DNS rebinding, split answers).
   policy.check(target, addresses);
+  checkSecretDestinations(steps, target, addresses);
+  const secrets = secretsOf(steps);
   let lastFault: { fault: SocketFault; address: string } | undefined;
   for (const address of addresses) {
     const to = { address, port: target.port };
@@ -111,20 +130,29 @@ function dialogueWithTarget(
       const { connectTimeoutMs, maxReplyBytes } = limits;
       const replies = network.converse(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs });
       transcript.connection = connectionRecord(shownAddress, steps, replies);
-      return { replies, address: to };
+      return { replies: redacted(replies, secrets), address: to };
     } catch (error) {
       if (!(error instanceof SocketFault || error instanceof TlsFault)) throw error;
       // A failure after connecting is final, a TLS failure included (it always comes after connecting).
       const connected = !(error instanceof SocketFault && error.stage === 'connect');
       if (connected) transcript.connection = connectionRecord(shownAddress, steps, error.replies, error);
-      if (error instanceof TlsFault) throw fromTlsFault(error, atAddress(shown, shownAddress), tlsServerName(steps));
+      if (error instanceof TlsFault) throw redactedFault(fromTlsFault(error, atAddress(shown, shownAddress), tlsServerName(steps)), error, secrets);
       lastFault = { fault: error, address: shownAddress };
       if (connected) break;
     }
   }
   if (!lastFault) throw fromSocketFault(new SocketFault('connect', 'deadline'), shown);
-  const mapped = fromSocketFault(lastFault.fault, shown, lastFault.address);
+  const mapped = redactedFault(fromSocketFault(lastFault.fault, shown, lastFault.address), lastFault.fault, secrets);
   throw addresses.length > 1 && lastFault.fault.stage === 'connect' ? mapped.amended({ suffix: ` (tried ${addresses.length} addresses)` }) : mapped;
+}
+
+/**
+ * `mapped` (the service error of `fault`), once the replies the fault carries, which the caller is shown as the
+ * steps completed before it, are redacted; the message, made before, counts the bytes as they were received.
+ */
+function redactedFault(mapped: ServiceError, fault: SocketFault | TlsFault, secrets: readonly Secret[]): ServiceError {
+  fault.replies = redacted(fault.replies, secrets);
+  return mapped;
 }
 
 /** The target as shown, with the address connected to when it differs (as network errors show it). */

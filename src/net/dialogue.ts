@@ -4,6 +4,7 @@
 // the host's primitives (streams.ts).
 
 import type { IpAddress, SocketAddress } from './ip.js';
+import type { SecretMessage } from './secrets.js';
 
 /** Deadlines (milliseconds) and byte caps of one request, as the settings give them and a caller may narrow them. */
 export interface Limits {
@@ -66,10 +67,13 @@ export interface TlsInfo {
   cipher: string;
 }
 
-/** One turn of a dialogue: start TLS (if asked), send (possibly nothing), then read (unless it reads nothing). */
+/**
+ * One turn of a dialogue: start TLS (if asked), send (possibly nothing), then read (unless it reads nothing).
+ * A message that names secrets is put together only as it is sent.
+ */
 export interface Step {
   tls?: TlsStart;
-  send: Uint8Array;
+  send: Uint8Array | SecretMessage;
   read: ReadEnd | NoRead;
 }
 
@@ -89,6 +93,8 @@ export interface Reply {
   ms: number;
   /** On the step that started TLS: what the handshake agreed. */
   tls?: TlsInfo;
+  /** Whether bytes of a secret sent on the connection were replaced by its marker in `bytes`. */
+  redacted?: true;
 }
 
 /** Outbound TCP, as the service uses it, and the clock its deadlines run on. Failures are thrown as `SocketFault` (and `TlsFault`). */

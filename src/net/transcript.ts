@@ -22,6 +22,8 @@ export interface Transcript {
   readonly target: string;
   /** Every address a connection was tried to, in order. */
   readonly tried: readonly string[];
+  /** The names of the secrets the steps send, each once, in order (absent when they send none). */
+  readonly secrets?: readonly string[];
   /** Absent when no connection opened. */
   readonly connection?: ConnectionRecord;
   /** The error code that ended the dialogue, when it failed. */

@@ -295,9 +295,6 @@ function readSecretsSetting(env: Environment): SecretTable {
   if (table.size > 0 && (env.CALLERS ?? '').trim() === '' && (env.AUTH_TOKEN ?? '') === '') {
     throw settingProblem('SECRETS', 'SECRETS is set without CALLERS or AUTH_TOKEN: secrets need authenticated callers');
   }
-  // Until a step can name a secret (sent, checked and redacted in the dialogue), a set SECRETS closes the
-  // service rather than seeming to work.
-  if (table.size > 0) throw settingProblem('SECRETS', 'SECRETS is set, but this build cannot send secrets yet: unset it');
   return table;
 }
 

@@ -56,7 +56,7 @@ export function fakeNetwork(options: {
     },
     converse(to: SocketAddress, steps: readonly Step[], limits: ConnectionLimits): Reply[] {
       const key = formatSocketAddress(to);
-      const texts = steps.map((step) => new TextDecoder().decode(step.send));
+      const texts = steps.map((step) => new TextDecoder().decode(bytesOf(step.send)));
       calls.push({ to: key, message: texts[0] ?? '', steps, limits });
       const peer = options.peers?.[key];
       if (peer === undefined) throw new SocketFault('connect', 'connection-refused');
@@ -64,7 +64,7 @@ export function fakeNetwork(options: {
       const replies: Reply[] = [];
       for (const [i, step] of steps.entries()) {
         try {
-          replies.push({ ms: 1, ...(typeof peer === 'function' ? peer(texts[i]!, step.send) : peer) });
+          replies.push({ ms: 1, ...(typeof peer === 'function' ? peer(texts[i]!, bytesOf(step.send)) : peer) });
         } catch (error) {
           // A fault in a later step carries the replies before it, as the socket module's does.
           if (error instanceof SocketFault) error.replies = replies;
@@ -76,6 +76,9 @@ export function fakeNetwork(options: {
   };
   return { network, calls, lookups, clock };
 }
+
+/** The bytes a step sends, as the peer receives them: a message holding secrets put together. */
+export const bytesOf = (send: Step['send']): Uint8Array => (send instanceof Uint8Array ? send : send.assemble());
 
 export const v4 = (a: number, b: number, c: number, d: number): IpAddress => ({ tag: 'ipv4', val: [a, b, c, d] });
 export const reply = (text: string, end: Reply['end'] = 'closed'): Reply => ({ bytes: new TextEncoder().encode(text), end, ms: 1 });

@@ -188,7 +188,7 @@ describe('GET /tcp/send', () => {
   test('msg is bytes: any byte value is sent as is', async () => {
     const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
     await call('/tcp/send?host=127.0.0.1&port=9&msg=%00%FF%C0%AF');
-    expect([...calls[0]!.steps[0]!.send]).toEqual([0, 0xff, 0xc0, 0xaf]);
+    expect([...(calls[0]!.steps[0]!.send as Uint8Array)]).toEqual([0, 0xff, 0xc0, 0xaf]);
   });
 
   test('a reply cut at the cap is marked X-Truncated: true', async () => {
@@ -295,7 +295,7 @@ describe('POST /tcp/send', () => {
     const { call, calls } = appWith({}, { peers: { '127.0.0.1:9': reply('x') } });
     const { path, init } = post('&bytes=1', new Uint8Array([0, 1, 0xfe, 0xff]));
     expect((await call(path, init)).status).toBe(200);
-    expect([...calls[0]!.steps[0]!.send]).toEqual([0, 1, 0xfe, 0xff]);
+    expect([...(calls[0]!.steps[0]!.send as Uint8Array)]).toEqual([0, 1, 0xfe, 0xff]);
     expect(calls[0]!.steps[0]!.read).toEqual({ bytes: 1 });
   });
 

@@ -96,12 +96,4 @@ describe('requests under CALLERS', () => {
     expect(refused).toMatchObject({ status: 503, code: 'config-invalid' });
     expect(refused.message).toContain('CALLERS and AUTH_TOKEN are both set');
   });
-
-  test('a set SECRETS closes the service until a step can name a secret, and never shows its value', async () => {
-    const { call } = appWith({ SECRETS: JSON.stringify({ REDIS_PASSWORD: { value: 'hunter2-hunter2', destinations: '127.0.0.1:7' } }) });
-    const refused = await call('/tcp/send?host=127.0.0.1&port=7&msg=hi', TOKEN_A);
-    expect(refused).toMatchObject({ status: 503, code: 'config-invalid' });
-    expect(refused.message).toContain('cannot send secrets yet');
-    expect(refused.text).not.toContain('hunter2');
-  });
 });

@@ -6,7 +6,7 @@ import { encodeValue, runExchange } from '../../src/api/exchange.js';
 import { RequestContext } from '../../src/api/context.js';
 import type { TcpNetwork } from '../../src/net/dialogue.js';
 import { transcriptOf } from '../../src/net/transcript.js';
-import { fakeNetwork, reply } from '../support/fake-network.js';
+import { bytesOf, fakeNetwork, reply } from '../support/fake-network.js';
 
 const config = () => new Config({ ALLOWED_TARGETS: '127.0.0.0/8:*', MAX_MESSAGE_BYTES: '16' });
 
@@ -25,7 +25,7 @@ describe('runExchange(body, context)', () => {
       { host: '127.0.0.1', port: 7, timeout_ms: 100, steps: [{ send: { text: 'é' }, until: { hex: '0d0a' } }, { send: { base64: 'AP8=' }, bytes: 3 }, { send: { hex: 'ABcd' }, idle_ms: 5 }, {}] },
       c,
     );
-    expect(calls[0]!.steps.map((s) => [...s.send])).toEqual([[0xc3, 0xa9], [0, 0xff], [0xab, 0xcd], []]);
+    expect(calls[0]!.steps.map((s) => [...bytesOf(s.send)])).toEqual([[0xc3, 0xa9], [0, 0xff], [0xab, 0xcd], []]);
     expect(calls[0]!.steps.map((s) => s.read)).toEqual([{ until: new Uint8Array([13, 10]) }, { bytes: 3 }, { idleMs: 5 }, { idleMs: 200 }]);
     expect(calls[0]!.limits.deadlineMs).toBe(100);
     expect(answer).toMatchObject({ peer: '127.0.0.1:7', steps: [{ reply: { text: 'ok' }, end: 'until', bytes: 2 }, {}, {}, {}] });
@@ -93,7 +93,7 @@ describe('runExchange(body, context)', () => {
     [body({}, { send: { base64: 'YQ' } }), 'invalid-body', 'steps/0/send/base64: is not valid base64 (standard alphabet, padded)'],
     [body({}, { send: { text: 'a', hex: '61' } }), 'invalid-body', 'steps/0/send: gives text and hex; give exactly one of text, base64 and hex'],
     [body({}, { send: {} }), 'invalid-body', 'steps/0/send: gives none; give exactly one of text, base64 and hex'],
-    [body({}, { send: 'hi' }), 'invalid-body', 'steps/0/send: is the string "hi"; give an object with text, base64 and hex'],
+    [body({}, { send: 'hi' }), 'invalid-body', 'steps/0/send: is the string "hi"; give an object with one of text, base64 or hex, or a list of parts'],
     [body({}, { send: { text: 5 } }), 'invalid-body', 'steps/0/send/text: is the number 5; give a string'],
     [body({}, { send: { text: 'x', utf16: 'x' } }), 'invalid-body', 'steps/0/send: has an unknown field "utf16" (the fields are text, base64 and hex)'],
     [body({}, { until: { base64: '' } }), 'invalid-body', 'steps/0/until/base64: is empty; give 4 to 344 characters'],
