@@ -22,6 +22,8 @@ export interface AuditLine {
   server_name?: string;
   /** The names of the secrets the dialogue sends (or was refused for sending), never their values. */
   secrets?: string[];
+  /** Present when a reply had a secret's bytes replaced (an echo of a secret: worth a look when it repeats). */
+  redacted?: true;
   /** Bytes sent and received on the connection. */
   sent?: number;
   received?: number;
@@ -63,7 +65,7 @@ export class AuditRecord {
     const { time, route, method, caller, status, code, ms, asked } = request;
     const dialogues: Partial<Transcript>[] = this.#dialogues.length > 0 ? this.#dialogues : [asked ? { target: asked } : {}];
     // Members in a fixed order, so that the lines read alike; absent ones are left out.
-    return dialogues.map(({ target, tried, secrets, connection: c, code: failed }) =>
+    return dialogues.map(({ target, tried, secrets, redacted, connection: c, code: failed }) =>
       withoutUndefined({
         time,
         route,
@@ -75,6 +77,7 @@ export class AuditRecord {
         tls_version: c?.tls?.version,
         server_name: c?.tls?.serverName.slice(0, MAX_SHOWN),
         secrets: secrets && [...secrets],
+        redacted,
         sent: c?.sent,
         received: c?.received,
         end: c?.ends.at(-1),

@@ -27,6 +27,7 @@ interface TranscriptSoFar {
   readonly tried: string[];
   readonly secrets?: readonly string[];
   connection?: ConnectionRecord;
+  redacted?: true;
 }
 
 /** What a connection needs of the settings: the destination policy, and the default target with its fallback addresses. */
@@ -71,12 +72,13 @@ function connectionRecord(address: string, steps: readonly Step[], replies: read
  * `replies` with the bytes of every secret of `secrets` (those the steps send) replaced by its marker, the
  * replies read as one stream; each reply that lost bytes says so (`redacted`).
  */
-function redacted(replies: Reply[], secrets: readonly Secret[]): Reply[] {
+function redacted(replies: Reply[], secrets: readonly Secret[], transcript: TranscriptSoFar): Reply[] {
   if (secrets.length === 0) return replies;
   const redaction = redactReplies(
     replies.map((reply) => reply.bytes),
     secrets,
   );
+  if (redaction.redacted) transcript.redacted = true;
   return replies.map((reply, i) => (redaction.redactedSteps[i] ? { ...reply, bytes: redaction.replies[i]!, redacted: true } : reply));
 }
 
@@ -130,19 +132,19 @@ function dialogueWithTarget(
       const { connectTimeoutMs, maxReplyBytes } = limits;
       const replies = network.converse(to, steps, { connectTimeoutMs, maxReplyBytes, deadlineMs });
       transcript.connection = connectionRecord(shownAddress, steps, replies);
-      return { replies: redacted(replies, secrets), address: to };
+      return { replies: redacted(replies, secrets, transcript), address: to };
     } catch (error) {
       if (!(error instanceof SocketFault || error instanceof TlsFault)) throw error;
       // A failure after connecting is final, a TLS failure included (it always comes after connecting).
       const connected = !(error instanceof SocketFault && error.stage === 'connect');
       if (connected) transcript.connection = connectionRecord(shownAddress, steps, error.replies, error);
-      if (error instanceof TlsFault) throw redactedFault(fromTlsFault(error, atAddress(shown, shownAddress), tlsServerName(steps)), error, secrets);
+      if (error instanceof TlsFault) throw redactedFault(fromTlsFault(error, atAddress(shown, shownAddress), tlsServerName(steps)), error, secrets, transcript);
       lastFault = { fault: error, address: shownAddress };
       if (connected) break;
     }
   }
   if (!lastFault) throw fromSocketFault(new SocketFault('connect', 'deadline'), shown);
-  const mapped = redactedFault(fromSocketFault(lastFault.fault, shown, lastFault.address), lastFault.fault, secrets);
+  const mapped = redactedFault(fromSocketFault(lastFault.fault, shown, lastFault.address), lastFault.fault, secrets, transcript);
   throw addresses.length > 1 && lastFault.fault.stage === 'connect' ? mapped.amended({ suffix: ` (tried ${addresses.length} addresses)` }) : mapped;
 }
 
@@ -150,8 +152,8 @@ function dialogueWithTarget(
  * `mapped` (the service error of `fault`), once the replies the fault carries, which the caller is shown as the
  * steps completed before it, are redacted; the message, made before, counts the bytes as they were received.
  */
-function redactedFault(mapped: ServiceError, fault: SocketFault | TlsFault, secrets: readonly Secret[]): ServiceError {
-  fault.replies = redacted(fault.replies, secrets);
+function redactedFault(mapped: ServiceError, fault: SocketFault | TlsFault, secrets: readonly Secret[], transcript: TranscriptSoFar): ServiceError {
+  fault.replies = redacted(fault.replies, secrets, transcript);
   return mapped;
 }
 

@@ -26,6 +26,8 @@ export interface Transcript {
   readonly secrets?: readonly string[];
   /** Absent when no connection opened. */
   readonly connection?: ConnectionRecord;
+  /** Whether a reply had a secret's bytes replaced by its marker (a peer echoed one, or a caller probed for it). */
+  readonly redacted?: true;
   /** The error code that ended the dialogue, when it failed. */
   readonly code?: ErrorCode;
 }

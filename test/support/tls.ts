@@ -13,12 +13,12 @@ export { bulkPeer, startTlsPeer, tlsEchoPeer, tlsPeer } from './tls-peers.mjs';
 /** Answers the ClientHello with plaintext, as a server on the wrong port would. */
 export const plaintextPeer = () => tcpPeer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')));
 
-/** A real TLS server from Debian: `redis-server` with only its TLS port, on loopback. */
-export async function redisTlsPeer(credentials: Credentials): Promise<Peer> {
+/** A real TLS server from Debian: `redis-server` with only its TLS port, on loopback; with `requirepass`, clients must AUTH. */
+export async function redisTlsPeer(credentials: Credentials, { requirepass }: { requirepass?: string } = {}): Promise<Peer> {
   const port = await freePort();
   const child = spawn('redis-server', [
     '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', credentials.certFile, '--tls-key-file', credentials.keyFile,
-    '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no',
+    '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no', ...(requirepass ? ['--requirepass', requirepass] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {

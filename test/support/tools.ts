@@ -59,8 +59,8 @@ export const openssl = tool(findOnPath('openssl'), 'openssl is not on PATH, so t
 /** curl, which runs the README's examples. */
 export const curl = tool(findOnPath('curl'), 'curl is not on PATH, so the README quick start suites are skipped (they run its curl lines)', true);
 
-/** Debian's redis-server (built with TLS), one real TLS server of the TLS suites; CI does not install it. */
-export const redisServer = tool(findOnPath('redis-server'), "redis-server is not on PATH, so the TLS suites' redis-server test is skipped (apt-get install redis-server)", false);
+/** Debian's redis-server (built with TLS), a real TLS server of the TLS and secrets suites (.ci/run installs it). */
+export const redisServer = tool(findOnPath('redis-server'), "redis-server is not on PATH, so the TLS and secrets suites' redis-server tests are skipped (apt-get install redis-server; .ci/run installs it)", true);
 
 /** Every tool above, for the global setup's report. */
 export const TOOLS: Tool[] = [dnsmasq, schemathesis, openssl, curl, redisServer];

@@ -77,7 +77,7 @@ describe('a secret sent where it may go', () => {
     expect(answer.text).not.toContain(PASSWORD);
     // The audit names the caller and the secret; it counts the bytes as they went, never shows them.
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ caller: 'agent-a', secrets: ['REDIS'], sent: 5 + PASSWORD.length + 2 + 6, status: 200 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ caller: 'agent-a', secrets: ['REDIS'], redacted: true, sent: 5 + PASSWORD.length + 2 + 6, status: 200 });
     expect(lines[0]).not.toContain(PASSWORD);
   });
 
@@ -132,6 +132,7 @@ describe('a secret sent where it may not go is refused before anything is sent',
     expect(calls).toEqual([]);
     expect(JSON.parse(lines[0]!)).toMatchObject({ caller: 'agent-a', secrets: ['REDIS'], status: 403, code: 'secret-denied' });
     expect(JSON.parse(lines[0]!)).not.toHaveProperty('connected');
+    expect(JSON.parse(lines[0]!)).not.toHaveProperty('redacted');
   });
 
   test('in plaintext to an address that is not loopback: no connection', async () => {
