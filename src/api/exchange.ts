@@ -12,7 +12,7 @@ import { dialogueTls, type TlsOption } from './tls-options.js';
 import { EXCHANGE_REQUEST_SCHEMA } from './exchange-schema.js';
 import { schemaFailureMessage } from './schema-errors.js';
 import { formatSocketAddress } from '../net/ip.js';
-import { limitsWithTimeout, type ReadOptions, readEndOf } from './read-options.js';
+import { limitSource, limitsWithTimeout, type ReadOptions, readEndOf } from './read-options.js';
 import { makeTarget } from '../net/target.js';
 import type { NoRead, Reply, Step } from '../net/dialogue.js';
 import { type Secret, SecretMessage } from '../net/secrets.js';
@@ -89,7 +89,7 @@ export function runExchange(input: unknown, c: Pick<RequestContext, 'settings' |
     if (sendBytes > limits.maxMessageBytes) {
       throw new ServiceError(
         'message-too-large',
-        `steps/${i}/send brings the bytes to send to ${sendBytes}; the limit for a whole dialogue is ${limits.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`,
+        `steps/${i}/send brings the bytes to send to ${sendBytes}; the limit for a whole dialogue is ${limits.maxMessageBytes} bytes (${limitSource(limits, 'maxMessageBytes')})`,
       );
     }
     const until = step.until ? decodeValue(step.until) : undefined;

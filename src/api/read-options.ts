@@ -2,7 +2,8 @@
 // query parameters of /tcp/send and the steps of /tcp/exchange, bounded by the server's own settings.
 
 import { ServiceError, shown } from '../core/errors.js';
-import type { Limits, ReadEnd } from '../net/dialogue.js';
+import type { LimitName, Limits, ReadEnd } from '../net/dialogue.js';
+import { NUMERIC_SETTINGS } from '../settings/config.js';
 
 /** The most characters an `until` given as text may have (the query parameter, `{"text"}`): any protocol terminator. */
 export const MAX_UNTIL_CHARACTERS = 256;
@@ -30,8 +31,8 @@ export function readEndOf(options: ReadOptions, limits: Limits, prefix = ''): Re
     if (length < 1 || length > MAX_UNTIL_BYTES) throw invalidParameter(`${prefix}until is ${length} bytes; give 1 to ${MAX_UNTIL_BYTES} bytes`);
     end.until = options.until;
   }
-  if (options.bytes !== undefined) end.bytes = bounded(options.bytes, `${prefix}bytes`, limits.maxReplyBytes, 'MAX_REPLY_BYTES', 'bytes');
-  if (options.idleMs !== undefined) end.idleMs = bounded(options.idleMs, `${prefix}idle_ms`, limits.replyIdleMs, 'REPLY_IDLE_MS', 'ms');
+  if (options.bytes !== undefined) end.bytes = bounded(options.bytes, `${prefix}bytes`, limits, 'maxReplyBytes', 'bytes');
+  if (options.idleMs !== undefined) end.idleMs = bounded(options.idleMs, `${prefix}idle_ms`, limits, 'replyIdleMs', 'ms');
   else if (end.until === undefined && end.bytes === undefined) end.idleMs = limits.replyIdleMs;
   return end;
 }
@@ -52,12 +53,19 @@ export function untilText(bytes: Uint8Array | undefined, name = 'until'): Uint8A
 /** The limits of one request: `timeout_ms` shortens the deadline (at most REQUEST_DEADLINE_MS). */
 export function limitsWithTimeout(limits: Limits, timeoutMs: number | undefined): Limits {
   if (timeoutMs === undefined) return limits;
-  return { ...limits, requestDeadlineMs: bounded(timeoutMs, 'timeout_ms', limits.requestDeadlineMs, 'REQUEST_DEADLINE_MS', 'ms') };
+  return { ...limits, requestDeadlineMs: bounded(timeoutMs, 'timeout_ms', limits, 'requestDeadlineMs', 'ms') };
 }
 
-function bounded(value: number, name: string, max: number, setting: string, unit: string): number {
+/** Where limit `name` of `limits` comes from: the setting (`MAX_MESSAGE_BYTES`), or the caller's entry that narrowed it. */
+export function limitSource(limits: Limits, name: LimitName): string {
+  return limits.setBy?.[name] ?? NUMERIC_SETTINGS[name].name;
+}
+
+function bounded(value: number, name: string, limits: Limits, limit: LimitName, unit: string): number {
+  const max = limits[limit];
   if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw invalidParameter(`${name} is ${value}; give a whole number of ${unit} from 1 to ${max} (the server's ${setting})`);
+    const source = limits.setBy?.[limit] ?? `the server's ${NUMERIC_SETTINGS[limit].name}`;
+    throw invalidParameter(`${name} is ${value}; give a whole number of ${unit} from 1 to ${max} (${source})`);
   }
   return value;
 }

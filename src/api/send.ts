@@ -8,7 +8,7 @@ import { formatSocketAddress } from '../net/ip.js';
 import type { Dialogue } from '../net/dial.js';
 import { formatTarget, makeTarget, parsePort, type Target } from '../net/target.js';
 import type { RequestContext } from './context.js';
-import { limitsWithTimeout, readEndOf, untilText, wholeNumber } from './read-options.js';
+import { limitSource, limitsWithTimeout, readEndOf, untilText, wholeNumber } from './read-options.js';
 import type { TlsStart } from '../net/dialogue.js';
 import type { Config } from '../settings/config.js';
 import { queryTls, tlsStart } from './tls-options.js';
@@ -54,7 +54,7 @@ export async function tcpSend(c: RequestContext): Promise<Response> {
     { until: untilText(query.bytes('until')), bytes: wholeNumber(query.get('bytes'), 'bytes'), idleMs: wholeNumber(query.get('idle_ms'), 'idle_ms') },
     limits,
   );
-  const tooLarge = (name: string): TooLarge => ({ code: 'message-too-large', name, setting: 'MAX_MESSAGE_BYTES' });
+  const tooLarge = (name: string): TooLarge => ({ code: 'message-too-large', name, setting: limitSource(limits, 'maxMessageBytes') });
   let message: Uint8Array;
   if (request.method === 'POST') {
     // One place for the message per method, so that no combination of the two needs a rule of its own.

@@ -13,7 +13,15 @@ export interface Limits {
   replyIdleMs: number;
   maxReplyBytes: number;
   maxMessageBytes: number;
+  /**
+   * Where a limit a caller's CALLERS entry narrowed comes from, as a refusal names it (`caller "ops-bot"'s
+   * limits.max_message_bytes in CALLERS`); a limit not named here is the service's setting.
+   */
+  readonly setBy?: Readonly<Partial<Record<LimitName, string>>>;
 }
+
+/** The name of one limit (a member of Limits holding a number). */
+export type LimitName = 'connectTimeoutMs' | 'requestDeadlineMs' | 'replyIdleMs' | 'maxReplyBytes' | 'maxMessageBytes';
 
 /** Deadlines and caps for one connection: connect, then every step. */
 export interface ConnectionLimits {

@@ -4,7 +4,7 @@
 import { bytesEqual } from '../core/bytes.js';
 import type { JsonObject, JsonValue } from './strict-json.js';
 import type { ConfiguredCaller } from '../net/caller.js';
-import type { Limits } from '../net/dialogue.js';
+import type { LimitName, Limits } from '../net/dialogue.js';
 import type { SecretTable } from '../net/secrets.js';
 import { ENTRY_FORM, NUMERIC_SETTINGS } from './setting-table.js';
 import { nth, parseEntryList, readEntries, refuseUnknownFields, settingProblem } from './json-setting.js';
@@ -19,7 +19,7 @@ const FIELDS = ['token_sha256', 'allowed_targets', 'limits', 'secrets'] as const
 const MAX_DEPTH = 3;
 
 /** The field of `limits` for each Limits member: the setting's name in lower case (`request_deadline_ms`). */
-const LIMIT_FIELDS = Object.entries(NUMERIC_SETTINGS).map(([member, setting]) => ({ member: member as keyof Limits, field: setting.name.toLowerCase(), setting }));
+const LIMIT_FIELDS = Object.entries(NUMERIC_SETTINGS).map(([member, setting]) => ({ member: member as LimitName, field: setting.name.toLowerCase(), setting }));
 
 function problem(what: string) {
   return settingProblem('CALLERS', what);
@@ -70,6 +70,7 @@ function readLimits(label: string, limits: JsonValue | undefined, service: Limit
   if (!(limits instanceof Map)) throw problem(`${label}: limits must be an object with any of ${LIMIT_FIELDS.map((l) => l.field).join(', ')}`);
   refuseUnknownFields('CALLERS', `${label}'s limits`, limits, LIMIT_FIELDS.map((l) => l.field));
   const narrowed = { ...service };
+  const setBy: Partial<Record<LimitName, string>> = {};
   for (const { member, field, setting } of LIMIT_FIELDS) {
     const value = limits.get(field);
     if (value === undefined) continue;
@@ -77,8 +78,9 @@ function readLimits(label: string, limits: JsonValue | undefined, service: Limit
       throw problem(`${label}: limits.${field} must be a whole number of ${setting.unit} from ${setting.min} to ${service[member]} (the service's ${setting.name}): a caller's limits only narrow the service's`);
     }
     narrowed[member] = value;
+    setBy[member] = `${label}'s limits.${field} in CALLERS`;
   }
-  return narrowed;
+  return { ...narrowed, setBy };
 }
 
 /** The names of the secrets the caller may use: each a secret of SECRETS. */

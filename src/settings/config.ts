@@ -4,7 +4,7 @@ import { SettingError } from '../core/errors.js';
 import { type IpAddress, type SocketAddress, canonicalAddress, isLoopback, parsePlainIp, parseSettingIp, unbracket } from '../net/ip.js';
 import { Policy, type PolicyEntry, parseEntry } from '../net/policy.js';
 import type { DnsMode, DnsSettings } from '../net/dns/resolver.js';
-import type { Limits } from '../net/dialogue.js';
+import type { LimitName, Limits } from '../net/dialogue.js';
 import { RootsUnreadable } from '../net/tls/engine.js';
 import { ANONYMOUS_CALLER_NAME, type Callers, TOKEN_CALLER_NAME } from '../net/caller.js';
 import type { SecretTable } from '../net/secrets.js';
@@ -39,7 +39,7 @@ interface NumericSetting {
 }
 
 /** Every numeric setting, from the one table (settings/setting-table.js, which the local host reads too). */
-export const NUMERIC_SETTINGS: Record<keyof Limits, NumericSetting> & typeof BOUNDS = BOUNDS;
+export const NUMERIC_SETTINGS: Record<LimitName, NumericSetting> & typeof BOUNDS = BOUNDS;
 
 /** The form a malformed value of `name` is told to take, from the table. */
 function expectedOf(name: string): string {

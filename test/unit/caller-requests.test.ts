@@ -50,9 +50,10 @@ describe('requests under CALLERS', () => {
     const tooLong = await call('/tcp/send?host=127.0.0.1&port=7&msg=123456789', TOKEN_A);
     expect(tooLong).toMatchObject({ status: 413, code: 'message-too-large' });
     expect(tooLong.message).toContain('8 bytes');
+    expect(tooLong.message).toContain('caller "agent-a"\'s limits.max_message_bytes in CALLERS');
     const slow = await call('/tcp/send?host=127.0.0.1&port=7&msg=hi&timeout_ms=2000', TOKEN_A);
     expect(slow).toMatchObject({ status: 400, code: 'invalid-parameter' });
-    expect(slow.message).toContain('from 1 to 1000');
+    expect(slow.message).toBe('timeout_ms is 2000; give a whole number of ms from 1 to 1000 (caller "agent-a"\'s limits.request_deadline_ms in CALLERS)');
     expect(await call('/tcp/send?host=127.0.0.2&port=7&msg=123456789&timeout_ms=2000', TOKEN_B)).toMatchObject({ status: 200 });
   });
 

@@ -118,7 +118,7 @@ describe('a secret sent where it may go', () => {
     const { post, calls } = appWith(undefined, narrow);
     const refused = await post('/tcp/exchange', TOKEN_A, exchange('127.0.0.1', 7, [authStep()]));
     expect([refused.status, refused.json.error.code]).toEqual([413, 'message-too-large']);
-    expect(refused.json.error.message).toBe(`steps/0/send brings the bytes to send to ${5 + PASSWORD.length + 2}; the limit for a whole dialogue is 20 bytes (MAX_MESSAGE_BYTES)`);
+    expect(refused.json.error.message).toBe(`steps/0/send brings the bytes to send to ${5 + PASSWORD.length + 2}; the limit for a whole dialogue is 20 bytes (caller "agent-a"'s limits.max_message_bytes in CALLERS)`);
     expect(calls).toEqual([]);
   });
 });
