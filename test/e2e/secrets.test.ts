@@ -1,6 +1,6 @@
 // SECRETS through the built component on each host, as an attacker holding a caller's token would try them:
-// a secret's value reaches its destination (a loopback echo, a TLS echo, Debian's redis-server asking for AUTH)
-// and never comes back; sent to a peer outside its destinations, over plaintext where it needs TLS, or by a
+// a secret's value reaches its destination (a loopback echo, a TLS echo, Debian's redis-server asking for AUTH
+// over TLS and over loopback plaintext, a mail server's AUTH PLAIN after STARTTLS) and never comes back; sent to a peer outside its destinations, over plaintext where it needs TLS, or by a
 // caller that may not use it, it is refused and that peer sees no connection; no value in the audit or stderr.
 
 import { createHash } from 'node:crypto';
@@ -8,13 +8,21 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 import { get } from '../support/http.js';
 import { type Peer, echoPeer, eventually, silentPeer } from '../support/peers.js';
-import { makePki, type Pki, redisTlsPeer, tlsEchoPeer } from '../support/tls.js';
+import { makePki, type Pki, redisPeer, startTlsPeer, tlsEchoPeer } from '../support/tls.js';
 import { needing, openssl, redisServer } from '../support/tools.js';
 
 const TOKEN_A = 'secrets-e2e-token-a-0123456789';
 const TOKEN_B = 'secrets-e2e-token-b-9876543210';
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
-const VALUES = { PLAIN_TOKEN: 'plain-token-value-0001', TLS_TOKEN: 'tls-token-value-0002', REDIS_PASSWORD: 'redis-password-value-0003' };
+const VALUES = {
+  PLAIN_TOKEN: 'plain-token-value-0001',
+  TLS_TOKEN: 'tls-token-value-0002',
+  REDIS_PASSWORD: 'redis-password-value-0003',
+  // SMTP AUTH PLAIN's argument (RFC 4616): base64 of NUL, the user, NUL, the password, as an operator stores it.
+  MAIL_LOGIN: Buffer.from('\0agent@example.test\0mail-password-value-0004').toString('base64'),
+};
+/** A mail server's answer to a line after STARTTLS: it logs in only the right AUTH PLAIN. */
+const mailLogin = (chunk: Buffer) => (chunk.toString() === `AUTH PLAIN ${VALUES.MAIL_LOGIN}\r\n` ? '235 2.7.0 Authentication successful\r\n' : '535 5.7.8 Authentication credentials invalid\r\n');
 
 interface Body {
   steps: { reply: { text?: string }; redacted?: true }[];
@@ -32,6 +40,8 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, openssl))) {
     let tlsEcho: Peer;
     let outsider: Peer;
     let redis: Peer | undefined;
+    let plainRedis: Peer | undefined;
+    let mail: Peer;
     let host: RunningHost;
 
     const exchange = async (token: string, body: unknown) => {
@@ -44,19 +54,23 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, openssl))) {
 
     beforeAll(async () => {
       pki = makePki();
-      [echo, tlsEcho, outsider] = await Promise.all([echoPeer(), tlsEchoPeer(pki.good), silentPeer()]);
-      if (redisServer.missing === undefined) redis = await redisTlsPeer(pki.good, { requirepass: VALUES.REDIS_PASSWORD });
+      [echo, tlsEcho, outsider, mail] = await Promise.all([echoPeer(), tlsEchoPeer(pki.good), silentPeer(), startTlsPeer('220 mail.test ESMTP', pki.good, { respond: mailLogin })]);
+      if (redisServer.missing === undefined) {
+        [redis, plainRedis] = await Promise.all([redisPeer(pki.good, { requirepass: VALUES.REDIS_PASSWORD }), redisPeer(undefined, { requirepass: VALUES.REDIS_PASSWORD })]);
+      }
       const loopback = (peer: Peer | undefined) => (peer ? [`127.0.0.1:${peer.port}`] : []);
-      const everyPeer = [echo, tlsEcho, outsider, redis].flatMap(loopback).join(',');
+      const everyPeer = [echo, tlsEcho, outsider, mail, redis, plainRedis].flatMap(loopback).join(',');
       const callers = {
-        'agent-a': { token_sha256: digest(TOKEN_A), allowed_targets: everyPeer, secrets: ['PLAIN_TOKEN', 'TLS_TOKEN', 'REDIS_PASSWORD'] },
+        'agent-a': { token_sha256: digest(TOKEN_A), allowed_targets: everyPeer, secrets: ['PLAIN_TOKEN', 'TLS_TOKEN', 'REDIS_PASSWORD', 'MAIL_LOGIN'] },
         'agent-b': { token_sha256: digest(TOKEN_B), allowed_targets: everyPeer, secrets: [] },
       };
       const secrets = {
         PLAIN_TOKEN: { value: VALUES.PLAIN_TOKEN, destinations: `127.0.0.1:${echo.port}` },
         // TLS required even to loopback; the outsider (plain TCP) is one of its destinations, so only TLS stops it there.
         TLS_TOKEN: { value: VALUES.TLS_TOKEN, destinations: `127.0.0.1:${tlsEcho.port},127.0.0.1:${outsider.port}`, require_tls: true },
-        REDIS_PASSWORD: { value: VALUES.REDIS_PASSWORD, destinations: loopback(redis).join(',') || '127.0.0.1:1', require_tls: true },
+        // Over TLS to the TLS port; in plaintext to the plain port, on loopback (the default allows it there).
+        REDIS_PASSWORD: { value: VALUES.REDIS_PASSWORD, destinations: [redis, plainRedis].flatMap(loopback).join(',') || '127.0.0.1:1' },
+        MAIL_LOGIN: { value: VALUES.MAIL_LOGIN, destinations: `127.0.0.1:${mail.port}`, require_tls: true },
       };
       host = await kind.start({
         CALLERS: JSON.stringify(callers),
@@ -69,7 +83,7 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, openssl))) {
 
     afterAll(async () => {
       await host?.close();
-      await Promise.all([echo, tlsEcho, outsider, redis].map((peer) => peer?.close()));
+      await Promise.all([echo, tlsEcho, outsider, mail, redis, plainRedis].map((peer) => peer?.close()));
       pki?.remove();
     });
 
@@ -136,6 +150,31 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, openssl))) {
       expect(r.status, r.text).toBe(200);
       expect(r.json.steps.map((step) => step.reply.text)).toEqual(['-NOAUTH Authentication required.\r\n', '+OK\r\n', '+PONG\r\n', `$${VALUES.REDIS_PASSWORD.length}\r\n`, '[secret:REDIS_PASSWORD]\r\n']);
       expectNoValueIn(r.text);
+    });
+
+    test.skipIf(redisServer.missing !== undefined)("Debian's redis-server asking for AUTH in plaintext on loopback: the secret logs in", async () => {
+      const r = await exchange(TOKEN_A, {
+        host: '127.0.0.1',
+        port: plainRedis!.port,
+        steps: [{ send: { text: 'PING\r\n' }, until: { text: '\r\n' } }, authStep('REDIS_PASSWORD'), { send: { text: 'PING\r\n' }, until: { text: '\r\n' } }],
+      });
+      expect(r.status, r.text).toBe(200);
+      expect(r.json.steps.map((step) => step.reply.text)).toEqual(['-NOAUTH Authentication required.\r\n', '+OK\r\n', '+PONG\r\n']);
+      expectNoValueIn(r.text);
+    });
+
+    test('a mail server after STARTTLS: AUTH PLAIN with the secret logs in; before STARTTLS it is refused and nothing is sent', async () => {
+      const login = { send: [{ text: 'AUTH PLAIN ' }, { secret: 'MAIL_LOGIN' }, { text: '\r\n' }], until: { text: '\r\n' } };
+      const greeting = { until: { text: '\r\n' } };
+      const starttls = { send: { text: 'STARTTLS\r\n' }, until: { text: '\r\n' } };
+      const r = await exchange(TOKEN_A, { host: '127.0.0.1', port: mail.port, steps: [greeting, starttls, { starttls: { server_name: 'localhost' } }, login] });
+      expect(r.status, r.text).toBe(200);
+      expect(r.json.steps.map((step) => step.reply.text)).toEqual(['220 mail.test ESMTP\r\n', '220 go ahead\r\n', '', '235 2.7.0 Authentication successful\r\n']);
+      const before = mail.received.length;
+      const early = await exchange(TOKEN_A, { host: '127.0.0.1', port: mail.port, steps: [greeting, login] });
+      expect([early.status, early.json.error?.code]).toEqual([403, 'secret-denied']);
+      expect(early.json.error?.message).toContain('step 2 would send it');
+      expect(mail.received.length).toBe(before);
     });
 
     test('the audit line names the caller and the secrets used; no value reaches the log', async () => {

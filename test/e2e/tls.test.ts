@@ -9,7 +9,7 @@ import { silentPeer, type Peer } from '../support/peers.js';
 import {
   makePki,
   plaintextPeer,
-  redisTlsPeer,
+  redisPeer,
   startTlsPeer,
   bulkPeer,
   tlsEchoPeer,
@@ -235,7 +235,7 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, openssl))) {
     });
 
     test.skipIf(redisServer.missing !== undefined)("Debian's redis-server on its TLS port answers PING", async () => {
-      const redis = await redisTlsPeer(pki.good);
+      const redis = await redisPeer(pki.good);
       try {
         const r = await get(host.url, `/tcp/send?host=127.0.0.1&port=${redis.port}&tls=true&server_name=localhost&msg=PING%0D%0A&until=%0D%0A`);
         expect(r.status).toBe(200);

@@ -61,9 +61,10 @@ export function bulkPeer(credentials, bytes, options) {
  * each chunk as `echo:` + the chunk.
  * @param {string} greeting
  * @param {Credentials} credentials
- * @param {{ injected?: string } & Where} [options]
+ * @param {{ injected?: string, respond?: (chunk: Buffer) => Buffer | string } & Where} [options] `respond`
+ *   answers each chunk after the handshake (default: the echo).
  */
-export function startTlsPeer(greeting, credentials, { injected = '', ...where } = {}) {
+export function startTlsPeer(greeting, credentials, { injected = '', respond = (chunk) => Buffer.concat([ECHO, chunk]), ...where } = {}) {
   return tcpPeer((socket) => {
     socket.write(`${greeting}\r\n`);
     socket.once('data', (data) => {
@@ -71,7 +72,7 @@ export function startTlsPeer(greeting, credentials, { injected = '', ...where } 
       socket.write(`220 go ahead\r\n${injected}`, () => {
         const secure = new tls.TLSSocket(socket, { isServer: true, key: credentials.key, cert: credentials.cert });
         secure.on('error', () => {});
-        secure.on('data', (chunk) => secure.write(Buffer.concat([ECHO, chunk])));
+        secure.on('data', (chunk) => secure.write(respond(chunk)));
       });
     });
   }, where);

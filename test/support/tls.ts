@@ -13,12 +13,17 @@ export { bulkPeer, startTlsPeer, tlsEchoPeer, tlsPeer } from './tls-peers.mjs';
 /** Answers the ClientHello with plaintext, as a server on the wrong port would. */
 export const plaintextPeer = () => tcpPeer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')));
 
-/** A real TLS server from Debian: `redis-server` with only its TLS port, on loopback; with `requirepass`, clients must AUTH. */
-export async function redisTlsPeer(credentials: Credentials, { requirepass }: { requirepass?: string } = {}): Promise<Peer> {
+/**
+ * A real server from Debian: `redis-server` on loopback, on its TLS port only when `credentials` are given, else
+ * on its plain port; with `requirepass`, clients must AUTH.
+ */
+export async function redisPeer(credentials: Credentials | undefined, { requirepass }: { requirepass?: string } = {}): Promise<Peer> {
   const port = await freePort();
+  const listen = credentials
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', credentials.certFile, '--tls-key-file', credentials.keyFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
   const child = spawn('redis-server', [
-    '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', credentials.certFile, '--tls-key-file', credentials.keyFile,
-    '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no', ...(requirepass ? ['--requirepass', requirepass] : []),
+    ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(requirepass ? ['--requirepass', requirepass] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
