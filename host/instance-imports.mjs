@@ -45,6 +45,9 @@ export async function instanceImports({ engine, engineInterface, imports = {} })
     'wasi:sockets/network': sockets.network,
     'wasi:sockets/tcp': tcp,
     'wasi:sockets/tcp-create-socket': tcpCreateSocket,
+    // UDP from preview2-shim for now: its pollables are foreign to this module's poll, which asks them itself.
+    'wasi:sockets/udp': sockets.udp,
+    'wasi:sockets/udp-create-socket': sockets.udpCreateSocket,
     [unversioned(engineInterface)]: (await import(engine)).client,
   };
   for (const [name, target] of Object.entries(imports)) {

@@ -13,6 +13,8 @@
 /// <reference path="./interfaces/wasi-sockets-network.d.ts" />
 /// <reference path="./interfaces/wasi-sockets-tcp-create-socket.d.ts" />
 /// <reference path="./interfaces/wasi-sockets-tcp.d.ts" />
+/// <reference path="./interfaces/wasi-sockets-udp-create-socket.d.ts" />
+/// <reference path="./interfaces/wasi-sockets-udp.d.ts" />
 declare module 'ai-agent-sockets:component/ai-agent-sockets-spin' {
   export type * as AiAgentSocketsTlsClient010 from 'ai-agent-sockets:tls/client@0.1.0'; // import ai-agent-sockets:tls/client@0.1.0
   export type * as FermyonSpinVariables200 from 'fermyon:spin/variables@2.0.0'; // import fermyon:spin/variables@2.0.0
@@ -28,5 +30,7 @@ declare module 'ai-agent-sockets:component/ai-agent-sockets-spin' {
   export type * as WasiSocketsNetwork0212 from 'wasi:sockets/network@0.2.12'; // import wasi:sockets/network@0.2.12
   export type * as WasiSocketsTcpCreateSocket0212 from 'wasi:sockets/tcp-create-socket@0.2.12'; // import wasi:sockets/tcp-create-socket@0.2.12
   export type * as WasiSocketsTcp0212 from 'wasi:sockets/tcp@0.2.12'; // import wasi:sockets/tcp@0.2.12
+  export type * as WasiSocketsUdpCreateSocket0212 from 'wasi:sockets/udp-create-socket@0.2.12'; // import wasi:sockets/udp-create-socket@0.2.12
+  export type * as WasiSocketsUdp0212 from 'wasi:sockets/udp@0.2.12'; // import wasi:sockets/udp@0.2.12
   export * as incomingHandler from 'wasi:http/incoming-handler@0.2.10'; // export wasi:http/incoming-handler@0.2.10
 }
