@@ -13,6 +13,8 @@ export interface Limits {
   replyIdleMs: number;
   maxReplyBytes: number;
   maxMessageBytes: number;
+  /** UDP: datagrams one request may send, and may receive (each counted on its own). */
+  maxDatagrams: number;
   /**
    * Where a limit a caller's CALLERS entry narrowed comes from, as a refusal names it (`caller "ops-bot"'s
    * limits.max_message_bytes in CALLERS`); a limit not named here is the service's setting.
@@ -21,7 +23,7 @@ export interface Limits {
 }
 
 /** The name of one limit (a member of Limits holding a number). */
-export type LimitName = 'connectTimeoutMs' | 'requestDeadlineMs' | 'replyIdleMs' | 'maxReplyBytes' | 'maxMessageBytes';
+export type LimitName = 'connectTimeoutMs' | 'requestDeadlineMs' | 'replyIdleMs' | 'maxReplyBytes' | 'maxMessageBytes' | 'maxDatagrams';
 
 /** Deadlines and caps for one connection: connect, then every step. */
 export interface ConnectionLimits {

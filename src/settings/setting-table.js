@@ -24,6 +24,9 @@ export const NUMERIC_SETTINGS = /** @type {const} */ ({
   replyIdleMs: { name: 'REPLY_IDLE_MS', defaultValue: 200, min: 1, max: 10_000, unit: 'ms' },
   maxReplyBytes: { name: 'MAX_REPLY_BYTES', defaultValue: 1_048_576, min: 1, max: 16_777_216, unit: 'bytes' },
   maxMessageBytes: { name: 'MAX_MESSAGE_BYTES', defaultValue: 65_536, min: 0, max: 1_048_576, unit: 'bytes' },
+  // UDP: datagrams sent, and datagrams received, by one request (each counted on its own): the cap on
+  // amplification and floods beside the byte caps.
+  maxDatagrams: { name: 'MAX_DATAGRAMS', defaultValue: 64, min: 1, max: 1_024, unit: 'datagrams' },
 });
 
 /**
@@ -90,6 +93,7 @@ export const SETTINGS = Object.freeze([
   numeric(NUMERIC_SETTINGS.replyIdleMs),
   numeric(NUMERIC_SETTINGS.maxReplyBytes),
   numeric(NUMERIC_SETTINGS.maxMessageBytes),
+  numeric(NUMERIC_SETTINGS.maxDatagrams),
   own('ALLOWED_TARGETS', ENTRY_FORM),
   own('DENIED_TARGETS', ENTRY_FORM),
   own('OWN_ADDRESSES', ENTRY_FORM),

@@ -18,7 +18,7 @@ import { socketFaultOf, streamCall, wasiPayload } from './payload.js';
 import { wasiTls } from './tls.js';
 
 /** The poll and clock every wait uses: the host's own. */
-const WASI_POLL: PollHost<Pollable> = { poll, now, subscribeDuration };
+export const WASI_POLL: PollHost<Pollable> = { poll, now, subscribeDuration };
 
 function resolve(name: string, timeoutMs: number): IpAddress[] {
   using resources = new Resources();
@@ -52,7 +52,7 @@ function connect(to: SocketAddress, resources: Resources): ConnectingSocket<Poll
   let socket: TcpSocket;
   try {
     socket = resources.hold(createTcpSocket(to.address.tag));
-    socket.startConnect(network, socketAddress(to));
+    socket.startConnect(network, wasiSocketAddress(to));
   } catch (error) {
     throw socketFaultOf('connect', error);
   }
@@ -91,7 +91,8 @@ function outputOf(stream: OutputStream): WriteStream<Pollable> & Disposable {
   };
 }
 
-function socketAddress(to: SocketAddress): IpSocketAddress {
+/** An address as wasi:sockets takes it. */
+export function wasiSocketAddress(to: SocketAddress): IpSocketAddress {
   return to.address.tag === 'ipv4'
     ? { tag: 'ipv4', val: { port: to.port, address: to.address.val } }
     : { tag: 'ipv6', val: { port: to.port, flowInfo: 0, scopeId: 0, address: to.address.val } };

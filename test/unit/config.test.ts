@@ -5,19 +5,20 @@ import { formatIp, formatSocketAddress } from '../../src/net/ip.js';
 import { failure } from '../support/failure.js';
 
 describe('Config.limits', () => {
-  test('defaults: connect 5 s, deadline 30 s, reply cap 1 MiB, message cap 64 KiB', () => {
+  test('defaults: connect 5 s, deadline 30 s, reply cap 1 MiB, message cap 64 KiB, 64 datagrams', () => {
     expect(new Config({}).limits).toEqual({
       connectTimeoutMs: 5000,
       requestDeadlineMs: 30000,
       replyIdleMs: 200,
       maxReplyBytes: 1048576,
       maxMessageBytes: 65536,
+      maxDatagrams: 64,
     });
   });
 
   test('reads every setting from its variable', () => {
-    const limits = new Config({ CONNECT_TIMEOUT_MS: '100', REQUEST_DEADLINE_MS: '200', REPLY_IDLE_MS: '30', MAX_REPLY_BYTES: '40', MAX_MESSAGE_BYTES: '50' }).limits;
-    expect(limits).toEqual({ connectTimeoutMs: 100, requestDeadlineMs: 200, replyIdleMs: 30, maxReplyBytes: 40, maxMessageBytes: 50 });
+    const limits = new Config({ CONNECT_TIMEOUT_MS: '100', REQUEST_DEADLINE_MS: '200', REPLY_IDLE_MS: '30', MAX_REPLY_BYTES: '40', MAX_MESSAGE_BYTES: '50', MAX_DATAGRAMS: '6' }).limits;
+    expect(limits).toEqual({ connectTimeoutMs: 100, requestDeadlineMs: 200, replyIdleMs: 30, maxReplyBytes: 40, maxMessageBytes: 50, maxDatagrams: 6 });
   });
 
   test.each(Object.values(NUMERIC_SETTINGS).flatMap((s) => [
