@@ -1,0 +1,73 @@
+// What `npm pack` ships starts where a user installs it: the tarball, installed into an empty directory (from the
+// npm cache when it holds the dependencies, else from the registry), runs `npx ai-agent-sockets --stdio` and answers
+// tools/list — with the component it shipped, not one it had to rebuild.
+
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+/** Packing checks the build, and installing fetches about 230 packages when the cache lacks them. */
+const SLOW_MS = 300_000;
+
+/** Runs `command` to its end; rejects with its output when it fails. */
+function run(command: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))));
+  });
+}
+
+describe('the packed tarball', () => {
+  let dir: string;
+  let files: string[];
+  let app: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stdio-pack-'));
+    const [packed] = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', dir], root)) as { filename: string; files: { path: string }[] }[];
+    files = packed!.files.map((f) => f.path);
+    app = join(dir, 'app');
+    await mkdir(app);
+    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'stdio-pack-test', private: true }));
+    await run('npm', ['install', '--prefer-offline', join(dir, packed!.filename)], app);
+  }, SLOW_MS);
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('ships the command, the host, the built app with its packed stamp, and no tests or lockfile', () => {
+    expect(files).toEqual(expect.arrayContaining(['bin/ai-agent-sockets.mjs', 'host/start-stdio.mjs', 'dist/ai-agent-sockets.app.wasm', 'dist/ai-agent-sockets.app.wasm.packed-inputs']));
+    expect(files.filter((f) => f.startsWith('test/') || f === 'package-lock.json' || f.startsWith('.cache/'))).toEqual([]);
+  });
+
+  test(
+    'installed into an empty directory, `npx ai-agent-sockets --stdio` answers tools/list without rebuilding the component',
+    async () => {
+      const transport = new StdioClientTransport({ command: 'npx', args: ['--no-install', 'ai-agent-sockets', '--stdio'], cwd: app, env: { POOL_SIZE: '1' }, stderr: 'pipe' });
+      let stderr = '';
+      transport.stderr?.on('data', (d) => (stderr += d));
+      const client = new Client({ name: 'stdio-pack', version: '1.0.0' });
+      try {
+        await client.connect(transport);
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name)).toEqual(['tcp_exchange']);
+        expect(stderr).toContain('serving MCP over stdio');
+        expect(stderr).not.toContain('componentize-js');
+      } finally {
+        await client.close();
+      }
+    },
+    SLOW_MS,
+  );
+});
