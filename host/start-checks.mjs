@@ -43,10 +43,13 @@ export function orRefuse(read) {
   }
 }
 
-/** The pool's size and queue, from POOL_SIZE, QUEUE_LIMIT and QUEUE_WAIT_MS. */
-export function readPoolSettings() {
+/**
+ * The pool's size and queue, from POOL_SIZE, QUEUE_LIMIT and QUEUE_WAIT_MS.
+ * @param {{ poolSize?: number }} [defaults] a start's own default pool size, where it differs from POOL_SETTINGS'
+ */
+export function readPoolSettings(defaults = {}) {
   return {
-    poolSize: readSetting(POOL_SETTINGS.poolSize),
+    poolSize: readSetting({ ...POOL_SETTINGS.poolSize, defaultValue: defaults.poolSize ?? POOL_SETTINGS.poolSize.defaultValue }),
     queueLimit: readSetting(POOL_SETTINGS.queueLimit),
     queueWaitMs: readSetting(POOL_SETTINGS.queueWaitMs),
   };

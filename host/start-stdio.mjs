@@ -13,6 +13,12 @@ import { settingsProblem, startComponentPool } from './server.mjs';
 import { socketsMode, stdioToken } from './settings.mjs';
 import { noWorker, orRefuse, readPoolSettings, refuse } from './start-checks.mjs';
 
+/**
+ * Workers unless POOL_SIZE says otherwise: one client launches this process for itself and sends a call or two at a
+ * time, so the server's default (up to 16 workers, each a thread and an instance) would be memory it never uses.
+ * Two let a call proceed while another waits on a silent peer.
+ */
+const STDIO_POOL_SIZE = 2;
 /** How long requests in flight may finish after SIGINT or SIGTERM. */
 const CLOSE_GRACE_MS = 10_000;
 
@@ -24,7 +30,7 @@ process.stdout.write = /** @type {typeof process.stdout.write} */ (process.stder
 
 // The host's own settings, judged before anything is built or started. HOST and PORT mean nothing here: no port is opened.
 const sockets = orRefuse(() => socketsMode(process.env.HOST_SOCKETS));
-const pool = readPoolSettings();
+const pool = readPoolSettings({ poolSize: STDIO_POOL_SIZE });
 const token = orRefuse(() => stdioToken(process.env));
 
 // The component's own default policy: ALLOWED_TARGETS and the rest come from the environment (an MCP client's

@@ -3,6 +3,7 @@
 // tools/list — with the component it shipped, not one it had to rebuild.
 
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +13,14 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 /** Packing checks the build, and installing fetches about 230 packages when the cache lacks them. */
 const SLOW_MS = 300_000;
 
 /** Runs `command` to its end; rejects with its output when it fails. */
-function run(command: string, args: string[], cwd: string): Promise<string> {
+function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -32,6 +34,7 @@ describe('the packed tarball', () => {
   let dir: string;
   let files: string[];
   let app: string;
+  let tarball: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'stdio-pack-'));
@@ -40,7 +43,8 @@ describe('the packed tarball', () => {
     app = join(dir, 'app');
     await mkdir(app);
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'stdio-pack-test', private: true }));
-    await run('npm', ['install', '--prefer-offline', join(dir, packed!.filename)], app);
+    tarball = join(dir, packed!.filename);
+    await run('npm', ['install', '--prefer-offline', tarball], app);
   }, SLOW_MS);
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -64,6 +68,25 @@ describe('the packed tarball', () => {
         expect(tools.map((t) => t.name)).toEqual(['tcp_exchange']);
         expect(stderr).toContain('serving MCP over stdio');
         expect(stderr).not.toContain('componentize-js');
+      } finally {
+        await client.close();
+      }
+    },
+    SLOW_MS,
+  );
+
+  test(
+    '`npm install -g` of it (under a prefix of its own) gives a command that npx finds from any directory and that answers over stdio',
+    async () => {
+      const prefix = join(dir, 'global');
+      const env = { npm_config_prefix: prefix, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` };
+      await run('npm', ['install', '-g', '--prefer-offline', tarball], dir, env);
+      expect((await run('npx', ['--no-install', 'ai-agent-sockets', '--version'], dir, env)).trim()).toBe(version);
+      const transport = new StdioClientTransport({ command: join(prefix, 'bin', 'ai-agent-sockets'), args: ['--stdio'], cwd: dir, env: { POOL_SIZE: '1', PATH: env.PATH } });
+      const client = new Client({ name: 'stdio-global', version: '1.0.0' });
+      try {
+        await client.connect(transport);
+        expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['tcp_exchange']);
       } finally {
         await client.close();
       }

@@ -35,6 +35,13 @@ async function sdkClient(env: Record<string, string>) {
   return { client, stderr: () => stderr };
 }
 
+/** A JSON-RPC answer, as far as these tests read one. */
+interface Answer {
+  id: string | number | null;
+  result?: { tools?: { name: string }[]; protocolVersion?: string; resultType?: string };
+  error?: { code: number; message: string; data?: { code?: string; status?: number } };
+}
+
 /** A `--stdio` process driven line by line: what it wrote to stdout (as lines) and stderr, and how it ended. */
 class RawSession {
   readonly child: ChildProcessWithoutNullStreams;
@@ -82,10 +89,10 @@ class RawSession {
   }
 
   /** The answer whose id is `id`, once it arrives. */
-  async answer(id: string | number | null, after = 0): Promise<any> {
-    const find = () => this.lines.slice(after).map((l) => JSON.parse(l)).find((m) => m.id === id);
+  async answer(id: string | number | null): Promise<Answer> {
+    const find = () => this.lines.map((l) => JSON.parse(l) as Answer).find((m) => m.id === id);
     await this.until(() => find() !== undefined);
-    return find();
+    return find()!;
   }
 }
 
@@ -190,7 +197,7 @@ describe('--stdio with a hostile or careless client', () => {
     raw.send('this is {not json');
     expect(await raw.answer(null)).toMatchObject({ error: { code: -32700, message: 'Parse error: the body is not valid JSON' } });
     raw.send(TOOLS_LIST);
-    expect((await raw.answer(2)).result.tools[0].name).toBe('tcp_exchange');
+    expect((await raw.answer(2)).result?.tools?.[0]?.name).toBe('tcp_exchange');
   });
 
   test('a 10 MB line is refused by the host unread, with the cap named, and the next message is served', async () => {
@@ -199,11 +206,11 @@ describe('--stdio with a hostile or careless client', () => {
     for (let i = 0; i < 10; i++) raw.child.stdin.write(chunk);
     raw.child.stdin.write('\n');
     const refused = await raw.answer(null);
-    expect(refused.error.code).toBe(-32000);
-    expect(refused.error.data).toMatchObject({ code: 'body-too-large', status: 413 });
-    expect(refused.error.message).toMatch(/^the message is longer than \d+ bytes \(twice MAX_MESSAGE_BYTES plus 64 KiB\) and was dropped unread$/);
+    expect(refused.error?.code).toBe(-32000);
+    expect(refused.error?.data).toMatchObject({ code: 'body-too-large', status: 413 });
+    expect(refused.error?.message).toMatch(/^the message is longer than \d+ bytes \(twice MAX_MESSAGE_BYTES plus 64 KiB\) and was dropped unread$/);
     raw.send(TOOLS_LIST);
-    expect((await raw.answer(2)).result.tools).toHaveLength(1);
+    expect((await raw.answer(2)).result?.tools).toHaveLength(1);
   });
 
   test('a half line then EOF: the complete messages are answered, the fragment is dropped and named on stderr, and the process exits 0', async () => {
@@ -234,7 +241,7 @@ describe('--stdio with a hostile or careless client', () => {
     raw.send([{ jsonrpc: '2.0', id: 'b', method: 'ping' }]);
     const refused = await raw.answer(null);
     expect(refused.error).toMatchObject({ code: -32600 });
-    expect(refused.error.message).toContain('a JSON-RPC batch under MCP-Protocol-Version 2025-06-18');
+    expect(refused.error?.message).toContain('a JSON-RPC batch under MCP-Protocol-Version 2025-06-18');
   });
 
   test('no TCP port is opened', async () => {
@@ -244,6 +251,13 @@ describe('--stdio with a hostile or careless client', () => {
     const ports = listeningPorts(raw.child.pid!);
     if (ports === undefined) return;
     expect(ports).toEqual([]);
+    // The check itself sees a listener where there is one: this process's own peer.
+    const peer = await pongPeer();
+    try {
+      expect(listeningPorts(process.pid)).toContain(peer.port);
+    } finally {
+      await peer.close();
+    }
   });
 });
 
@@ -278,7 +292,7 @@ describe('--stdio authentication', () => {
   test('with AUTH_TOKEN the host presents it for the session: tools/list is answered', async () => {
     const raw = new RawSession({ AUTH_TOKEN: 'stdio-auth-token-0123456789abcdef' });
     raw.send(TOOLS_LIST);
-    expect((await raw.answer(2)).result.tools).toHaveLength(1);
+    expect((await raw.answer(2)).result?.tools).toHaveLength(1);
     raw.child.stdin.end();
     expect(await raw.exited).toBe(0);
   });
@@ -293,7 +307,7 @@ describe('--stdio authentication', () => {
   test("with CALLERS, STDIO_TOKEN names the session's caller; a token no caller has is a JSON-RPC error that never shows it", async () => {
     const good = new RawSession({ CALLERS: callers, STDIO_TOKEN: TOKEN_A });
     good.send(TOOLS_LIST);
-    expect((await good.answer(2)).result.tools).toHaveLength(1);
+    expect((await good.answer(2)).result?.tools).toHaveLength(1);
     good.child.stdin.end();
     await good.exited;
 
@@ -301,9 +315,9 @@ describe('--stdio authentication', () => {
     const bad = new RawSession({ CALLERS: callers, STDIO_TOKEN: wrong });
     bad.send(TOOLS_LIST);
     const refused = await bad.answer(2);
-    expect(refused.error.code).toBe(-32000);
-    expect(refused.error.data).toMatchObject({ code: 'unauthorized', status: 401 });
-    expect(refused.error.message).toContain('over stdio the host presents STDIO_TOKEN');
+    expect(refused.error?.code).toBe(-32000);
+    expect(refused.error?.data).toMatchObject({ code: 'unauthorized', status: 401 });
+    expect(refused.error?.message).toContain('over stdio the host presents STDIO_TOKEN');
     bad.child.stdin.end();
     await bad.exited;
     expect(bad.lines.join('\n') + bad.stderr).not.toContain(wrong);
@@ -315,6 +329,17 @@ describe('the command line', () => {
     const raw = new RawSession({}, ['--version']);
     expect(await raw.exited).toBe(0);
     expect(raw.lines).toEqual([JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version]);
+  });
+
+  test('`npx ai-agent-sockets` in the checkout runs its own command', async () => {
+    const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
+      const child = spawn('npx', ['--no-install', 'ai-agent-sockets', '--version'], { cwd: root });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.once('error', reject);
+      child.once('exit', () => resolve({ stdout: out }));
+    });
+    expect(stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
   });
 
   test('--help names --stdio and exits 0; an unknown option exits 2 with the usage on stderr', async () => {
