@@ -17,10 +17,13 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 /** Packing checks the build, and installing fetches about 230 packages when the cache lacks them. */
 const SLOW_MS = 300_000;
 
+/** npm on Node 22+ keeps a compile cache in the temporary directory, which the run's leak check would find left behind. */
+const NO_COMPILE_CACHE = { NODE_DISABLE_COMPILE_CACHE: '1' };
+
 /** Runs `command` to its end; rejects with its output when it fails. */
 function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', ...env } });
+    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', ...NO_COMPILE_CACHE, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -58,7 +61,7 @@ describe('the packed tarball', () => {
   test(
     'installed into an empty directory, `npx ai-agent-sockets --stdio` answers tools/list without rebuilding the component',
     async () => {
-      const transport = new StdioClientTransport({ command: 'npx', args: ['--no-install', 'ai-agent-sockets', '--stdio'], cwd: app, env: { POOL_SIZE: '1' }, stderr: 'pipe' });
+      const transport = new StdioClientTransport({ command: 'npx', args: ['--no-install', 'ai-agent-sockets', '--stdio'], cwd: app, env: { POOL_SIZE: '1', ...NO_COMPILE_CACHE }, stderr: 'pipe' });
       let stderr = '';
       transport.stderr?.on('data', (d) => (stderr += d));
       const client = new Client({ name: 'stdio-pack', version: '1.0.0' });

@@ -333,7 +333,8 @@ describe('the command line', () => {
 
   test('`npx ai-agent-sockets` in the checkout runs its own command', async () => {
     const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
-      const child = spawn('npx', ['--no-install', 'ai-agent-sockets', '--version'], { cwd: root });
+      // npm on Node 22+ would leave its compile cache in the temporary directory, which the run's leak check finds.
+      const child = spawn('npx', ['--no-install', 'ai-agent-sockets', '--version'], { cwd: root, env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' } });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.once('error', reject);
