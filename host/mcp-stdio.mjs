@@ -132,7 +132,8 @@ export async function serveStdio({ input, write, run, maxLineBytes, maxInFlight,
     if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
   }
   // Said on stderr so an operator (and a test) sees the session end was noticed while answers are still due.
-  log(`ai-agent-sockets stdio: stdin ended; finishing ${inFlight.size} ${inFlight.size === 1 ? 'request' : 'requests'} in flight`);
+  const why = signal?.aborted ? 'reading stopped' : 'stdin ended';
+  log(`ai-agent-sockets stdio: ${why}; finishing ${inFlight.size} ${inFlight.size === 1 ? 'request' : 'requests'} in flight`);
   await Promise.all(inFlight);
 }
 
