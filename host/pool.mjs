@@ -40,6 +40,7 @@ const FAILED_START_RETRY_MS = 1_000;
  * @typedef {{
  *   threadId: number,
  *   stderr?: import('node:stream').Readable | null,
+ *   stdout?: import('node:stream').Readable | null,
  *   postMessage(message: unknown, transfer?: ArrayBuffer[]): void,
  *   terminate(): Promise<unknown>,
  *   on(event: string, listener: (value: any) => void): unknown,
@@ -80,9 +81,10 @@ class PoolWorker {
     /** The request this worker is handling: at most one, since an instance handles one request at a time. */
     /** @type {{ id: number, onReply: (message: WorkerMessage) => void } | undefined} */
     this.job = undefined;
-    // The worker's stderr (the component's own output, a trap's stack) goes to the pool's log, not straight to the terminal.
+    // The worker's output (the component's own, a trap's stack) goes to the pool's log, not straight to the terminal;
+    // its stdout too, since the host's stdout may be a protocol stream (MCP over stdio) that only the host writes.
     this.thread = startThread();
-    if (this.thread.stderr) createInterface({ input: this.thread.stderr }).on('line', log);
+    for (const output of [this.thread.stderr, this.thread.stdout]) if (output) createInterface({ input: output }).on('line', log);
     /** @type {Promise<PoolWorker>} */
     this.ready = new Promise((resolve, reject) => {
       this.thread.once('message', () => {
@@ -141,7 +143,7 @@ export class WorkerPool {
     guardMs = WORKER_GUARD_MS,
     failedStartRetryMs = FAILED_START_RETRY_MS,
     workerUrl = new URL('./worker.mjs', import.meta.url),
-    startThread = () => new Worker(workerUrl, { workerData, stderr: true }),
+    startThread = () => new Worker(workerUrl, { workerData, stderr: true, stdout: true }),
     log = console.error,
   }) {
     this.size = size;

@@ -369,6 +369,29 @@ export async function startServer(options, testHooks = NO_TEST_HOOKS) {
 }
 
 /**
+ * @typedef {object} ComponentPool
+ * @property {WorkerPool} pool
+ * @property {Record<string, string>} env The component's environment (its own settings only).
+ * @property {() => Promise<void>} close Stops the workers, ending any request in flight.
+ * @property {() => number} threads Worker threads running.
+ * @property {'worker' | 'io-thread'} sockets Where the workers make socket calls.
+ */
+
+/**
+ * Starts the component's workers without any server in front of them, for a front end that is not HTTP (MCP over
+ * stdio, host/mcp-stdio.mjs). No address is bound, so OWN_ADDRESSES is the settings' alone.
+ * @param {ComponentOptions & Pick<ServerOptions, 'poolSize' | 'queueLimit' | 'queueWaitMs'>} options
+ * @param {TestHooks} [testHooks]
+ * @returns {Promise<ComponentPool>}
+ */
+export async function startComponentPool(options, testHooks = NO_TEST_HOOKS) {
+  const { poolSize = POOL_SETTINGS.poolSize.defaultValue, queueLimit, queueWaitMs, log } = options;
+  const component = await loadComponent(options, testHooks);
+  const workers = startWorkers(component, { env: component.env, size: poolSize, queueLimit, queueWaitMs, log }, testHooks);
+  return { pool: workers.pool, env: component.env, close: () => workers.close(), threads: workers.threads, sockets: component.sockets };
+}
+
+/**
  * What a started server offers its caller.
  * @param {FrontEnd} front
  * @param {ReturnType<typeof startWorkers>} workers

@@ -102,3 +102,21 @@ export function ownAddresses(address, port, interfaces = networkInterfaces()) {
   const unspecified = address === '::' ? ['::', '0.0.0.0'] : ['0.0.0.0'];
   return [...new Set([...unspecified, ...local])].map(entry);
 }
+
+/**
+ * The bearer token `--stdio` presents on every message (host/mcp-stdio.mjs), or undefined for an open service.
+ * Over stdio the caller is the process that launched this one and set its environment, so: STDIO_TOKEN when set
+ * (with CALLERS, the token of the caller this session acts for: its reach, its limits, its name in the audit),
+ * else AUTH_TOKEN itself (the one caller, whose token that environment holds anyway). Throws with CALLERS and no
+ * STDIO_TOKEN: the service could not tell which caller this is. HTTP authentication is untouched: a client there
+ * still presents its own token.
+ * @param {Record<string, string | undefined>} env
+ * @returns {string | undefined}
+ */
+export function stdioToken(env) {
+  const token = env.STDIO_TOKEN || undefined;
+  if (env.CALLERS && token === undefined) {
+    throw new Error('ai-agent-sockets cannot start: CALLERS is set, so every request must name its caller: set STDIO_TOKEN to the token of the caller this stdio session acts for');
+  }
+  return token ?? (env.AUTH_TOKEN || undefined);
+}

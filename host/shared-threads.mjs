@@ -16,8 +16,9 @@ const STOP_ACK_MS = 1_000;
 
 /** One instance on a shared thread, as the pool sees a worker thread. */
 class Slot extends EventEmitter {
-  /** There is no stderr per slot: the thread's goes to the log once. */
+  /** There is no stderr or stdout per slot: the thread's go to the log once. */
   stderr = null;
+  stdout = null;
   /** @type {(() => void) | undefined} */
   #stopped;
 
@@ -87,11 +88,12 @@ export class SharedThreads {
 
   /** @returns {Thread} */
   #startThread() {
-    const worker = new Worker(this.workerUrl, { workerData: this.workerData, stderr: true });
+    // stdout is captured too: the host's own stdout may carry a protocol (MCP over stdio) that only the host writes.
+    const worker = new Worker(this.workerUrl, { workerData: this.workerData, stderr: true, stdout: true });
     /** @type {Thread} */
     const thread = { worker, slots: new Map(), nextSlot: 0 };
     this.#threads.push(thread);
-    createInterface({ input: worker.stderr }).on('line', this.log);
+    for (const output of [worker.stderr, worker.stdout]) createInterface({ input: output }).on('line', this.log);
     worker.on('message', (/** @type {{ slot: number, stopped?: true, startFailed?: string }} */ { slot, ...message }) => {
       const owner = thread.slots.get(slot);
       if (!owner) return;

@@ -2,60 +2,17 @@
 // judge its settings, and only then listens and serves it on the local host.
 
 import { APP_COMPONENT_PATH, build } from '../scripts/build.mjs';
-import { parseWholeNumber } from '../src/settings/setting-table.js';
-import { POOL_SETTINGS, plural } from './pool.mjs';
+import { plural } from './pool.mjs';
 import { settingsProblem, startServer } from './server.mjs';
+import { noWorker, orRefuse, readPoolSettings, readSetting, refuse } from './start-checks.mjs';
 import { DEFAULT_HOST, LOCAL_PROFILE_ALLOWED_TARGETS, checkExposure, isLoopbackHost, socketsMode } from './settings.mjs';
-
-/**
- * Ends the start with `message` on one line and exit code `code`.
- * @param {string} message
- * @param {number} code
- * @returns {never}
- */
-function refuse(message, code) {
-  console.error(message);
-  process.exit(code);
-}
-
-/**
- * A whole-number setting from the host's environment; exits with a one-line message when it is malformed.
- * @param {import('./pool.mjs').Setting} setting
- */
-function readSetting(setting) {
-  const raw = process.env[setting.name];
-  if (raw === undefined || raw === '') return setting.defaultValue;
-  const value = parseWholeNumber(raw, setting.min, setting.max);
-  if (value === undefined) {
-    refuse(`${setting.name}=${JSON.stringify(raw)} is invalid: expected a whole number from ${setting.min} to ${setting.max}`, 2);
-  }
-  return value;
-}
-
-/**
- * The value of `read()`, or exit 2 with the one-line reason it throws.
- * @template T
- * @param {() => T} read
- * @returns {T}
- */
-function orRefuse(read) {
-  try {
-    return read();
-  } catch (error) {
-    return refuse(/** @type {Error} */ (error).message, 2);
-  }
-}
 
 // The host's own settings, each judged before anything is built or started.
 const sockets = orRefuse(() => socketsMode(process.env.HOST_SOCKETS));
 const port = readSetting({ name: 'PORT', defaultValue: 8081, min: 0, max: 65535 });
 const host = process.env.HOST || DEFAULT_HOST;
 orRefuse(() => checkExposure(host, process.env));
-const pool = {
-  poolSize: readSetting(POOL_SETTINGS.poolSize),
-  queueLimit: readSetting(POOL_SETTINGS.queueLimit),
-  queueWaitMs: readSetting(POOL_SETTINGS.queueWaitMs),
-};
+const pool = readPoolSettings();
 
 // What the component sees (host/settings.mjs forwards only its documented settings).
 const env = { ...process.env };
@@ -69,12 +26,6 @@ const LISTEN_ERRORS = {
   EADDRINUSE: 'the port is already in use: stop what holds it, or set PORT to another port (0: any free port)',
   EACCES: 'permission denied: ports below 1024 need privileges; set PORT to 1024 or above',
   EADDRNOTAVAIL: 'the address is not one of this machine\'s: set HOST to a local address (0.0.0.0: all)',
-};
-
-/** @param {unknown} error why no worker came up */
-const noWorker = (error) => {
-  console.error('no worker could load the component:', /** @type {AggregateError} */ (error).errors?.[0] ?? error);
-  process.exit(1);
 };
 
 // The portable build only: the Spin build is for Spin, and building it too would double the first start.

@@ -5,7 +5,9 @@
 // from the environment) and dist/ai-agent-sockets-spin.wasm (settings from Spin variables first).
 // The local host needs no composition (it links the app and the engine itself), so without wac (a machine with
 // only Node) the app is built and the composed file is left out, with a note.
-// `--if-stale` skips each build whose inputs (sources, WIT, build files, engine, lockfile) are unchanged.
+// `--if-stale` skips each build whose inputs (sources, WIT, build files, engine, lockfile) are unchanged;
+// `--only=portable` (or spin) builds that one; `--stamp-packed` (npm's prepack) marks the app as current for a
+// packed copy of the package, which ships no lockfile (see packedStampPath).
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -81,10 +83,23 @@ async function filesUnder(path) {
   }
 }
 
+/**
+ * The lockfile is a build input in a checkout, but `npm pack` never ships one: an installed package would see
+ * other inputs than the build did and rebuild on its first start. So the packed app carries a second stamp, made
+ * by `--stamp-packed` over the inputs without the lockfile, and it counts only where there is no lockfile.
+ */
+const LOCKFILE = 'package-lock.json';
+/** @param {string} appPath */
+const packedStampPath = (appPath) => `${appPath}.packed-inputs`;
+
+/** A build's stamp: the world is part of it, since the same inputs make a different component per build. */
+const stampFor = (/** @type {string} */ hash, /** @type {BuildName} */ name) => `${hash} ${BUILDS[name].world}`;
+
 /** A hash of every build input, so a stale component is rebuilt and a current one is not. */
-async function inputsHash() {
+async function inputsHash({ withoutLockfile = false } = {}) {
   const hash = createHash('sha256');
-  const files = (await Promise.all(INPUTS.map(filesUnder))).flat().sort();
+  const inputs = withoutLockfile ? INPUTS.filter((input) => input !== LOCKFILE) : INPUTS;
+  const files = (await Promise.all(inputs.map(filesUnder))).flat().sort();
   for (const file of files) hash.update(file).update('\0').update(await readFile(join(root, file))).update('\0');
   return hash.digest('hex');
 }
@@ -120,10 +135,8 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   /** @type {BuildName[]} */
   const stale = [];
   const wac = findWac();
-  // The world is part of the stamp: the same inputs make a different component per build.
-  const stampFor = (/** @type {string} */ h, /** @type {BuildName} */ n) => `${h} ${BUILDS[n].world}`;
   /** Whether `path` was built from the current inputs. @param {string} path @param {BuildName} n */
-  const stamped = async (path, n) => existsSync(path) && existsSync(`${path}.inputs`) && (await readFile(`${path}.inputs`, 'utf8')) === stampFor(hash, n);
+  const stamped = async (path, n) => existsSync(path) && ((await stampOf(`${path}.inputs`)) === stampFor(hash, n) || (!existsSync(join(root, LOCKFILE)) && (await stampOf(packedStampPath(path))) === stampFor(hash, n)));
   for (const name of only) {
     const spec = BUILDS[name];
     const appCurrent = await stamped(outputPath(spec, 'app.wasm'), name);
@@ -187,8 +200,31 @@ export async function build({ ifStale = false, quiet = false, only = /** @type {
   return results;
 }
 
+/** @param {string} path a stamp file's @returns {Promise<string | undefined>} */
+async function stampOf(path) {
+  return existsSync(path) ? readFile(path, 'utf8') : undefined;
+}
+
+/**
+ * Marks each current app (of `only`) as current for a packed copy of the package (no lockfile); refuses when an
+ * app is not current, since a tarball must not ship a component its sources did not make.
+ * @param {BuildName[]} only
+ */
+export async function stampPacked(only) {
+  const [hash, packedHash] = await Promise.all([inputsHash(), inputsHash({ withoutLockfile: true })]);
+  for (const name of only) {
+    const appPath = outputPath(BUILDS[name], 'app.wasm');
+    if ((await stampOf(`${appPath}.inputs`)) !== stampFor(hash, name)) throw new Error(`${relative(root, appPath)} is not current: build it before packing`);
+    await writeFile(packedStampPath(appPath), stampFor(packedHash, name));
+  }
+}
+
 // pathToFileURL escapes what a path may hold and a URL may not (space, #, %): compare URLs, not strings made by hand.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const results = await build({ ifStale: process.argv.includes('--if-stale') });
+  const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
+  const only = onlyArg === undefined ? undefined : /** @type {BuildName[]} */ (onlyArg.slice('--only='.length).split(','));
+  for (const name of only ?? []) if (!Object.hasOwn(BUILDS, name)) throw new Error(`--only=${name}: expected one of ${Object.keys(BUILDS).join(', ')}`);
+  const results = await build({ ifStale: process.argv.includes('--if-stale'), ...(only && { only }) });
   for (const result of Object.values(results)) if (!result.built) console.error(`${relative(root, result.path)} is current (its inputs are unchanged)`);
+  if (process.argv.includes('--stamp-packed')) await stampPacked(only ?? /** @type {BuildName[]} */ (Object.keys(BUILDS)));
 }
