@@ -13,6 +13,7 @@ import { tcpExchange } from './exchange.js';
 import { handleMcp } from './mcp.js';
 import { openApiDocument } from './openapi.js';
 import { httpGet, tcpSend } from './send.js';
+import { udpExchange, udpSend } from './udp.js';
 
 export type { AppDeps };
 
@@ -23,6 +24,8 @@ export const ROUTES: Routes<RequestContext> = {
   '/': { GET: httpGet },
   '/tcp/send': { GET: tcpSend, POST: tcpSend },
   '/tcp/exchange': { POST: tcpExchange },
+  '/udp/send': { GET: udpSend },
+  '/udp/exchange': { POST: udpExchange },
   '/openapi.json': { GET: (c) => jsonResponse(openApiDocument(wellFormedLimits(c))) },
   '/mcp': { POST: handleMcp },
 };
@@ -38,7 +41,7 @@ export function createApp(deps: AppDeps): (request: Request) => Promise<Response
   const network = withDnsServers(deps.network, () => deps.config().dns);
   return async (request) => {
     const arrived = { time: new Date().toISOString(), at: deps.network.nowMs() };
-    const c = new RequestContext(request, { config: deps.config, network });
+    const c = new RequestContext(request, { config: deps.config, network, udp: deps.udp });
     const response = await guarded(c, () => route(c).catch((error: unknown) => failed(c, error)));
     await writeAudit(deps, c, response, arrived);
     return response;

@@ -24,9 +24,15 @@ export interface AuditLine {
   secrets?: string[];
   /** Present when a reply had a secret's bytes replaced (an echo of a secret: worth a look when it repeats). */
   redacted?: true;
+  /** `udp` for a dialogue of datagrams (absent on TCP, whose lines predate it). */
+  protocol?: 'udp';
   /** Bytes sent and received on the connection. */
   sent?: number;
   received?: number;
+  /** UDP: datagrams sent and received, and those dropped for coming from another address (only when there were any). */
+  datagrams_sent?: number;
+  datagrams_received?: number;
+  datagrams_ignored?: number;
   /** How the last read ended (X-Reply-End). */
   end?: string;
   status: number;
@@ -37,7 +43,7 @@ export interface AuditLine {
 }
 
 /** Paths whose every request is recorded: each opens, or tries to open, a connection. */
-const CONNECTING_PATHS: ReadonlySet<string> = new Set(['/', '/tcp/send', '/tcp/exchange']);
+const CONNECTING_PATHS: ReadonlySet<string> = new Set(['/', '/tcp/send', '/tcp/exchange', '/udp/send', '/udp/exchange']);
 
 /** Longest caller-given text kept in a line (a target, a path), so that a line stays a line of bounded size. */
 const MAX_SHOWN = 300;
@@ -65,7 +71,7 @@ export class AuditRecord {
     const { time, route, method, caller, status, code, ms, asked } = request;
     const dialogues: Partial<Transcript>[] = this.#dialogues.length > 0 ? this.#dialogues : [asked ? { target: asked } : {}];
     // Members in a fixed order, so that the lines read alike; absent ones are left out.
-    return dialogues.map(({ target, tried, secrets, redacted, connection: c, code: failed }) =>
+    return dialogues.map(({ target, tried, protocol, secrets, redacted, connection: c, code: failed }) =>
       withoutUndefined({
         time,
         route,
@@ -78,8 +84,12 @@ export class AuditRecord {
         server_name: c?.tls?.serverName.slice(0, MAX_SHOWN),
         secrets: secrets && [...secrets],
         redacted,
+        protocol,
         sent: c?.sent,
         received: c?.received,
+        datagrams_sent: c?.datagrams?.sent,
+        datagrams_received: c?.datagrams?.received,
+        datagrams_ignored: c?.datagrams?.ignored || undefined,
         end: c?.ends.at(-1),
         status,
         code: failed ?? code,

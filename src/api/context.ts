@@ -1,17 +1,19 @@
 // The context of one request, in the manner of hono's `c`: what every handler is given — the request and its
 // query, the settings, the network, the audit record — and the dialogue it runs on the request's behalf.
 
-import type { ServiceError } from '../core/errors.js';
+import { ServiceError } from '../core/errors.js';
 import { authenticate, bearerToken } from '../http/auth.js';
 import { parseQuery, type Query } from '../http/query.js';
 import type { RouteContext } from '../http/router.js';
 import type { Caller } from '../net/caller.js';
 import { type Dialogue, dial } from '../net/dial.js';
+import { type DatagramDialogue, dialDatagrams } from '../net/dial-datagrams.js';
+import type { DatagramStep, UdpNetwork } from '../net/datagrams.js';
 import { type DestinationCheck, narrowPolicy } from '../net/policy.js';
 import type { Limits, Step, TcpNetwork } from '../net/dialogue.js';
 import type { Target } from '../net/target.js';
 import { type Secret, secretFor } from '../net/secrets.js';
-import { transcriptOf } from '../net/transcript.js';
+import { type Transcript, transcriptOf } from '../net/transcript.js';
 import type { Config } from '../settings/config.js';
 import { AuditRecord, callerOf } from './audit.js';
 import type { AppDeps } from './deps.js';
@@ -26,6 +28,7 @@ export class RequestContext implements RouteContext {
   /** The failure the request was answered with, set by the app's one error handler (the audit line's code). */
   error: ServiceError | undefined;
   readonly #config: () => Config;
+  readonly #udp: UdpNetwork | undefined;
   #query: Query | undefined;
   #caller: Promise<string> | undefined;
   /** Who the request authenticated as (`authenticate`); until then, no one: nothing is dialled before it. */
@@ -33,11 +36,12 @@ export class RequestContext implements RouteContext {
 
   constructor(
     readonly request: Request,
-    { config, network }: Pick<AppDeps, 'config' | 'network'>,
+    { config, network, udp }: Pick<AppDeps, 'config' | 'network' | 'udp'>,
   ) {
     this.url = new URL(request.url);
     this.#config = config;
     this.network = network;
+    this.#udp = udp;
   }
 
   get query(): Query {
@@ -100,11 +104,26 @@ export class RequestContext implements RouteContext {
    * whether it ran or failed. A fault of the service itself (a bug, answered 500 internal) carries none.
    */
   dial(target: Target, steps: readonly Step[], limits: Limits): Dialogue {
+    return this.#recorded(() => dial(this.network, this.#outbound, target, steps, limits));
+  }
+
+  /** Runs one dialogue of datagrams for the request (`dialDatagrams`, under the same policy) and keeps its transcript. */
+  dialDatagrams(target: Target, steps: readonly DatagramStep[], limits: Limits): DatagramDialogue {
+    const udp = this.#udp;
+    if (!udp) throw new ServiceError('network-unsupported', 'this host gives the component no UDP');
+    return this.#recorded(() => dialDatagrams(this.network, udp, this.#outbound, target, steps, limits));
+  }
+
+  /** The policy and the default target a dialogue runs under; the default target is read only for a name that may be it (a malformed one fails only the requests that use it). */
+  get #outbound() {
+    const settings = this.settings;
+    return { policy: this.#policy, get defaultTarget() { return settings.defaultTarget; } };
+  }
+
+  /** Runs a dialogue and keeps its transcript for the audit, whether it ran or failed. */
+  #recorded<D extends { transcript: Transcript }>(run: () => D): D {
     try {
-      const settings = this.settings;
-      // The default target is read only for a name that may be it: a malformed one fails only the requests that use it.
-      const outbound = { policy: this.#policy, get defaultTarget() { return settings.defaultTarget; } };
-      const dialogue = dial(this.network, outbound, target, steps, limits);
+      const dialogue = run();
       this.audit.dialled(dialogue.transcript);
       return dialogue;
     } catch (error) {

@@ -18,7 +18,7 @@ const encodings = (lengths: Partial<Record<'text' | 'base64' | 'hex', { minLengt
 });
 
 /** Bytes as exactly one of three encodings; `lengths` bounds each encoding's string (an `until`). */
-const byteValue = (what: string, lengths: Parameters<typeof encodings>[0] = {}) => ({
+export const byteValueSchema = (what: string, lengths: Parameters<typeof encodings>[0] = {}) => ({
   description: `${what}: exactly one of text (UTF-8), base64 or hex.`,
   type: 'object',
   minProperties: 1,
@@ -91,7 +91,7 @@ export const SERVER_NAME_SCHEMA = HOST_SCHEMA;
  * The meaning is the parser's (parseHost, serverNameFor), whose message says what is wrong with the value; the
  * patterns above are what the document shows.
  */
-const HOST_SHAPE = { type: 'string', minLength: 1, maxLength: 300 } as const;
+export const HOST_SHAPE = { type: 'string', minLength: 1, maxLength: 300 } as const;
 
 /** `"tls"` / `"starttls"`: TLS with the default server name, or with one named. */
 const tlsValue = (description: string, allowFalse: boolean) => ({
@@ -161,8 +161,8 @@ export const exchangeRequestSchema = (secrets: SecretNames) =>
               'Upgrade the connection to TLS before this step sends (STARTTLS, after the plaintext steps before it). Bytes the peer sent after its last plaintext reply and before the handshake fail the dialogue (tls-handshake-failed). With nothing to send and no until, bytes or idle_ms, the step reads nothing. true, or {"server_name": "…"}.',
               false,
             ),
-            send: { description: 'Bytes to send before reading: one byte value, or a list of parts.', oneOf: [byteValue('Bytes to send before reading'), sendParts(secrets)] },
-            until: byteValue(
+            send: { description: 'Bytes to send before reading: one byte value, or a list of parts.', oneOf: [byteValueSchema('Bytes to send before reading'), sendParts(secrets)] },
+            until: byteValueSchema(
               'The read ends right after the first occurrence of these bytes, e.g. {"text": "\\r\\n"}: 1 to 256 characters of text, 4 to 344 base64 characters or 2 to 512 hex digits',
               UNTIL_LENGTHS,
             ),
@@ -178,7 +178,7 @@ export const EXCHANGE_REQUEST_SCHEMA = exchangeRequestSchema('any');
 
 
 /** A byte value in the answer: `text` when the bytes are valid UTF-8, else `base64`. */
-const replyValue = {
+export const REPLY_VALUE = {
   type: 'object',
   description: 'text when the bytes are valid UTF-8, else base64.',
   minProperties: 1,
@@ -192,7 +192,7 @@ const STEP_RESULT_SCHEMA = {
   additionalProperties: false,
   required: ['reply', 'end', 'bytes', 'ms'],
   properties: {
-    reply: replyValue,
+    reply: REPLY_VALUE,
     end: {
       type: 'string',
       enum: STEP_ENDS,

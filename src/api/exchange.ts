@@ -19,7 +19,7 @@ import { type Secret, SecretMessage } from '../net/secrets.js';
 import { concatBytes } from '../core/bytes.js';
 
 /** Bytes in one of the three encodings of the schema. */
-type ByteValue = { text: string } | { base64: string } | { hex: string };
+export type ByteValue = { text: string } | { base64: string } | { hex: string };
 /** One part of a `send` given as a list: bytes, or a secret by name. */
 type SendPart = ByteValue | { secret: string };
 
@@ -62,7 +62,7 @@ export function readExchangeBody(request: Request, maxMessageBytes: number): Pro
 }
 
 /** Parses a JSON body; malformed JSON is a 400 `invalid-json`. */
-function parseJson(bytes: Uint8Array): unknown {
+export function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(strictUtf8.decode(bytes));
   } catch (cause) {
@@ -124,7 +124,7 @@ function readsNothing(step: ExchangeRequest['steps'][number], send: Step['send']
 }
 
 /** A duration as answered: milliseconds to the microsecond. */
-const toMs = (ms: number) => Math.round(ms * 1000) / 1000;
+export const toMs = (ms: number) => Math.round(ms * 1000) / 1000;
 
 function toStepResult(reply: Reply): StepResult {
   return { reply: encodeValue(reply.bytes), end: reply.end, bytes: reply.bytes.length, ms: toMs(reply.ms), ...(reply.redacted && { redacted: true }) };
@@ -148,7 +148,8 @@ function validated(input: unknown): ExchangeRequest {
   throw new ServiceError('invalid-body', `${schemaFailureMessage(EXCHANGE_REQUEST_SCHEMA, result.errors, input)} (the schema is in GET /openapi.json)`);
 }
 
-function decodeValue(value: ByteValue): Uint8Array {
+/** Bytes from one of the schema's three encodings. */
+export function decodeValue(value: ByteValue): Uint8Array {
   if ('text' in value) return utf8.encode(value.text);
   if ('hex' in value) {
     const bytes = new Uint8Array(value.hex.length / 2);

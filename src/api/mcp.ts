@@ -3,7 +3,9 @@
 
 import { jsonResponse } from '../http/responses.js';
 import { ServiceError } from '../core/errors.js';
-import { type ExchangeAnswer, readExchangeBody, runExchange } from './exchange.js';
+import { readExchangeBody, runExchange } from './exchange.js';
+import { runUdpExchange } from './udp.js';
+import { UDP_EXCHANGE_REQUEST_SCHEMA, UDP_EXCHANGE_RESPONSE_SCHEMA } from './udp-schema.js';
 import { EXCHANGE_RESPONSE_SCHEMA, MAX_STEPS, exchangeRequestSchema } from './exchange-schema.js';
 import type { Secret } from '../net/secrets.js';
 import type { RequestContext } from './context.js';
@@ -30,9 +32,26 @@ const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 const SERVER_INFO = { name: 'ai-agent-sockets', title: 'Raw TCP for agents', version: VERSION };
 const INSTRUCTIONS =
-  'Use tcp_exchange to talk to a TCP service (Redis, SMTP, memcached, a line protocol, a binary protocol) on one connection. Each step sends bytes (optional) and reads a reply; end each read with `until` (the protocol terminator, e.g. {"text":"\\r\\n"}) or `bytes` when you know it, otherwise the read ends after a quiet gap. Destinations are limited by the server\'s policy; a refused destination comes back as an error result with its code.';
+  'Use tcp_exchange to talk to a TCP service (Redis, SMTP, memcached, a line protocol, a binary protocol) on one connection. Each step sends bytes (optional) and reads a reply; end each read with `until` (the protocol terminator, e.g. {"text":"\\r\\n"}) or `bytes` when you know it, otherwise the read ends after a quiet gap. Use udp_exchange for datagrams (DNS, NTP, syslog, statsd): each step sends datagrams and collects the replies from that address. Destinations are limited by the server\'s policy; a refused destination comes back as an error result with its code.';
 
 const TOOL_NAME = 'tcp_exchange';
+const UDP_TOOL_NAME = 'udp_exchange';
+
+/** The UDP tool: the same for every caller (no secrets go over UDP). */
+const UDP_TOOL = {
+  name: UDP_TOOL_NAME,
+  title: 'UDP exchange',
+  description:
+    `Send datagrams to one UDP host:port and collect its replies, in up to ${MAX_STEPS} steps on one socket. Each step sends zero or more datagrams ` +
+    '({"text": "..."}, {"base64": "..."} or {"hex": "..."} each), then collects the datagrams that come back from that address (never from any other) until `count` of them, ' +
+    'a quiet gap (`idle_ms`, the default) or the deadline. Example, a DNS query for example.com A: ' +
+    '{"host": "127.0.0.1", "port": 53, "steps": [{"send": [{"hex": "123401000001000000000000076578616d706c6503636f6d0000010001"}], "count": 1}]}. ' +
+    'The result lists each step\'s datagrams (text when UTF-8, else base64) with their size and arrival time, and why collecting ended (count, idle, deadline, limit). ' +
+    'Errors (destination-denied, connection-refused: ICMP port unreachable, …) come back as an error result with a code.',
+  inputSchema: UDP_EXCHANGE_REQUEST_SCHEMA,
+  outputSchema: UDP_EXCHANGE_RESPONSE_SCHEMA,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+};
 
 const TOOL_DESCRIPTION =
   `Open one TCP connection to host:port and run up to ${MAX_STEPS} steps on it. Each step optionally sends bytes (` +
@@ -218,7 +237,7 @@ function handshakeResult(method: string, params: Record<string, unknown>, c: Req
     case 'ping':
       return {};
     case 'tools/list':
-      return { tools: [toolFor(c)] };
+      return { tools: [toolFor(c), UDP_TOOL] };
     case 'tools/call':
       return callNamedTool(params, c);
     default:
@@ -242,7 +261,7 @@ function statelessResult(method: string, params: Record<string, unknown>, c: Req
     case 'server/discover':
       return complete({ supportedVersions: MCP_PROTOCOL_VERSIONS, capabilities: { tools: {} }, instructions: INSTRUCTIONS, ...CACHE_HINTS });
     case 'tools/list':
-      return complete({ tools: [toolFor(c)], ...cacheHintsOfToolsList(c) });
+      return complete({ tools: [toolFor(c), UDP_TOOL], ...cacheHintsOfToolsList(c) });
     case 'tools/call':
       return complete(callNamedTool(params, c));
     default: {
@@ -254,8 +273,10 @@ function statelessResult(method: string, params: Record<string, unknown>, c: Req
 }
 
 function callNamedTool(params: Record<string, unknown>, c: RequestContext): Record<string, unknown> {
-  if (params.name !== TOOL_NAME) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the one tool is tcp_exchange`);
-  return callTool(params.arguments ?? {}, c);
+  const args = params.arguments ?? {};
+  if (params.name === TOOL_NAME) return callTool(() => runExchange(args, c));
+  if (params.name === UDP_TOOL_NAME) return callTool(() => runUdpExchange(args, c));
+  throw new RpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(params.name)}; the tools are ${TOOL_NAME} and ${UDP_TOOL_NAME}`);
 }
 
 /**
@@ -282,10 +303,10 @@ function checkStatelessRequest(message: Message & { method: string }, params: Re
 }
 
 /** Runs the exchange; a refused, denied or failed exchange is a tool error result carrying the code, not a JSON-RPC error. */
-function callTool(args: unknown, c: RequestContext): Record<string, unknown> {
-  let answer: ExchangeAnswer;
+function callTool(run: () => object): Record<string, unknown> {
+  let answer: object;
   try {
-    answer = runExchange(args, c);
+    answer = run();
   } catch (error) {
     if (!(error instanceof ServiceError) || error.code === 'internal') throw error;
     const body = { error: { code: error.code, message: error.message }, ...error.extra };

@@ -5,6 +5,8 @@ import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
 import { type Limits, REPLY_ENDS } from '../net/dialogue.js';
 import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, HOST_SCHEMA, PORT_SCHEMA, SERVER_NAME_SCHEMA, UNTIL_LENGTHS } from './exchange-schema.js';
 import { MCP_PROTOCOL_VERSIONS } from './mcp.js';
+import { UDP_EXCHANGE_REQUEST_SCHEMA, UDP_EXCHANGE_RESPONSE_SCHEMA, UDP_STEP_RESULTS_SCHEMA } from './udp-schema.js';
+import { DATAGRAM_ENDS, MAX_DATAGRAM_BYTES } from '../net/datagrams.js';
 import { MAX_UNTIL_CHARACTERS } from './read-options.js';
 import { VERSION } from '../core/version.js';
 
@@ -120,6 +122,52 @@ function documentedExchangeRequest(limits: Limits | undefined) {
   };
 }
 
+/** The UDP exchange request as the document shows it: the schema the server validates with, the host's forms and the settings' bounds. */
+function documentedUdpRequest(limits: Limits | undefined) {
+  const schema = withoutDialect(UDP_EXCHANGE_REQUEST_SCHEMA);
+  const step = schema.properties.steps.items;
+  return {
+    ...schema,
+    properties: {
+      ...schema.properties,
+      host: { ...HOST_SCHEMA, description: HOST_DESCRIPTION },
+      timeout_ms: { ...schema.properties.timeout_ms, ...atMost(limits?.requestDeadlineMs) },
+      steps: {
+        ...schema.properties.steps,
+        items: {
+          ...step,
+          properties: {
+            ...step.properties,
+            count: { ...step.properties.count, ...atMost(limits?.maxDatagrams) },
+            idle_ms: { ...step.properties.idle_ms, ...atMost(limits?.replyIdleMs) },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** The parameters of GET /udp/send. */
+function udpSendParams(limits: Limits | undefined) {
+  return [
+    param('host', HOST_DESCRIPTION, HOST_SCHEMA, true),
+    param('port', 'UDP port.', PORT_SCHEMA, true),
+    param('msg', `The datagram: percent-encoded bytes, any byte value, at most ${MAX_DATAGRAM_BYTES} and at most MAX_MESSAGE_BYTES; empty or absent: an empty datagram.`, { type: 'string' }),
+    param('timeout_ms', 'How long to wait for the first reply, at most REQUEST_DEADLINE_MS (its default).', { type: 'integer', minimum: 1, ...atMost(limits?.requestDeadlineMs) }),
+    param('idle_ms', 'Stop waiting this long after the send instead (at most REPLY_IDLE_MS).', { type: 'integer', minimum: 1, ...atMost(limits?.replyIdleMs) }),
+  ];
+}
+
+const RAW_DATAGRAM = {
+  description: 'The first datagram that came back from host:port, raw.',
+  headers: {
+    'X-Reply-End': header('count (a datagram came back), or limit when it was cut at MAX_REPLY_BYTES.', { type: 'string', enum: [...DATAGRAM_ENDS] }),
+    'X-Truncated': header('"true" when the datagram was longer than MAX_REPLY_BYTES and was cut there.', { type: 'string', enum: ['true'] }),
+    'X-Peer-Address': header('The address sent to, e.g. 127.0.0.1:53 or [::1]:53.'),
+  },
+  content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+};
+
 /** The document: built on each request (cheap) so it always matches the code it is served by. */
 export function openApiDocument(limits?: Limits) {
   const READ_PARAMS = readParams(limits);
@@ -202,6 +250,27 @@ export function openApiDocument(limits?: Limits) {
           },
         },
       },
+      '/udp/send': {
+        get: {
+          operationId: 'udpSend',
+          summary: 'Send one datagram to host:port; return the first datagram that comes back from that address (504 read-timeout when none does).',
+          parameters: udpSendParams(limits),
+          responses: { '200': RAW_DATAGRAM, ...errors([...NETWORK_ERRORS, 405]) },
+        },
+      },
+      '/udp/exchange': {
+        post: {
+          operationId: 'udpExchange',
+          summary: 'Datagrams with one UDP address: each step sends datagrams (optionally), then collects the replies from that address until a count, a quiet gap or the deadline.',
+          description:
+            `Replies come only from host:port (a connected socket; datagrams from any other address are dropped and counted as ignored). Each datagram is at most ${MAX_DATAGRAM_BYTES} bytes (413 message-too-large); the sends together count against MAX_MESSAGE_BYTES (413), their number against MAX_DATAGRAMS (400); replies against MAX_REPLY_BYTES and MAX_DATAGRAMS in total (end: limit). The same destination policy as TCP: its entries name address and port, for either protocol. A fault after the socket opened (connection-refused: an ICMP port unreachable) returns the usual error status and code, with \`steps\` completed before it.`,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('UdpExchangeRequest') } } },
+          responses: {
+            '200': { description: 'Every step ran (or the exchange reached a cap or the deadline).', content: { 'application/json': { schema: ref('UdpExchangeResponse') } } },
+            ...errors([...NETWORK_ERRORS, 405]),
+          },
+        },
+      },
       '/openapi.json': {
         get: {
           operationId: 'openapi',
@@ -212,7 +281,7 @@ export function openApiDocument(limits?: Limits) {
       '/mcp': {
         post: {
           operationId: 'mcp',
-          summary: 'Model Context Protocol over Streamable HTTP (stateless, JSON responses), with one tool: tcp_exchange.',
+          summary: 'Model Context Protocol over Streamable HTTP (stateless, JSON responses), with two tools: tcp_exchange and udp_exchange.',
           description:
             `JSON-RPC 2.0: initialize, ping, tools/list, tools/call, server/discover (protocol versions ${MCP_PROTOCOL_VERSIONS.join(', ')}). Notifications and responses are accepted with 202. A JSON-RPC batch (an array of messages) is taken only under protocol version 2025-03-26, the one revision that has batches: without an MCP-Protocol-Version header (which a server then reads as 2025-03-26) or with that version; under 2025-06-18 and later it is a 400 (-32600), as is a batch with a member that is not a JSON-RPC message. An MCP-Protocol-Version header naming a version the server does not speak is a 400 with -32022 (data: supported, requested). Under MCP-Protocol-Version 2026-07-28 the headers Mcp-Method (the method) and, for tools/call, Mcp-Name (the tool name, =?base64?…?= decoded) must repeat the body and _meta's protocol version must be the header's: a missing, different or malformed one is a 400 with -32020 (HeaderMismatch); a _meta without the version or client capabilities is a 400 with -32602; initialize, ping and unknown methods are a 404 with -32601; tools/list and server/discover carry ttlMs and cacheScope. GET is 405 (no server-sent stream). A browser Origin not in ALLOWED_ORIGINS is 403 origin-denied; a Host that is not a loopback name while LISTEN_ADDRESS is loopback is 403 host-denied.`,
           requestBody: {
@@ -240,6 +309,8 @@ export function openApiDocument(limits?: Limits) {
       schemas: {
         ExchangeRequest: exchangeRequest,
         ExchangeResponse: EXCHANGE_RESPONSE_SCHEMA,
+        UdpExchangeRequest: documentedUdpRequest(limits),
+        UdpExchangeResponse: UDP_EXCHANGE_RESPONSE_SCHEMA,
         JsonRpcMessage: {
           type: 'object',
           description: 'A JSON-RPC 2.0 request (method and id), notification (method, no id) or response (result or error).',
@@ -270,7 +341,11 @@ export function openApiDocument(limits?: Limits) {
                 message: { type: 'string', description: 'What happened, naming the target, the stage or the field.' },
               },
             },
-            steps: { ...EXCHANGE_STEP_RESULTS_SCHEMA, description: '/tcp/exchange only: the steps completed before a fault.' },
+            steps: {
+              type: 'array',
+              description: '/tcp/exchange and /udp/exchange only: the steps completed before a fault.',
+              anyOf: [EXCHANGE_STEP_RESULTS_SCHEMA, UDP_STEP_RESULTS_SCHEMA],
+            },
           },
         },
       },

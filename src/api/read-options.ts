@@ -61,7 +61,8 @@ export function limitSource(limits: Limits, name: LimitName): string {
   return limits.setBy?.[name] ?? NUMERIC_SETTINGS[name].name;
 }
 
-function bounded(value: number, name: string, limits: Limits, limit: LimitName, unit: string): number {
+/** `value` (`name` in a message) as a whole number from 1 to the limit, or a 400 that names where the limit comes from. */
+export function bounded(value: number, name: string, limits: Limits, limit: LimitName, unit: string): number {
   const max = limits[limit];
   if (!Number.isSafeInteger(value) || value < 1 || value > max) {
     const source = limits.setBy?.[limit] ?? `the server's ${NUMERIC_SETTINGS[limit].name}`;

@@ -6,6 +6,8 @@ import { incomingHandlerFor } from '../wasi/http.js';
 import { writeStderrLine } from '../wasi/stderr.js';
 import { socketNetwork } from '../net/socket-network.js';
 import { wasiSockets } from '../wasi/tcp.js';
+import { datagramNetwork } from '../net/datagram-network.js';
+import { wasiDatagrams } from '../wasi/udp.js';
 import { wasiTls } from '../wasi/tls.js';
 
 /** The component's `wasi:http/incoming-handler`, reading its settings through `readSettings`. */
@@ -16,6 +18,7 @@ export function componentHandler(readSettings: () => Environment): ReturnType<ty
     createApp({
       config: () => (config ??= new Config(readSettings(), wasiTls.checkRoots)),
       network: socketNetwork(wasiSockets),
+      udp: datagramNetwork(wasiDatagrams),
       writeAuditLine: writeStderrLine,
     }),
   );

@@ -22,9 +22,10 @@ export interface Dialogue {
 }
 
 /** A transcript as the dialogue writes it: the addresses tried so far, the connection once one opened. */
-interface TranscriptSoFar {
+export interface TranscriptSoFar {
   readonly target: string;
   readonly tried: string[];
+  readonly protocol?: 'udp';
   readonly secrets?: readonly string[];
   connection?: ConnectionRecord;
   redacted?: true;
@@ -83,7 +84,7 @@ function redacted(replies: Reply[], secrets: readonly Secret[], transcript: Tran
 }
 
 /** Fallback addresses apply to the default target's name only, whichever endpoint names it. */
-function fallbacksFor(target: Target, settings: OutboundSettings): IpAddress[] {
+export function fallbacksFor(target: Target, settings: OutboundSettings): IpAddress[] {
   if (target.kind !== 'name') return [];
   const defaults = settings.defaultTarget;
   return target.host === defaults.host ? defaults.fallbackAddresses : [];
@@ -112,13 +113,7 @@ function dialogueWithTarget(
   const startedAt = network.nowMs();
   const timeLeft = () => limits.requestDeadlineMs - (network.nowMs() - startedAt);
   const shown = formatTarget(target);
-  const addresses = addressesOf(network, target, Math.min(limits.connectTimeoutMs, limits.requestDeadlineMs), fallbackAddresses).map(canonicalAddress);
-  if (addresses.length === 0) {
-    throw new ServiceError('name-unresolvable', `the name in ${shown} resolved to no addresses`);
-  }
-  // Every address is checked before any is tried, and only checked addresses are connected to:
-  // a name that resolves to one denied address is refused whole (DNS rebinding, split answers).
-  policy.check(target, addresses);
+  const addresses = checkedAddresses(network, { target, limits, policy, fallbackAddresses });
   checkSecretDestinations(steps, target, addresses);
   const secrets = secretsOf(steps);
   let lastFault: { fault: SocketFault; address: string } | undefined;
@@ -157,6 +152,22 @@ function redactedFault(mapped: ServiceError, fault: SocketFault | TlsFault, secr
   return mapped;
 }
 
+/**
+ * The addresses `target` stands for, each allowed by `policy`: resolved through the network (with the default
+ * target's fallbacks), each once, IPv4 first. Every address is checked before any is tried, and only checked
+ * addresses are connected to: a name that resolves to one denied address is refused whole (DNS rebinding,
+ * split answers).
+ */
+export function checkedAddresses(
+  network: Pick<TcpNetwork, 'resolve'>,
+  { target, limits, policy, fallbackAddresses }: { target: Target; limits: Limits; policy: DestinationCheck; fallbackAddresses: IpAddress[] },
+): IpAddress[] {
+  const addresses = addressesOf(network, target, Math.min(limits.connectTimeoutMs, limits.requestDeadlineMs), fallbackAddresses).map(canonicalAddress);
+  if (addresses.length === 0) throw new ServiceError('name-unresolvable', `the name in ${formatTarget(target)} resolved to no addresses`);
+  policy.check(target, addresses);
+  return addresses;
+}
+
 /** The target as shown, with the address connected to when it differs (as network errors show it). */
 function atAddress(target: string, address: string): string {
   return address !== target ? `${target} (${address})` : target;
@@ -167,7 +178,7 @@ function tlsServerName(steps: readonly Step[]): string {
   return steps.find((step) => step.tls)?.tls?.serverName ?? '';
 }
 
-function addressesOf(network: TcpNetwork, target: Target, timeoutMs: number, fallbackAddresses: IpAddress[]): IpAddress[] {
+function addressesOf(network: Pick<TcpNetwork, 'resolve'>, target: Target, timeoutMs: number, fallbackAddresses: IpAddress[]): IpAddress[] {
   if (target.kind === 'ip') return [target.address];
   let resolved: IpAddress[];
   try {

@@ -78,7 +78,7 @@ function silenceHint(fault: SocketFault): string {
  * Turns a socket fault into the service error a client sees. `target` is what the client asked for
  * (`example.com:80`), `address` the address that was being used, if any.
  */
-export function fromSocketFault(fault: SocketFault, target: string, address?: string): ServiceError {
+export function fromSocketFault(fault: SocketFault, target: string, address?: string, protocol: 'tcp' | 'udp' = 'tcp'): ServiceError {
   const at = address && address !== target ? `${target} (${address})` : target;
   const fail = (code: ErrorCode, message: string) => new ServiceError(code, message, { cause: fault });
   const code = fault.code;
@@ -98,6 +98,7 @@ export function fromSocketFault(fault: SocketFault, target: string, address?: st
     case 'stream-failed':
       return fail('connection-reset', `the connection to ${at} failed during ${fault.stage} (${fault.message})`);
     case 'connection-refused':
+      if (protocol === 'udp') return fail('connection-refused', `${at} answered that nothing is listening on that UDP port (ICMP port unreachable, during ${fault.stage})`);
       return fail('connection-refused', `${at} refused the connection: nothing is listening on that port`);
     case 'remote-unreachable':
       return fail('host-unreachable', `${at} is unreachable from this host (${fault.stage})`);

@@ -3,6 +3,7 @@
 
 import { type ErrorCode, ServiceError } from '../core/errors.js';
 import type { ReplyEnd } from './dialogue.js';
+import type { DatagramEnd } from './datagrams.js';
 
 /** The connection a dialogue opened, and what went over it. */
 export interface ConnectionRecord {
@@ -12,9 +13,11 @@ export interface ConnectionRecord {
   readonly sent: number;
   readonly received: number;
   /** How each read ended, step by step, up to the last one that completed. */
-  readonly ends: readonly ReplyEnd[];
+  readonly ends: readonly (ReplyEnd | DatagramEnd)[];
   /** Where TLS was agreed on a dialogue that completed: the protocol version and the server name sent. */
   readonly tls?: { readonly version: string; readonly serverName: string };
+  /** UDP: the datagrams sent and received, and those dropped for coming from another address (absent on TCP). */
+  readonly datagrams?: { readonly sent: number; readonly received: number; readonly ignored: number };
 }
 
 export interface Transcript {
@@ -22,6 +25,8 @@ export interface Transcript {
   readonly target: string;
   /** Every address a connection was tried to, in order. */
   readonly tried: readonly string[];
+  /** `udp` for a dialogue of datagrams; absent for TCP. */
+  readonly protocol?: 'udp';
   /** The names of the secrets the steps send, each once, in order (absent when they send none). */
   readonly secrets?: readonly string[];
   /** Absent when no connection opened. */

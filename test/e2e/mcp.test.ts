@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exchangeRequestSchema } from '../../src/api/exchange-schema.js';
+import { UDP_EXCHANGE_REQUEST_SCHEMA } from '../../src/api/udp-schema.js';
 import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 import { get } from '../support/http.js';
 import { greetingPeer, keepOpenPeer, type Peer } from '../support/peers.js';
@@ -59,12 +60,13 @@ for (const kind of ALL_HOSTS) {
       expect(client.getServerCapabilities()?.tools).toBeDefined();
     });
 
-    test('tools/list offers one tool, tcp_exchange, whose input schema is the /tcp/exchange body schema', async () => {
+    test('tools/list offers tcp_exchange, whose input schema is the /tcp/exchange body schema, and udp_exchange', async () => {
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name)).toEqual(['tcp_exchange']);
+      expect(tools.map((t) => t.name)).toEqual(['tcp_exchange', 'udp_exchange']);
       // A caller without secrets is shown the schema whose parts are bytes only.
       expect(tools[0]!.inputSchema).toEqual(JSON.parse(JSON.stringify(exchangeRequestSchema([]))));
       expect(tools[0]!.description).toContain('until');
+      expect(tools[1]!.inputSchema).toEqual(JSON.parse(JSON.stringify(UDP_EXCHANGE_REQUEST_SCHEMA)));
     });
 
     test('tools/call runs a dialogue against a real peer: the answer as text and as structuredContent', async () => {
@@ -162,7 +164,7 @@ for (const kind of ALL_HOSTS) {
       expect(r.status).toBe(200);
       const answers = JSON.parse(r.text) as { id: string; result: Record<string, unknown> }[];
       expect(answers.map((a) => a.id)).toEqual(['a', 'b']);
-      expect(answers[1]!.result.tools).toHaveLength(1);
+      expect(answers[1]!.result.tools).toHaveLength(2);
     });
 
     test('a notification is accepted with 202 and no body', async () => {

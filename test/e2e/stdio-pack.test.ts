@@ -68,7 +68,7 @@ describe('the packed tarball', () => {
       try {
         await client.connect(transport);
         const { tools } = await client.listTools();
-        expect(tools.map((t) => t.name)).toEqual(['tcp_exchange']);
+        expect(tools.map((t) => t.name)).toEqual(['tcp_exchange', 'udp_exchange']);
         expect(stderr).toContain('serving MCP over stdio');
         expect(stderr).not.toContain('componentize-js');
       } finally {
@@ -89,7 +89,7 @@ describe('the packed tarball', () => {
       const client = new Client({ name: 'stdio-global', version: '1.0.0' });
       try {
         await client.connect(transport);
-        expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['tcp_exchange']);
+        expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['tcp_exchange', 'udp_exchange']);
       } finally {
         await client.close();
       }

@@ -146,7 +146,7 @@ describe('--stdio with the official MCP SDK client', () => {
 
   test('tools/list offers tcp_exchange', async () => {
     const { tools } = await session.client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['tcp_exchange']);
+    expect(tools.map((t) => t.name)).toEqual(['tcp_exchange', 'udp_exchange']);
   });
 
   test('tools/call runs a dialogue against a loopback peer that ALLOWED_TARGETS opens, and the audit line goes to stderr', async () => {
@@ -210,7 +210,7 @@ describe('--stdio with a hostile or careless client', () => {
     expect(refused.error?.data).toMatchObject({ code: 'body-too-large', status: 413 });
     expect(refused.error?.message).toMatch(/^the message is longer than \d+ bytes \(twice MAX_MESSAGE_BYTES plus 64 KiB\) and was dropped unread$/);
     raw.send(TOOLS_LIST);
-    expect((await raw.answer(2)).result?.tools).toHaveLength(1);
+    expect((await raw.answer(2)).result?.tools).toHaveLength(2);
   });
 
   test('a half line then EOF: the complete messages are answered, the fragment is dropped and named on stderr, and the process exits 0', async () => {
@@ -292,7 +292,7 @@ describe('--stdio authentication', () => {
   test('with AUTH_TOKEN the host presents it for the session: tools/list is answered', async () => {
     const raw = new RawSession({ AUTH_TOKEN: 'stdio-auth-token-0123456789abcdef' });
     raw.send(TOOLS_LIST);
-    expect((await raw.answer(2)).result?.tools).toHaveLength(1);
+    expect((await raw.answer(2)).result?.tools).toHaveLength(2);
     raw.child.stdin.end();
     expect(await raw.exited).toBe(0);
   });
@@ -307,7 +307,7 @@ describe('--stdio authentication', () => {
   test("with CALLERS, STDIO_TOKEN names the session's caller; a token no caller has is a JSON-RPC error that never shows it", async () => {
     const good = new RawSession({ CALLERS: callers, STDIO_TOKEN: TOKEN_A });
     good.send(TOOLS_LIST);
-    expect((await good.answer(2)).result?.tools).toHaveLength(1);
+    expect((await good.answer(2)).result?.tools).toHaveLength(2);
     good.child.stdin.end();
     await good.exited;
 

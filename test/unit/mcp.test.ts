@@ -54,7 +54,7 @@ describe('POST /mcp under 2026-07-28', () => {
     const r = await post(...statelessRequest('tools/list'));
     expect(r.status).toBe(200);
     expect(r.body!.result).toMatchObject({ resultType: 'complete', ttlMs: 3_600_000, cacheScope: 'public', _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'ai-agent-sockets' } } });
-    expect(r.body!.result.tools.map((t: { name: string }) => t.name)).toEqual(['tcp_exchange']);
+    expect(r.body!.result.tools.map((t: { name: string }) => t.name)).toEqual(['tcp_exchange', 'udp_exchange']);
   });
 
   test('server/discover carries the caching hints and names the server in _meta, not in the result body', async () => {
