@@ -754,7 +754,10 @@ export class UdpSocket {
     if (this.#sendBufferSize !== undefined) socket.setSendBufferSize(this.#sendBufferSize);
   }
 
-  /** @param {IpSocketAddress | undefined} remote */
+  /**
+   * @param {IpSocketAddress | undefined} remote
+   * @returns {[IncomingDatagramStream, OutgoingDatagramStream]}
+   */
   stream(remote) {
     if (this.#state !== 'bound') throw 'invalid-state';
     if (remote && !isValidPeer(remote, this.#family)) throw 'invalid-argument';
