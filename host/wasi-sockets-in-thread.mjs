@@ -1,8 +1,8 @@
 // wasi:sockets (TCP, UDP and name lookup), wasi:io/poll and the monotonic clock on the pool worker's own thread,
 // for Node with JSPI (`WebAssembly.Suspending`, Node 24+). preview2-shim runs every socket, stream and poll call as
-// a synchronous round trip to its I/O thread; here the sockets are the worker's own `node:net` and `node:dgram` sockets, every
-// call except `poll` and `pollable.block` answers at once from what the socket has delivered, and those two
-// suspend the component (jco's JSPI mode) until an event makes a pollable ready.
+// a synchronous round trip to its I/O thread; here the sockets are the worker's own `node:net` and `node:dgram`
+// sockets, every call except `poll` and `pollable.block` answers at once from what the socket has delivered, and
+// those two suspend the component (jco's JSPI mode) until an event makes a pollable ready.
 //
 // Streams, pollables and errors are instances of preview2-shim's classes, made by host/host-resource.mjs.
 
