@@ -475,7 +475,12 @@ class Datagrams {
   inFlight = 0;
   /** The address `stream` connected to: only its datagrams are kept, and sends go there. @type {IpSocketAddress | undefined} */
   remote;
-  /** Why `stream`'s connect failed (Node says so a tick later): every later call of the streams fails with it. @type {string | undefined} */
+  /**
+   * A connect the kernel refused at once (a broadcast address, say) is reported by Node a tick later: until then the
+   * streams permit and deliver nothing, and their pollables wait; after, every call fails with `connectError`.
+   */
+  connecting = false;
+  /** @type {string | undefined} */
   connectError;
   /** An error the system reported on receiving (an ICMP "port unreachable" to a connected socket) or sending: told once, as POSIX does. @type {string | undefined} */
   receiveError;
@@ -509,13 +514,16 @@ class Datagrams {
     if (this.#isConnected()) this.socket.disconnect();
     this.remote = undefined;
     this.connectError = undefined;
+    this.connecting = false;
     if (!remote) return;
     /** @param {Error | undefined} error Node passes a failure here (its types declare no argument) */
     const connected = (error) => {
       if (error) this.connectError = socketErrorCode(error);
+      this.connecting = false;
       wake();
     };
     this.socket.connect(remote.val.port, ipText(remote), /** @type {() => void} */ (connected));
+    this.connecting = !this.#isConnected();
     this.remote = remote;
     const kept = this.queue.filter((d) => sameSocketAddress(d.remoteAddress, remote));
     this.queuedBytes = kept.reduce((sum, d) => sum + d.data.length, 0);
@@ -542,7 +550,7 @@ class Datagrams {
   receive(max) {
     const refusal = this.#refusal();
     if (refusal) throw refusal;
-    if (max === 0n) return [];
+    if (max === 0n || this.connecting) return [];
     if (this.queue.length === 0 && this.receiveError) {
       const error = this.receiveError;
       this.receiveError = undefined;
@@ -554,6 +562,7 @@ class Datagrams {
   }
 
   canReceive() {
+    if (this.connecting) return this.closed;
     return this.queue.length > 0 || this.receiveError !== undefined || this.#refusal() !== undefined;
   }
 
@@ -565,10 +574,11 @@ class Datagrams {
       this.sendError = undefined;
       throw error;
     }
-    return Math.max(0, SEND_QUEUE_DATAGRAMS - this.inFlight);
+    return this.connecting ? 0 : Math.max(0, SEND_QUEUE_DATAGRAMS - this.inFlight);
   }
 
   canSend() {
+    if (this.connecting) return this.closed;
     return this.inFlight < SEND_QUEUE_DATAGRAMS || this.sendError !== undefined || this.#refusal() !== undefined;
   }
 
@@ -785,7 +795,7 @@ export class UdpSocket {
 
   remoteAddress() {
     const remote = this.#datagrams?.remote;
-    if (this.#state !== 'bound' || !remote || this.#datagrams?.connectError) throw 'invalid-state';
+    if (this.#state !== 'bound' || !remote || this.#datagrams?.connecting || this.#datagrams?.connectError) throw 'invalid-state';
     return remote;
   }
 

@@ -545,6 +545,18 @@ describe('udp-socket', () => {
     expect(incoming.receive(1n)).toEqual([]);
   });
 
+  test('a connect the kernel refuses (broadcast without SO_BROADCAST): nothing permitted until Node reports it, then access-denied', async () => {
+    const socket = await bound();
+    const { incoming, outgoing } = streams(socket, v4(9, [255, 255, 255, 255]));
+    expect(outgoing.checkSend()).toBe(0n);
+    expect(incoming.receive(1n)).toEqual([]);
+    expect(thrown(() => socket.remoteAddress())).toBe('invalid-state');
+    expect([...(await poll.poll([outgoing.subscribe()]))]).toEqual([0]);
+    expect(thrown(() => outgoing.checkSend())).toBe('access-denied');
+    expect(thrown(() => incoming.receive(1n))).toBe('access-denied');
+    expect(thrown(() => socket.remoteAddress())).toBe('invalid-state');
+  });
+
   test('the hop limit and buffer sizes: 0 is invalid-argument; set before bind they are applied at bind', async () => {
     const socket = udpCreateSocket.createUdpSocket('ipv4');
     disposables.push(socket);
