@@ -5,7 +5,7 @@
 
 import { cli, clocks, filesystem, io, random, sockets } from '@bytecodealliance/preview2-shim';
 import { outgoingHandler, types as httpTypes } from './wasi-http-incoming.mjs';
-import { instanceNetwork, ipNameLookup, monotonicClock, poll, tcp, tcpCreateSocket } from './wasi-sockets-in-thread.mjs';
+import { instanceNetwork, ipNameLookup, monotonicClock, poll, tcp, tcpCreateSocket, udp, udpCreateSocket } from './wasi-sockets-in-thread.mjs';
 
 /** jco's instantiation output names its imports without their version: `wasi:io/poll`. @param {string} name */
 const unversioned = (name) => name.replace(/@[^@]*$/, '');
@@ -45,9 +45,8 @@ export async function instanceImports({ engine, engineInterface, imports = {} })
     'wasi:sockets/network': sockets.network,
     'wasi:sockets/tcp': tcp,
     'wasi:sockets/tcp-create-socket': tcpCreateSocket,
-    // UDP from preview2-shim for now: its pollables are foreign to this module's poll, which asks them itself.
-    'wasi:sockets/udp': sockets.udp,
-    'wasi:sockets/udp-create-socket': sockets.udpCreateSocket,
+    'wasi:sockets/udp': udp,
+    'wasi:sockets/udp-create-socket': udpCreateSocket,
     [unversioned(engineInterface)]: (await import(engine)).client,
   };
   for (const [name, target] of Object.entries(imports)) {
