@@ -26,7 +26,7 @@ export const ROUTES: Routes<RequestContext> = {
   '/tcp/exchange': { POST: tcpExchange },
   '/udp/send': { GET: udpSend },
   '/udp/exchange': { POST: udpExchange },
-  '/openapi.json': { GET: (c) => jsonResponse(openApiDocument(wellFormedLimits(c))) },
+  '/openapi.json': { GET: (c) => jsonResponse(openApiDocument(wellFormedLimits(c), secretNamesOf(c))) },
   '/mcp': { POST: handleMcp },
 };
 
@@ -110,6 +110,18 @@ async function writeAudit(deps: AppDeps, c: RequestContext, response: Response, 
 }
 
 /** The limits the document states as bounds; none when a setting is malformed (/ready names it). */
+/**
+ * The names of the secrets the caller may use, as the document shows them (as the MCP tool does): a schema
+ * that names only usable ones is one whose every valid request a fuzzer may expect to be accepted.
+ */
+function secretNamesOf(c: RequestContext): string[] {
+  try {
+    return c.usableSecrets().map((secret) => secret.name);
+  } catch {
+    return [];
+  }
+}
+
 function wellFormedLimits(c: RequestContext) {
   try {
     return c.settings.limits;

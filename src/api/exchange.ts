@@ -15,7 +15,7 @@ import { formatSocketAddress } from '../net/ip.js';
 import { limitSource, limitsWithTimeout, type ReadOptions, readEndOf } from './read-options.js';
 import { makeTarget } from '../net/target.js';
 import type { NoRead, Reply, Step } from '../net/dialogue.js';
-import { type Secret, SecretMessage } from '../net/secrets.js';
+import { type Secret, SecretMessage, isBytes } from '../net/secrets.js';
 import { concatBytes } from '../core/bytes.js';
 
 /** Bytes in one of the three encodings of the schema. */
@@ -137,7 +137,7 @@ function toStepResult(reply: Reply): StepResult {
 function messageOf(send: ByteValue | SendPart[], where: string, c: Pick<RequestContext, 'secret'>): Uint8Array | SecretMessage {
   if (!Array.isArray(send)) return decodeValue(send);
   const parts: (Uint8Array | Secret)[] = send.map((part, j) => ('secret' in part ? c.secret(part.secret, `${where}/${j}`) : decodeValue(part)));
-  if (parts.some((part) => !(part instanceof Uint8Array))) return new SecretMessage(parts);
+  if (!parts.every(isBytes)) return new SecretMessage(parts);
   const chunks = parts as Uint8Array[];
   return concatBytes(chunks, chunks.reduce((sum, chunk) => sum + chunk.length, 0));
 }

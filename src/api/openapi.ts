@@ -3,7 +3,7 @@
 
 import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
 import { type Limits, REPLY_ENDS } from '../net/dialogue.js';
-import { EXCHANGE_REQUEST_SCHEMA, EXCHANGE_RESPONSE_SCHEMA, EXCHANGE_STEP_RESULTS_SCHEMA, HOST_SCHEMA, PORT_SCHEMA, SERVER_NAME_SCHEMA, UNTIL_LENGTHS } from './exchange-schema.js';
+import { EXCHANGE_RESPONSE_SCHEMA, exchangeRequestSchema, EXCHANGE_STEP_RESULTS_SCHEMA, HOST_SCHEMA, PORT_SCHEMA, SERVER_NAME_SCHEMA, UNTIL_LENGTHS } from './exchange-schema.js';
 import { MCP_PROTOCOL_VERSIONS } from './mcp.js';
 import { UDP_EXCHANGE_REQUEST_SCHEMA, UDP_EXCHANGE_RESPONSE_SCHEMA, UDP_STEP_RESULTS_SCHEMA } from './udp-schema.js';
 import { DATAGRAM_ENDS, MAX_DATAGRAM_BYTES } from '../net/datagrams.js';
@@ -96,8 +96,8 @@ function documentedTls<T extends { oneOf: readonly [unknown, { properties: { ser
  * checks beyond it (the forms of a host and a server name, which the validator leaves to the parser; the bounds
  * its settings set).
  */
-function documentedExchangeRequest(limits: Limits | undefined) {
-  const schema = withoutDialect(EXCHANGE_REQUEST_SCHEMA);
+function documentedExchangeRequest(limits: Limits | undefined, secretNames: readonly string[]) {
+  const schema = withoutDialect(exchangeRequestSchema(secretNames));
   const step = schema.properties.steps.items;
   return {
     ...schema,
@@ -169,10 +169,10 @@ const RAW_DATAGRAM = {
 };
 
 /** The document: built on each request (cheap) so it always matches the code it is served by. */
-export function openApiDocument(limits?: Limits) {
+export function openApiDocument(limits?: Limits, secretNames: readonly string[] = []) {
   const READ_PARAMS = readParams(limits);
   // OpenAPI names the dialect once for the document; the schema itself is the one the server validates with.
-  const exchangeRequest = documentedExchangeRequest(limits);
+  const exchangeRequest = documentedExchangeRequest(limits, secretNames);
   return {
     openapi: '3.1.0',
     info: {

@@ -6,6 +6,7 @@ import type { Resources } from '../core/resources.js';
 import { SocketFault, streamFault } from './faults.js';
 import type { ConnectionLimits, ReadEnd, Reply, ReplyEnd, Step, TlsInfo, TlsStart } from './dialogue.js';
 import { Reader } from './reply-reader.js';
+import { SecretMessage } from './secrets.js';
 import { type ConnectingSocket, NS_PER_MS, type PollHost, type Streams, type WriteStream } from './streams.js';
 import { TlsChannel } from './tls/channel.js';
 import type { TlsEngine } from './tls/engine.js';
@@ -177,7 +178,8 @@ export class Connection<P extends Disposable> {
 
 /** Sends a step's message; one that holds secrets is put together here, and its bytes wiped once written. */
 function send<P extends Disposable>(connection: Connection<P>, message: Step['send']): void {
-  if (message instanceof Uint8Array) return connection.send(message);
+  // Tested on the class of our own: bytes may come from another realm, where `instanceof Uint8Array` is false.
+  if (!(message instanceof SecretMessage)) return connection.send(message);
   const bytes = message.assemble();
   try {
     connection.send(bytes);

@@ -17,6 +17,12 @@ export interface Secret {
   readonly requireTls: boolean | undefined;
 }
 
+/**
+ * Whether a part is bytes rather than a secret. Never `instanceof Uint8Array`: bytes may come from another
+ * realm (StarlingMonkey hands a request body's chunks over in its own), where that test is false.
+ */
+export const isBytes = (part: Uint8Array | Secret): part is Uint8Array => ArrayBuffer.isView(part);
+
 /** Every configured secret by name (SECRETS). */
 export type SecretTable = ReadonlyMap<string, Secret>;
 
@@ -47,12 +53,12 @@ export class SecretMessage {
 
   constructor(parts: readonly (Uint8Array | Secret)[]) {
     this.#parts = parts;
-    this.length = parts.reduce((sum, part) => sum + (part instanceof Uint8Array ? part : part.value).length, 0);
+    this.length = parts.reduce((sum, part) => sum + (isBytes(part) ? part : part.value).length, 0);
   }
 
   /** The secrets it holds, each once, in order. */
   get secrets(): Secret[] {
-    return [...new Set(this.#parts.filter((part): part is Secret => !(part instanceof Uint8Array)))];
+    return [...new Set(this.#parts.filter((part): part is Secret => !isBytes(part)))];
   }
 
   /** What a log or a debugger may show of it: its length and the secrets' names. */
@@ -72,7 +78,7 @@ export class SecretMessage {
     const bytes = new Uint8Array(this.length);
     let at = 0;
     for (const part of this.#parts) {
-      const chunk = part instanceof Uint8Array ? part : part.value;
+      const chunk = isBytes(part) ? part : part.value;
       bytes.set(chunk, at);
       at += chunk.length;
     }

@@ -1,6 +1,7 @@
 // A scripted stand-in for the socket module, for unit tests of everything above it.
 
 import { SocketFault } from '../../src/net/faults.js';
+import { SecretMessage } from '../../src/net/secrets.js';
 import { formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/net/ip.js';
 import type { ConnectionLimits, Reply, Step, TcpNetwork } from '../../src/net/dialogue.js';
 
@@ -78,7 +79,7 @@ export function fakeNetwork(options: {
 }
 
 /** The bytes a step sends, as the peer receives them: a message holding secrets put together. */
-export const bytesOf = (send: Step['send']): Uint8Array => (send instanceof Uint8Array ? send : send.assemble());
+export const bytesOf = (send: Step['send']): Uint8Array => (send instanceof SecretMessage ? send.assemble() : send);
 
 export const v4 = (a: number, b: number, c: number, d: number): IpAddress => ({ tag: 'ipv4', val: [a, b, c, d] });
 export const reply = (text: string, end: Reply['end'] = 'closed'): Reply => ({ bytes: new TextEncoder().encode(text), end, ms: 1 });

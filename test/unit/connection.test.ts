@@ -1,7 +1,9 @@
 // One connection on a virtual clock: the connect wait (per-address timeout, request deadline), writes in
 // chunks with a deadline on every wait, and the steps of a dialogue — each at the exact time it must end.
 
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
+import { SecretMessage } from '../../src/net/secrets.js';
 import { Resources } from '../../src/core/resources.js';
 import { Connection, awaitConnect, runSteps, timer, writeWithDeadline } from '../../src/net/connection.js';
 import { SocketFault, type WasiSocketErrorCode } from '../../src/net/faults.js';
@@ -105,6 +107,38 @@ describe('runSteps(connection, steps, limits)', () => {
     const replies = got.replies ?? (got.result as { bytes: Uint8Array }[]).map((r) => new TextDecoder().decode(r.bytes));
     expect({ fault: got.fault, atMs: got.atMs, replies }).toEqual({ fault: expected.fault, atMs: expected.atMs, replies: expected.replies });
     expect(host.created.filter((p) => !p.disposed)).toHaveLength(0);
+  });
+});
+
+describe('runSteps: what a step sends', () => {
+  test('bytes from another realm are sent as bytes; a message holding a secret is put together as it is written, then wiped', () => {
+    const host = fakePollHost();
+    const input = fakeInput(host, [{ atMs: 1, send: 'a\n' }, { atMs: 2, send: 'b\n' }]);
+    const output = fakeOutput(host, { bufferBytes: 4096 });
+    const given: Uint8Array[] = [];
+    const asWritten: string[] = [];
+    const write = output.write;
+    output.write = (bytes) => {
+      given.push(bytes);
+      asWritten.push(new TextDecoder().decode(bytes));
+      write(bytes);
+    };
+    // StarlingMonkey hands a request body's chunks over from a realm of its own: `instanceof Uint8Array` is false there.
+    const foreign = runInNewContext('new Uint8Array([104, 105])') as Uint8Array;
+    expect(foreign instanceof Uint8Array).toBe(false);
+    const secret = { name: 'S', value: text('secret-value'), destinations: [], requireTls: false };
+    const steps: Step[] = [
+      { send: foreign, read: { until: text('\n') } },
+      { send: new SecretMessage([text('AUTH '), secret]), read: { until: text('\n') } },
+    ];
+    {
+      using resources = new Resources();
+      const deadline = resources.hold(timer(host, 1000));
+      runSteps(new Connection({ host, resources, deadline, streams: { input, output } }), steps, { maxReplyBytes: 1000 });
+    }
+    expect(asWritten).toEqual(['hi', 'AUTH secret-value']);
+    expect([...given[1]!].every((byte) => byte === 0)).toBe(true);
+    expect(new TextDecoder().decode(secret.value)).toBe('secret-value');
   });
 });
 

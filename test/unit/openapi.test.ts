@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { createApp, ROUTES } from '../../src/api/app.js';
 import { Config } from '../../src/settings/config.js';
 import { ERROR_STATUS } from '../../src/core/errors.js';
-import { EXCHANGE_REQUEST_SCHEMA, HOST_SCHEMA, SERVER_NAME_SCHEMA } from '../../src/api/exchange-schema.js';
+import { EXCHANGE_REQUEST_SCHEMA, HOST_SCHEMA, SERVER_NAME_SCHEMA, exchangeRequestSchema } from '../../src/api/exchange-schema.js';
 import { parseHost } from '../../src/net/target.js';
 import { openApiDocument, withoutDialect } from '../../src/api/openapi.js';
 import { fakeNetwork } from '../support/fake-network.js';
@@ -22,8 +22,9 @@ describe('openApiDocument()', () => {
     expect(documented.properties.tls.oneOf[1].properties.server_name).toMatchObject(SERVER_NAME_SCHEMA);
     expect(step.starttls.oneOf[1].properties.server_name).toMatchObject(SERVER_NAME_SCHEMA);
     expect([documented.properties.timeout_ms.maximum, step.bytes.maximum, step.idle_ms.maximum]).toEqual([limits.requestDeadlineMs, limits.maxReplyBytes, limits.replyIdleMs]);
-    // Without the server's bounds, it is the validator's schema, but for the forms the validator leaves to the parser.
-    const validator = withoutDialect(EXCHANGE_REQUEST_SCHEMA);
+    // Without the server's bounds, it is the validator's schema, but for the forms the validator leaves to the parser
+    // and a secret part that names only the caller's own secrets (none here: the parts are bytes only).
+    const validator = withoutDialect(exchangeRequestSchema([]));
     const unbounded = openApiDocument().components.schemas.ExchangeRequest;
     const validatorsServerName = (option: typeof documented.properties.tls, of: typeof validator.properties.tls) => ({
       ...option,
@@ -43,6 +44,8 @@ describe('openApiDocument()', () => {
       },
     }).toEqual(validator);
     expect(EXCHANGE_REQUEST_SCHEMA.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    const withSecrets = openApiDocument(undefined, ['REDIS_PASSWORD']).components.schemas.ExchangeRequest;
+    expect(withSecrets.properties.steps.items.properties.send.oneOf[1].items.properties).toMatchObject({ secret: { enum: ['REDIS_PASSWORD'] } });
   });
 
   const documentedHost = (host: string) => HOST_SCHEMA.anyOf.some((branch) => new RegExp(branch.pattern, 'u').test(host));

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { SocketFault } from '../../src/net/faults.js';
 import { Config } from '../../src/settings/config.js';
-import { type FakeReply, fakeNetwork } from '../support/fake-network.js';
+import { type FakeReply, bytesOf, fakeNetwork } from '../support/fake-network.js';
 
 const TOKEN_A = 'token-of-caller-a-0123456789';
 const TOKEN_B = 'token-of-caller-b-9876543210';
@@ -44,7 +44,7 @@ function appWith(peers: Parameters<typeof fakeNetwork>[0]['peers'] = { '127.0.0.
     return { status: response.status, text, json: JSON.parse(text) as Body };
   };
   /** What the peers received, each connection's steps put together as the socket would have sent them. */
-  const received = () => fake.calls.map((call) => ({ to: call.to, sent: call.steps.map((step) => decoder.decode(step.send instanceof Uint8Array ? step.send : step.send.assemble())) }));
+  const received = () => fake.calls.map((call) => ({ to: call.to, sent: call.steps.map((step) => decoder.decode(bytesOf(step.send))) }));
   return { ...fake, post, lines, received };
 }
 
