@@ -33,11 +33,23 @@ export interface Dnsmasq {
  * know is NXDOMAIN, a type it has no record of is an empty answer. Without it, as a forwarder with no upstream
  * (`--no-resolv` alone), it answers REFUSED to both — for a name with only an A record, the AAAA query is refused.
  */
-export async function startDnsmasq({ hosts, cnames = {}, local = true }: { hosts: Record<string, string[]>; cnames?: Record<string, string>; local?: boolean }): Promise<Dnsmasq> {
+export async function startDnsmasq({
+  hosts,
+  cnames = {},
+  txt = {},
+  local = true,
+}: {
+  hosts: Record<string, string[]>;
+  cnames?: Record<string, string>;
+  /** A name's TXT record, one string. */
+  txt?: Record<string, string>;
+  local?: boolean;
+}): Promise<Dnsmasq> {
   const binary = dnsmasqBinary();
   const records = [
     ...Object.entries(hosts).map(([name, addresses]) => `--host-record=${[name, ...addresses].join(',')}`),
     ...Object.entries(cnames).map(([alias, target]) => `--cname=${alias},${target}`),
+    ...Object.entries(txt).map(([name, text]) => `--txt-record=${name},${text}`),
   ];
   // dnsmasq also binds UDP on the port: if another process holds it, try another port.
   for (let attempt = 1; ; attempt++) {
