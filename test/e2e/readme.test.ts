@@ -33,7 +33,7 @@ const examples = curlExamples(readme);
 const quickStartExamples = curlExamples(readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Endpoints')));
 
 /** The demo peers' default ports, as the README shows them. */
-const DEMO_PORTS = { http: 8082, echo: 9090, line: 2525, tls: 9443, starttls: 2587 } as const;
+const DEMO_PORTS = { http: 8082, echo: 9090, udp: 9091, line: 2525, tls: 9443, starttls: 2587 } as const;
 type DemoPeer = keyof typeof DEMO_PORTS;
 
 describe('README: curl examples', () => {
@@ -79,7 +79,7 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, curl, openssl))) {
     let host: RunningHost;
     // Started as the quick start says and nothing more (no TLS CA): its examples must work there.
     let quickStartHost: RunningHost;
-    const ports: Record<DemoPeer, number> = { http: 0, echo: 0, line: 0, tls: 0, starttls: 0 };
+    const ports: Record<DemoPeer, number> = { http: 0, echo: 0, udp: 0, line: 0, tls: 0, starttls: 0 };
     // The demo peers' CA, made at their start, where the README's TLS examples trust it. Made when the suite
     // runs, not when it is collected: a skipped suite runs no afterAll to remove it.
     let pkiDir = '';
@@ -95,7 +95,7 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, curl, openssl))) {
 
     beforeAll(async () => {
       pkiDir = mkdtempSync(join(tmpdir(), 'readme-pki-'));
-      peers = spawn(process.execPath, ['scripts/demo-peers.mjs'], { cwd: root, env: { ...process.env, PEER_HTTP_PORT: '0', PEER_ECHO_PORT: '0', PEER_LINE_PORT: '0', PEER_TLS_PORT: '0', PEER_STARTTLS_PORT: '0', PEER_PKI_DIR: pkiDir } });
+      peers = spawn(process.execPath, ['scripts/demo-peers.mjs'], { cwd: root, env: { ...process.env, PEER_HTTP_PORT: '0', PEER_ECHO_PORT: '0', PEER_UDP_PORT: '0', PEER_LINE_PORT: '0', PEER_TLS_PORT: '0', PEER_STARTTLS_PORT: '0', PEER_PKI_DIR: pkiDir } });
       let out = '';
       await new Promise<void>((resolve, reject) => {
         peers.stdout!.on('data', (d) => {

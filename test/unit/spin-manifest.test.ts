@@ -59,7 +59,7 @@ describe('spin.toml', () => {
     expect((variables.get('allowed_targets') as Record<string, string>).default).toBe(LOCAL_PROFILE_ALLOWED_TARGETS);
   });
 
-  test('allowed_outbound_hosts lets through every loopback range the development allowed_targets opens (Spin denies a connect the component allows)', () => {
+  test('allowed_outbound_hosts lets through every loopback range the development allowed_targets opens, for TCP and UDP (Spin denies a socket the component allows)', () => {
     type Range = Extract<PolicyEntry, { kind: 'range' }>;
     const contains = (outer: Range, inner: Range) =>
       outer.family === inner.family && outer.prefix <= inner.prefix && inner.network >> BigInt((outer.family === 'ipv4' ? 32 : 128) - outer.prefix) === outer.network >> BigInt((outer.family === 'ipv4' ? 32 : 128) - outer.prefix);
@@ -68,15 +68,18 @@ describe('spin.toml', () => {
       if (entry?.kind !== 'range') throw new Error(`not an address range: ${text}`);
       return entry;
     };
-    const outbound = (component.get('allowed_outbound_hosts') as string[]).map((url) => asRange(url.replace(/^tcp:\/\//, '')));
+    const urls = component.get('allowed_outbound_hosts') as string[];
+    const outboundOf = (scheme: string) => urls.filter((url) => url.startsWith(`${scheme}://`)).map((url) => asRange(url.slice(scheme.length + 3)));
     const loopback = BUILT_IN_DENIED.filter((range) => range.note === 'loopback');
     const allowed = (variables.get('allowed_targets') as Record<string, string>).default!.split(',').map(asRange);
     // An allow entry opens a denied range only when it names it at least as specifically (README, Destination policy).
     const opened = allowed.filter((entry) => loopback.some((range) => contains(range, entry) || contains(entry, range) && entry.prefix >= range.prefix));
     expect(opened.map((entry) => entry.text).sort()).toEqual(['127.0.0.0/8:*', '[::1]:*']);
-    for (const entry of opened) {
-      const covered = outbound.some((rule) => contains(rule, entry) && (rule.port === '*' || rule.port === entry.port));
-      expect(covered, `${entry.text} is not in allowed_outbound_hosts`).toBe(true);
+    for (const scheme of ['tcp', 'udp']) {
+      for (const entry of opened) {
+        const covered = outboundOf(scheme).some((rule) => contains(rule, entry) && (rule.port === '*' || rule.port === entry.port));
+        expect(covered, `${scheme}://${entry.text} is not in allowed_outbound_hosts`).toBe(true);
+      }
     }
   });
 
