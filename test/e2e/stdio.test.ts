@@ -231,7 +231,7 @@ describe('--stdio with a hostile or careless client', () => {
     expect(JSON.parse(raw.lines[0]!)).toEqual([{ jsonrpc: '2.0', id: 'a', result: {} }]);
     const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
     raw.send({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: meta } });
-    expect((await raw.answer(3)).result).toMatchObject({ resultType: 'complete', tools: [{ name: 'tcp_exchange' }] });
+    expect((await raw.answer(3)).result).toMatchObject({ resultType: 'complete', tools: [{ name: 'tcp_exchange' }, { name: 'udp_exchange' }] });
   });
 
   test('after initialize settles 2025-06-18, the session speaks it: a batch is refused as that revision refuses it', async () => {
