@@ -1,5 +1,5 @@
 // UDP through the built component on each host: datagrams with a loopback echo, Debian's dnsmasq answering an A
-// and a TXT query over UDP, a peer that never answers (the deadline), one that floods (the caps), a reply from
+// and a TXT query over UDP, Debian's chronyd answering an NTP request, a peer that never answers (the deadline), one that floods (the caps), a reply from
 // another port (never shown), a closed port (ICMP: connection-refused), the policy and the audit line.
 
 import dnsPacket from 'dns-packet';
@@ -9,7 +9,8 @@ import { ALL_HOSTS, type RunningHost, suiteName } from '../support/hosts.js';
 import { get } from '../support/http.js';
 import { eventually } from '../support/peers.js';
 import { type Dnsmasq, startDnsmasq } from '../support/dnsmasq.js';
-import { needing, dnsmasq as dnsmasqTool } from '../support/tools.js';
+import { chronyd, needing, dnsmasq as dnsmasqTool } from '../support/tools.js';
+import { type NtpServer, startChrony } from '../support/chrony.js';
 import { type UdpPeer, sendFrom, udpPeer } from '../support/udp-peers.js';
 
 const MAX_DATAGRAMS = 8;
@@ -43,6 +44,7 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, dnsmasqTool))) {
     let stranger: Socket;
     let closedPort: number;
     let dns: Dnsmasq;
+    let ntp: NtpServer | undefined;
     let host: RunningHost;
 
     const exchange = async (body: unknown) => {
@@ -68,14 +70,17 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, dnsmasqTool))) {
       closedPort = closed.address().port;
       await new Promise<void>((resolve) => closed.close(() => resolve()));
       dns = await startDnsmasq({ hosts: { 'db.test': ['10.0.0.7'] }, txt: { 'info.test': 'v=agent-sockets' } });
-      const loopback = [echo, silent, flood, elsewhere].map((peer) => `127.0.0.1:${peer.port}`).concat(`127.0.0.1:${dns.port}`, `127.0.0.1:${closedPort}`);
+      if (chronyd.missing === undefined) ntp = await startChrony();
+      const loopback = [echo, silent, flood, elsewhere]
+        .map((peer) => `127.0.0.1:${peer.port}`)
+        .concat(`127.0.0.1:${dns.port}`, `127.0.0.1:${closedPort}`, ...(ntp ? [`127.0.0.1:${ntp.port}`] : []));
       host = await kind.start({ ALLOWED_TARGETS: loopback.join(','), MAX_DATAGRAMS: String(MAX_DATAGRAMS), REQUEST_DEADLINE_MS: '2000' });
     });
 
     afterAll(async () => {
       await host?.close();
       await Promise.all([echo, silent, flood, elsewhere].map((peer) => peer?.close()));
-      await dns?.close();
+      await Promise.all([dns?.close(), ntp?.close()]);
       stranger?.close();
     });
 
@@ -107,7 +112,22 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, dnsmasqTool))) {
       expect((byId.get(0x1235)!.answers![0] as { data: Buffer[] }).data.map(String)).toEqual(['v=agent-sockets']);
     });
 
-    test('a peer that never answers: the step ends on its quiet gap, GET /udp/send at the deadline with 504', async () => {
+    test.skipIf(chronyd.missing !== undefined)("Debian's chronyd answers an NTP request: a server reply that carries the request's transmit time back", async () => {
+      const request = Buffer.alloc(48);
+      request[0] = 0x23; // LI 0, version 4, mode 3 (client)
+      const transmit = Buffer.from('e8d3c1a25a5a5a5a', 'hex');
+      transmit.copy(request, 40);
+      const r = await exchange({ host: '127.0.0.1', port: ntp!.port, steps: [{ send: [{ hex: request.toString('hex') }], count: 1 }] });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      const reply = Buffer.from(r.json.steps[0]!.datagrams[0]!.reply.base64 ?? '', 'base64');
+      expect(reply.length).toBe(48);
+      expect([reply[0]! & 0x07, reply[1]]).toEqual([4, 10]); // mode 4 (server), chronyd's local stratum
+      expect(reply.subarray(24, 32).equals(transmit)).toBe(true); // origin timestamp = the request's transmit (RFC 5905)
+      const serverSeconds = reply.readUInt32BE(40) - 2_208_988_800; // NTP era 0 to Unix time
+      expect(Math.abs(serverSeconds - Date.now() / 1000)).toBeLessThan(86_400);
+    });
+
+    test('a peer that never answers (a syslog or statsd listener): the step ends on its quiet gap, GET /udp/send at the deadline with 504', async () => {
       const r = await exchange({ host: '127.0.0.1', port: silent.port, steps: [{ send: [{ text: 'anyone?' }], idle_ms: 100 }] });
       expect(r.json.steps).toEqual([expect.objectContaining({ end: 'idle', datagrams: [] })]);
       const timedOut = await get(host.url, `/udp/send?host=127.0.0.1&port=${silent.port}&msg=x&timeout_ms=300`);

@@ -62,8 +62,11 @@ export const curl = tool(findOnPath('curl'), 'curl is not on PATH, so the README
 /** Debian's redis-server (built with TLS), a real TLS server of the TLS and secrets suites (.ci/run installs it). */
 export const redisServer = tool(findOnPath('redis-server'), "redis-server is not on PATH, so the TLS and secrets suites' redis-server tests are skipped (apt-get install redis-server; .ci/run installs it)", true);
 
+/** Debian's chronyd (package chrony), the real NTP server of the UDP suite (.ci/run installs it). */
+export const chronyd = tool(findOnPath('chronyd', { sbin: true }), "chronyd is not installed, so the UDP suite's NTP test is skipped (apt-get install chrony; .ci/run installs it)", true);
+
 /** Every tool above, for the global setup's report. */
-export const TOOLS: Tool[] = [dnsmasq, schemathesis, openssl, curl, redisServer];
+export const TOOLS: Tool[] = [dnsmasq, schemathesis, openssl, curl, redisServer, chronyd];
 
 /** The first reason among `tools` that a suite needing all of them cannot run, or undefined. */
 export function missingOf(...tools: Tool[]): string | undefined {
