@@ -7,6 +7,7 @@
 // it at 1 and 10 connections, beside the baseline doing the same with node:tls, and a 1 MiB reply with and without TLS.
 
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -33,7 +34,7 @@ const SAVE = process.argv.includes('--save');
  * @typedef {{ rps: number, p50: number, p99: number, errors: number, requests: number }} Load
  * @typedef {{ peakMiB: number, rps: number, errors: number }} Memory
  * @typedef {{ plainMs: number, tlsMs: number }} Mebibyte
- * @typedef {{ health1: Load, health10: Load, send1: Load, send10: Load, headOfLine: Load, memory: Memory, startMs: number, tls1: Load, tls10: Load, mebibyte: Mebibyte }} Rows
+ * @typedef {{ health1: Load, health10: Load, send1: Load, send10: Load, headOfLine: Load, memory: Memory, startMs: number, tls1: Load, tls10: Load, mebibyte: Mebibyte, udp10?: Load }} Rows
  * @typedef {import('../test/support/host-process.mjs').RunningHost} Started
  */
 
@@ -50,6 +51,10 @@ const pki = makePki();
 const MEBIBYTE = Buffer.alloc(1 << 20, 'abcdefghijklmnopqrstuvwxyz');
 const tlsEchoServer = await tlsEchoAndClosePeer(pki.good);
 const bulkServer = await bulkPeer(undefined, MEBIBYTE);
+/** UDP: answers each datagram with `echo:` + the datagram (issue 25's row: /udp/send on each host). */
+const udpEchoServer = createSocket('udp4');
+udpEchoServer.on('message', (data, from) => udpEchoServer.send(Buffer.concat([Buffer.from('echo:'), data]), from.port, from.address));
+await new Promise((resolve) => udpEchoServer.bind(0, '127.0.0.1', () => resolve(undefined)));
 const tlsBulkServer = await bulkPeer(pki.good, MEBIBYTE);
 
 // ---- hosts -------------------------------------------------------------------------------------------
@@ -91,6 +96,8 @@ async function load(url, connections, seconds = SECONDS) {
 
 const sendPath = () => `/tcp/send?host=127.0.0.1&port=${echoPort}&msg=hello`;
 /** A TLS handshake and the same echo inside it. */
+/** One datagram to the UDP echo, its reply the answer (the baseline proxy speaks TCP only: components only). */
+const udpSendPath = () => `/udp/send?host=127.0.0.1&port=${udpEchoServer.address().port}&msg=hello`;
 const tlsSendPath = () => `/tcp/send?host=127.0.0.1&port=${tlsEchoServer.port}&msg=hello&tls=true`;
 
 /**
@@ -174,7 +181,8 @@ async function measure(name, host) {
   const tls1 = await load(`${host.url}${tlsSendPath()}`, 1);
   const tls10 = await load(`${host.url}${tlsSendPath()}`, 10);
   const mib = await mebibyte(host.url);
-  return { rows: { health1, health10, send1, send10, headOfLine: hol.measured, memory, startMs: Math.round(host.startMs), tls1, tls10, mebibyte: mib }, pending: hol.stuck };
+  const udp10 = name.startsWith('baseline') ? undefined : await load(`${host.url}${udpSendPath()}`, 10);
+  return { rows: { health1, health10, send1, send10, headOfLine: hol.measured, memory, startMs: Math.round(host.startMs), tls1, tls10, mebibyte: mib, ...(udp10 && { udp10 }) }, pending: hol.stuck };
 }
 
 // ---- run ---------------------------------------------------------------------------------------------
@@ -335,10 +343,10 @@ function table() {
     if ('skipped' in rows || name.startsWith('baseline')) continue;
     lines.push(`| ${name} | ${keys.map((key) => `${((rows[key].rps / base[key].rps) * 100).toFixed(1)}%`).join(' | ')} |`);
   }
-  lines.push('', '| host | TLS handshake + echo c=1 | TLS handshake + echo c=10 | 1 MiB reply, plaintext | 1 MiB reply, TLS |', '| --- | --- | --- | --- | --- |');
+  lines.push('', '| host | TLS handshake + echo c=1 | TLS handshake + echo c=10 | 1 MiB reply, plaintext | 1 MiB reply, TLS | UDP echo (/udp/send) c=10 |', '| --- | --- | --- | --- | --- | --- |');
   for (const [name, rows] of Object.entries(results.hosts)) {
     if ('skipped' in rows) continue;
-    lines.push(`| ${name} | ${cell(rows.tls1)} | ${cell(rows.tls10)} | ${rows.mebibyte.plainMs} ms | ${rows.mebibyte.tlsMs} ms |`);
+    lines.push(`| ${name} | ${cell(rows.tls1)} | ${cell(rows.tls10)} | ${rows.mebibyte.plainMs} ms | ${rows.mebibyte.tlsMs} ms | ${rows.udp10 ? cell(rows.udp10) : 'n/a (TCP only)'} |`);
   }
   lines.push('', '| target | measured | met |', '| --- | --- | --- |');
   for (const [name, t] of Object.entries(targets)) lines.push(`| ${name} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
@@ -365,6 +373,6 @@ if (SAVE) {
   console.error('not saved: `npm run bench -- --save` writes bench/results.json and docs/BENCHMARKS.md');
 }
 
-await Promise.all([echoServer.close(), silentServer.close(), tlsEchoServer.close(), bulkServer.close(), tlsBulkServer.close()]);
+await Promise.all([echoServer.close(), silentServer.close(), tlsEchoServer.close(), bulkServer.close(), tlsBulkServer.close(), new Promise((resolve) => udpEchoServer.close(() => resolve(undefined)))]);
 pki.remove();
 process.exit(0);
