@@ -91,40 +91,17 @@ function documentedTls<T extends { oneOf: readonly [unknown, { properties: { ser
   return { ...option, oneOf: [flag, { ...named, properties: { ...named.properties, server_name: serverName } }] };
 }
 
-/**
- * The exchange request as the document shows it: the schema the server validates with, plus what the server
- * checks beyond it (the forms of a host and a server name, which the validator leaves to the parser; the bounds
- * its settings set).
- */
-function documentedExchangeRequest(limits: Limits | undefined, secretNames: readonly string[]) {
-  const schema = withoutDialect(exchangeRequestSchema(secretNames));
-  const step = schema.properties.steps.items;
-  return {
-    ...schema,
-    properties: {
-      ...schema.properties,
-      host: { ...HOST_SCHEMA, description: HOST_DESCRIPTION },
-      tls: documentedTls(schema.properties.tls),
-      timeout_ms: { ...schema.properties.timeout_ms, ...atMost(limits?.requestDeadlineMs) },
-      steps: {
-        ...schema.properties.steps,
-        items: {
-          ...step,
-          properties: {
-            ...step.properties,
-            starttls: documentedTls(step.properties.starttls),
-            bytes: { ...step.properties.bytes, ...atMost(limits?.maxReplyBytes) },
-            idle_ms: { ...step.properties.idle_ms, ...atMost(limits?.replyIdleMs) },
-          },
-        },
-      },
-    },
-  };
+/** A request body's schema, as far as `documented` changes it: its host, its deadline and its steps' properties. */
+interface RequestSchema {
+  properties: { host: object; timeout_ms: object; steps: { items: { properties: object } } };
 }
 
-/** The UDP exchange request as the document shows it: the schema the server validates with, the host's forms and the settings' bounds. */
-function documentedUdpRequest(limits: Limits | undefined) {
-  const schema = withoutDialect(UDP_EXCHANGE_REQUEST_SCHEMA);
+/**
+ * A request schema as the document shows it: the schema the server validates with, plus what the server checks
+ * beyond it: the forms of a host (which the validator leaves to the parser), the deadline's bound, and
+ * `properties`' and `stepProperties`' changes to the rest (server names, the bounds the settings set).
+ */
+function documented<S extends RequestSchema>(schema: S, limits: Limits | undefined, properties: object, stepProperties: object) {
   const step = schema.properties.steps.items;
   return {
     ...schema,
@@ -132,19 +109,28 @@ function documentedUdpRequest(limits: Limits | undefined) {
       ...schema.properties,
       host: { ...HOST_SCHEMA, description: HOST_DESCRIPTION },
       timeout_ms: { ...schema.properties.timeout_ms, ...atMost(limits?.requestDeadlineMs) },
-      steps: {
-        ...schema.properties.steps,
-        items: {
-          ...step,
-          properties: {
-            ...step.properties,
-            count: { ...step.properties.count, ...atMost(limits?.maxDatagrams) },
-            idle_ms: { ...step.properties.idle_ms, ...atMost(limits?.replyIdleMs) },
-          },
-        },
-      },
+      ...properties,
+      steps: { ...schema.properties.steps, items: { ...step, properties: { ...step.properties, ...stepProperties } } },
     },
-  };
+  } as S;
+}
+
+/** The /tcp/exchange body as the document shows it: the caller's own secret names, TLS server names, read bounds. */
+function documentedExchangeRequest(limits: Limits | undefined, secretNames: readonly string[]) {
+  const schema = withoutDialect(exchangeRequestSchema(secretNames));
+  const step = schema.properties.steps.items.properties;
+  return documented(schema, limits, { tls: documentedTls(schema.properties.tls) }, {
+    starttls: documentedTls(step.starttls),
+    bytes: { ...step.bytes, ...atMost(limits?.maxReplyBytes) },
+    idle_ms: { ...step.idle_ms, ...atMost(limits?.replyIdleMs) },
+  });
+}
+
+/** The /udp/exchange body as the document shows it: collecting's bounds. */
+function documentedUdpRequest(limits: Limits | undefined) {
+  const schema = withoutDialect(UDP_EXCHANGE_REQUEST_SCHEMA);
+  const step = schema.properties.steps.items.properties;
+  return documented(schema, limits, {}, { count: { ...step.count, ...atMost(limits?.maxDatagrams) }, idle_ms: { ...step.idle_ms, ...atMost(limits?.replyIdleMs) } });
 }
 
 /** The parameters of GET /udp/send. */

@@ -21,7 +21,8 @@ describe('openApiDocument()', () => {
     expect(documented.properties.host).toMatchObject(HOST_SCHEMA);
     expect(documented.properties.tls.oneOf[1].properties.server_name).toMatchObject(SERVER_NAME_SCHEMA);
     expect(step.starttls.oneOf[1].properties.server_name).toMatchObject(SERVER_NAME_SCHEMA);
-    expect([documented.properties.timeout_ms.maximum, step.bytes.maximum, step.idle_ms.maximum]).toEqual([limits.requestDeadlineMs, limits.maxReplyBytes, limits.replyIdleMs]);
+    const maximumOf = (node: object) => (node as { maximum?: number }).maximum;
+    expect([maximumOf(documented.properties.timeout_ms), maximumOf(step.bytes), maximumOf(step.idle_ms)]).toEqual([limits.requestDeadlineMs, limits.maxReplyBytes, limits.replyIdleMs]);
     // Without the server's bounds, it is the validator's schema, but for the forms the validator leaves to the parser
     // and a secret part that names only the caller's own secrets (none here: the parts are bytes only).
     const validator = withoutDialect(exchangeRequestSchema([]));
