@@ -37,8 +37,8 @@ const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready']);
 export function createApp(deps: AppDeps): (request: Request) => Promise<Response> {
   // Every request but the probes depends on AUDIT_LOG: a malformed one is refused rather than left unrecorded.
   const route = createRouter(ROUTES, { openPaths: OPEN_PATHS, authenticate: (c) => c.authenticate(), checkSettings: () => void deps.config().auditLog });
-  // Names resolve as DNS_MODE says, over TCP to DNS_SERVERS where the host refuses lookups.
-  const network = withDnsServers(deps.network, () => deps.config().dns);
+  // Names resolve as DNS_MODE says, by DNS_SERVERS (UDP, then TCP) where the host refuses lookups.
+  const network = withDnsServers(deps.network, deps.udp, () => deps.config().dns);
   return async (request) => {
     const arrived = { time: new Date().toISOString(), at: deps.network.nowMs() };
     const c = new RequestContext(request, { config: deps.config, network, udp: deps.udp });

@@ -346,14 +346,16 @@ function parseAddressList(name: string, raw: string): IpAddress[] {
   }, expectedOf(name));
 }
 
-const DNS_MODES: readonly DnsMode[] = ['auto', 'system', 'tcp'];
+const DNS_MODES: readonly DnsMode[] = ['auto', 'system', 'tcp', 'udp'];
 
 function readDns(env: Environment): DnsSettings {
   const rawMode = env.DNS_MODE?.trim() || String(settingEntry('DNS_MODE').defaultValue);
   const mode = DNS_MODES.find((m) => m === rawMode);
   if (!mode) throw invalidSetting('DNS_MODE', rawMode, expectedOf('DNS_MODE'));
   const servers = readDnsServers(env);
-  if (mode === 'tcp' && servers.length === 0) throw invalidSetting('DNS_MODE', rawMode, 'auto or system while DNS_SERVERS is empty (tcp needs DNS_SERVERS)');
+  if ((mode === 'tcp' || mode === 'udp') && servers.length === 0) {
+    throw invalidSetting('DNS_MODE', rawMode, `auto or system while DNS_SERVERS is empty (${mode} needs DNS_SERVERS)`);
+  }
   return { mode, servers };
 }
 

@@ -101,7 +101,7 @@ export const SETTINGS = Object.freeze([
   own('CALLERS', 'a JSON object naming each caller: {"NAME": {"token_sha256": "64 hex digits", "allowed_targets": "entries", "limits": {...}, "secrets": ["SECRET", ...]}}', { secret: true }),
   own('SECRETS', 'a JSON object naming each secret: {"NAME": {"value": "8 to 8192 bytes" or "value_base64": "...", "destinations": "entries", "require_tls": true or false}}', { secret: true }),
   own('DNS_SERVERS', 'comma-separated IP or IP:PORT entries with IPv6 in brackets, such as 1.1.1.1,9.9.9.9:53,[2606:4700:4700::1111]:53'),
-  own('DNS_MODE', 'auto, system or tcp', { defaultValue: 'auto' }),
+  own('DNS_MODE', 'auto, system, tcp or udp', { defaultValue: 'auto' }),
   own('AUDIT_LOG', 'on or off', { defaultValue: 'on' }),
   own('TLS_CA_CERTS', 'PEM certificates (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----), one or more'),
   own('ALLOWED_ORIGINS', 'comma-separated origins as a browser sends them, scheme://host[:port] with no path, such as https://app.example.com,http://localhost:6274'),

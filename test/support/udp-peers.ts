@@ -14,12 +14,12 @@ export interface UdpPeer {
 }
 
 /**
- * A dgram socket bound to `host` port 0 that records each datagram and hands it to `onMessage`
+ * A dgram socket bound to `host` (port 0 unless `port` is given) that records each datagram and hands it to `onMessage`
  * (default: sends it back to where it came from).
  */
 export async function udpPeer(
   onMessage: (data: Buffer, from: RemoteInfo, socket: Socket) => void = (data, from, socket) => socket.send(data, from.port, from.address),
-  { host = '127.0.0.1' } = {},
+  { host = '127.0.0.1', port = 0 } = {},
 ): Promise<UdpPeer> {
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const received: Buffer[] = [];
@@ -29,7 +29,7 @@ export async function udpPeer(
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, host, () => resolve());
+    socket.bind(port, host, () => resolve());
   });
   return {
     socket,

@@ -137,7 +137,7 @@ describe('Config.problems (what /ready reports)', () => {
       DENIED_TARGETS: 'nonsense',
       DEFAULT_TARGET_PORT: '99999',
       DNS_SERVERS: 'not-an-ip',
-      DNS_MODE: 'udp',
+      DNS_MODE: 'doh',
     }).problems;
     expect(problems.map((p) => p.setting).sort()).toEqual(
       ['AUTH_TOKEN', 'CONNECT_TIMEOUT_MS', 'DEFAULT_TARGET_PORT', 'DENIED_TARGETS', 'DNS_MODE', 'DNS_SERVERS', 'MAX_REPLY_BYTES'].sort(),

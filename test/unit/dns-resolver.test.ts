@@ -3,10 +3,13 @@
 import { describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { Config, type DnsSettings, type Environment } from '../../src/settings/config.js';
-import { DNS_QUERY_TIMEOUT_MS, resolveOverTcp, withDnsServers } from '../../src/net/dns/resolver.js';
+import * as dnsPacket from 'dns-packet';
+import { DNS_QUERY_TIMEOUT_MS, DNS_UDP_WAIT_MS, resolveOverTcp, withDnsServers } from '../../src/net/dns/resolver.js';
+import { DatagramFault } from '../../src/net/datagram-network.js';
+import type { DatagramLimits, UdpNetwork } from '../../src/net/datagrams.js';
 import { SocketFault } from '../../src/net/faults.js';
-import { formatIp, type IpAddress, type SocketAddress } from '../../src/net/ip.js';
-import { type Zone, dnsPeer } from '../support/dns.js';
+import { formatIp, formatSocketAddress, type IpAddress, type SocketAddress } from '../../src/net/ip.js';
+import { type Zone, answerFrom, dnsPeer } from '../support/dns.js';
 import { failure } from '../support/failure.js';
 import { type FakeReply, fakeNetwork, reply, v4, virtualClock } from '../support/fake-network.js';
 
@@ -182,7 +185,7 @@ describe('withDnsServers(network, settings): DNS_MODE', () => {
   const run = (settings: DnsSettings, hostLookup: IpAddress[] | SocketFault) => {
     const dns = dnsPeer(ZONE);
     const fake = fakeNetwork({ names: { 'peer.test': hostLookup }, peers: { '127.0.0.1:5301': dns.peer } });
-    const network = withDnsServers(fake.network, () => settings);
+    const network = withDnsServers(fake.network, undefined, () => settings);
     try {
       return { result: network.resolve('peer.test', 5_000).map(formatIp), hostLookups: fake.lookups.length, dnsQueries: dns.queries.length };
     } catch (error) {
@@ -199,6 +202,79 @@ describe('withDnsServers(network, settings): DNS_MODE', () => {
     ['tcp: the host is never asked', { mode: 'tcp', servers: [S1] }, hostAnswer, { result: ['192.0.2.1', '2001:db8::1'], hostLookups: 0, dnsQueries: 2 }],
   ])('%s', (_, settings, hostLookup, expected) => {
     expect(run(settings, hostLookup)).toEqual(expected);
+  });
+});
+
+describe('DNS over UDP first (resolveOverTcp with a UDP network; DNS_MODE udp and auto)', () => {
+  /**
+   * A UDP server for ZONE: `answer` shapes each reply datagram (the query's own, by default), or drops it
+   * (undefined); `fault` fails the exchange as the host would (ICMP unreachable, UDP denied).
+   */
+  function udpServer({ answer = (reply: Uint8Array) => reply, fault }: { answer?: (reply: Uint8Array, query: dnsPacket.Packet) => Uint8Array | undefined; fault?: SocketFault } = {}) {
+    const exchanges: { to: string; limits: DatagramLimits; queries: dnsPacket.Packet[] }[] = [];
+    const udp: UdpNetwork = {
+      exchange(to, steps, limits) {
+        const queries = steps[0]!.send.map((datagram) => dnsPacket.decode(Buffer.from(datagram)));
+        exchanges.push({ to: formatSocketAddress(to), limits, queries });
+        if (fault) throw new DatagramFault(fault, [], 0);
+        const datagrams = queries
+          .map((query) => {
+            const framed = answerFrom(ZONE, { id: query.id!, name: query.questions![0]!.name, type: query.questions![0]!.type, flags: 0 });
+            return answer(framed.subarray(2), query);
+          })
+          .filter((d): d is Uint8Array => d !== undefined)
+          .map((bytes) => ({ bytes, atMs: 1 }));
+        return { replies: [{ datagrams, end: datagrams.length === 2 ? 'count' : 'deadline', ms: 1 }], ignored: 0 };
+      },
+    };
+    return { udp, exchanges };
+  }
+  const truncated = (reply: Uint8Array) => {
+    const copy = reply.slice();
+    copy[2]! |= 0x02; // TC
+    return copy;
+  };
+
+  test('both questions go out as datagrams, within the UDP wait; answers by UDP mean no TCP connection', () => {
+    const { udp, exchanges } = udpServer();
+    const { network, calls } = fakeNetwork({});
+    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000, undefined, udp).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(calls).toEqual([]);
+    expect(exchanges).toHaveLength(1);
+    expect(exchanges[0]!.to).toBe('127.0.0.1:5301');
+    expect(exchanges[0]!.limits.deadlineMs).toBe(DNS_UDP_WAIT_MS);
+    expect(exchanges[0]!.queries.map((q) => q.questions![0]!.type)).toEqual(['A', 'AAAA']);
+    expect(new Set(exchanges[0]!.queries.map((q) => q.id)).size).toBe(2);
+  });
+
+  test.each<[string, Parameters<typeof udpServer>[0]]>([
+    ['a truncated answer (TC)', { answer: (reply, query) => (query.questions![0]!.type === 'AAAA' ? truncated(reply) : reply) }],
+    ['UDP refused by the host or ICMP unreachable', { fault: new SocketFault('read', 'connection-refused') }],
+    ['silence (a datagram lost)', { answer: () => undefined }],
+    ['a reply carrying another id', { answer: (reply) => Uint8Array.from([reply[0]! ^ 0xff, ...reply.subarray(1)]) }],
+    ['a reply that is not DNS', { answer: () => new Uint8Array([1, 2, 3]) }],
+  ])('%s: the same questions over TCP', (_, behaviour) => {
+    const { udp, exchanges } = udpServer(behaviour);
+    const dns = dnsPeer(ZONE);
+    const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
+    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000, undefined, udp).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(exchanges).toHaveLength(1);
+    expect(calls).toHaveLength(1);
+    expect(dns.queries.map((q) => q.type)).toEqual(['A', 'AAAA']);
+  });
+
+  test.each<[DnsSettings['mode'], number]>([
+    ['udp', 1],
+    ['auto', 1],
+    ['tcp', 0],
+  ])('DNS_MODE %s asks over UDP %i time(s) before any TCP', (mode, udpExchanges) => {
+    const { udp, exchanges } = udpServer();
+    const dns = dnsPeer(ZONE);
+    const fake = fakeNetwork({ names: { 'peer.test': new SocketFault('resolve', 'permanent-resolver-failure') }, peers: { '127.0.0.1:5301': dns.peer } });
+    const network = withDnsServers(fake.network, udp, () => ({ mode, servers: [S1] }));
+    expect(network.resolve('peer.test', 5_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(exchanges).toHaveLength(udpExchanges);
+    expect(dns.queries).toHaveLength(udpExchanges === 0 ? 2 : 0);
   });
 });
 

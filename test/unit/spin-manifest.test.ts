@@ -83,12 +83,14 @@ describe('spin.toml', () => {
     }
   });
 
-  test('allows each of its DNS servers (the README\'s) in allowed_outbound_hosts, on its port', () => {
+  test('allows each of its DNS servers (the README\'s) in allowed_outbound_hosts, on its port, over TCP and UDP', () => {
     const dnsServers = (variables.get('dns_servers') as Record<string, string>).default!;
     expect(dnsServers).toBe(README_DNS_SERVERS);
     const { servers } = new Config({ DNS_SERVERS: dnsServers }).dns;
     expect(servers.length).toBeGreaterThan(0);
-    for (const server of servers) expect(component.get('allowed_outbound_hosts')).toContain(`tcp://${formatSocketAddress(server)}`);
+    for (const server of servers) {
+      for (const scheme of ['tcp', 'udp']) expect(component.get('allowed_outbound_hosts')).toContain(`${scheme}://${formatSocketAddress(server)}`);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-// DNS messages over TCP (RFC 1035 §4.2.2): an A or AAAA query out, the addresses of the matching answer in.
+// DNS messages over TCP (RFC 1035 §4.2.2) and UDP (§4.2.1): an A or AAAA query out, the addresses of the matching answer in.
 
 import { Buffer } from 'buffer';
 import * as dnsPacket from 'dns-packet';
@@ -34,6 +34,22 @@ export class DnsReplyError extends Error {
 export function encodeQuery({ id, name, type }: Question): Uint8Array {
   const encoded = dnsPacket.streamEncode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
   return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+/** The query for `question` as one UDP datagram (RFC 1035 §4.2.1): the message without a length prefix. */
+export function encodeDatagramQuery({ id, name, type }: Question): Uint8Array {
+  const encoded = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
+  return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+/** Reads a reply that came as one UDP datagram, as `decodeReply` reads one over TCP (a truncated one included: refused). */
+export function decodeDatagramReply(datagram: Uint8Array, question: Question): Answer {
+  if (datagram.length > MAX_DNS_MESSAGE_BYTES) throw new DnsReplyError(`the reply is ${datagram.length} bytes, longer than a DNS message`);
+  const framed = new Uint8Array(LENGTH_PREFIX_BYTES + datagram.length);
+  framed[0] = datagram.length >> 8;
+  framed[1] = datagram.length & 0xff;
+  framed.set(datagram, LENGTH_PREFIX_BYTES);
+  return decodeReply(framed, question);
 }
 
 const sameName = (a: string, b: string) => canonicalName(a) === canonicalName(b);

@@ -1,7 +1,11 @@
-// Name resolution where the host refuses lookups: A and AAAA queries over TCP to the configured DNS servers.
+// Name resolution where the host refuses lookups: A and AAAA queries to the configured DNS servers, over UDP
+// first (RFC 1035) and over TCP when UDP gives nothing usable (RFC 7766: a truncated answer, UDP refused), or
+// over TCP only.
 
 import { LENGTH_PREFIX_BYTES } from './length-frame.js';
-import { type Answer, type AddressType, DnsReplyError, MAX_DNS_MESSAGE_BYTES, type Question, decodeReply, encodeQuery } from './message.js';
+import { type Answer, type AddressType, DnsReplyError, MAX_DNS_MESSAGE_BYTES, type Question, decodeDatagramReply, decodeReply, encodeDatagramQuery, encodeQuery } from './message.js';
+import type { UdpNetwork } from '../datagrams.js';
+import { DatagramFault } from '../datagram-network.js';
 import { concatBytes } from '../../core/bytes.js';
 import { ServiceError } from '../../core/errors.js';
 import { SocketFault, fromSocketFault, isLookupRefused } from '../faults.js';
@@ -10,10 +14,11 @@ import type { Reply, TcpNetwork } from '../dialogue.js';
 
 
 /**
- * How names are resolved: `system` asks the host only; `tcp` asks `servers` over TCP only; `auto` asks the
- * host, and `servers` over TCP when the host refuses lookups (Spin, wasmtime without allow-ip-name-lookup).
+ * How names are resolved: `system` asks the host only; `tcp` asks `servers` over TCP only; `udp` asks `servers`
+ * over UDP, then TCP where UDP gives nothing usable; `auto` asks the host, and `servers` as `udp` does when the
+ * host refuses lookups (Spin, wasmtime without allow-ip-name-lookup).
  */
-export type DnsMode = 'auto' | 'system' | 'tcp';
+export type DnsMode = 'auto' | 'system' | 'tcp' | 'udp';
 
 /** DNS_MODE and DNS_SERVERS: the resolution route, and the servers to ask in order. */
 export interface DnsSettings {
@@ -22,6 +27,11 @@ export interface DnsSettings {
 }
 /** Longest wait for one query's connection and reply, so a silent server leaves time for the next one. */
 export const DNS_QUERY_TIMEOUT_MS = 2_000;
+/**
+ * Longest wait for the UDP answers before the same questions go over TCP: a server answers in far less, and a
+ * datagram lost (or a host that hides ICMP unreachable, as preview2-shim does) costs no more than this.
+ */
+export const DNS_UDP_WAIT_MS = 500;
 
 /** Both families are asked for, IPv4 first, so the destination policy sees every address the name has. */
 const TYPES: readonly AddressType[] = ['A', 'AAAA'];
@@ -32,23 +42,23 @@ function randomQueryId(): number {
 }
 
 /**
- * `network` with names resolved as DNS_MODE says: by the host, over TCP to DNS_SERVERS, or by the host
- * and over TCP when the host refuses lookups. The DNS connections are operator configuration, not a
- * caller's destination, so the destination policy does not apply to them; the host's sandbox does.
+ * `network` with names resolved as DNS_MODE says: by the host, by DNS_SERVERS (over TCP, or UDP first when
+ * `udp` is given), or by the host and DNS_SERVERS when the host refuses lookups. The DNS queries are operator
+ * configuration, not a caller's destination, so the destination policy does not apply to them; the host's
+ * sandbox does.
  */
-export function withDnsServers(network: TcpNetwork, settings: () => DnsSettings): TcpNetwork {
+export function withDnsServers(network: TcpNetwork, udp: UdpNetwork | undefined, settings: () => DnsSettings): TcpNetwork {
   return {
     nowMs: () => network.nowMs(),
     converse: (to, steps, limits) => network.converse(to, steps, limits),
     resolve(name, timeoutMs) {
       const { mode, servers } = settings();
-      if (mode === 'tcp') return resolveOverTcp(network, name, servers, timeoutMs);
+      const byServers = () => resolveOverTcp(network, name, servers, timeoutMs, randomQueryId, mode === 'tcp' ? undefined : udp);
+      if (mode === 'tcp' || mode === 'udp') return byServers();
       try {
         return network.resolve(name, timeoutMs);
       } catch (error) {
-        if (mode === 'auto' && servers.length > 0 && error instanceof SocketFault && isLookupRefused(error)) {
-          return resolveOverTcp(network, name, servers, timeoutMs);
-        }
+        if (mode === 'auto' && servers.length > 0 && error instanceof SocketFault && isLookupRefused(error)) return byServers();
         throw error;
       }
     },
@@ -70,8 +80,8 @@ class ServerFailure extends Error {
 type Outcome = Answer | ServerFailure;
 
 /**
- * Asks each server in turn for `name`'s A and AAAA records, both on one connection, until one gives something
- * usable, within `timeoutMs`. The addresses of whichever question was answered are used (a server that answers
+ * Asks each server in turn for `name`'s A and AAAA records until one gives something usable, within `timeoutMs`:
+ * with `udp`, both as datagrams first, and over TCP (both on one connection) unless both came back usable. The addresses of whichever question was answered are used (a server that answers
  * A but refuses AAAA, as dnsmasq does without `--local`, still resolves the name). NXDOMAIN is final, and so is
  * a clean answer with no A and no AAAA record (502 name-unresolvable); when no server gives anything usable, the
  * result is 504 resolve-timeout if every one stayed silent, else 502 resolver-failure naming each failure.
@@ -82,6 +92,7 @@ export function resolveOverTcp(
   servers: SocketAddress[],
   timeoutMs: number,
   queryId: () => number = randomQueryId,
+  udp?: UdpNetwork,
 ): IpAddress[] {
   const startedAt = network.nowMs();
   const left = () => timeoutMs - (network.nowMs() - startedAt);
@@ -92,7 +103,7 @@ export function resolveOverTcp(
       failures.push(new ServerFailure(shown, true, 'was not asked: no time was left'));
       continue;
     }
-    const outcomes = askBoth(network, server, name, queryId, left);
+    const outcomes = (udp && askOverUdp(udp, server, name, queryId, left)) || askBoth(network, server, name, queryId, left);
     const answers = TYPES.map((type) => outcomes.get(type)!);
     const addresses = answers.flatMap((outcome) => (outcome instanceof ServerFailure || outcome.kind !== 'addresses' ? [] : outcome.addresses));
     if (addresses.length > 0) return addresses;
@@ -186,6 +197,43 @@ function askBoth(network: TcpNetwork, server: SocketAddress, name: string, query
     }
   }
   return outcomes;
+}
+
+/**
+ * Both questions as datagrams to `server`, each with an id of its own, on a socket of their own (connected:
+ * only the server's datagrams come back); a reply counts only for the question whose id and question it
+ * carries. Undefined unless both came back usable: then the same questions go over TCP (a truncated answer,
+ * UDP refused or unreachable, silence, a reply that is not an answer).
+ */
+function askOverUdp(udp: UdpNetwork, server: SocketAddress, name: string, queryId: () => number, left: () => number): Map<AddressType, Outcome> | undefined {
+  const first = queryId();
+  let second = queryId();
+  while (second === first) second = queryId();
+  const questions: Question[] = [
+    { id: first, name, type: 'A' },
+    { id: second, name, type: 'AAAA' },
+  ];
+  let replies;
+  try {
+    const caps = { deadlineMs: Math.min(DNS_UDP_WAIT_MS, left()), maxReplyBytes: 2 * MAX_DNS_MESSAGE_BYTES, maxDatagrams: 2 };
+    replies = udp.exchange(server, [{ send: questions.map(encodeDatagramQuery), collect: { count: 2 } }], caps).replies;
+  } catch (error) {
+    if (error instanceof DatagramFault) return undefined;
+    throw error;
+  }
+  const outcomes = new Map<AddressType, Outcome>();
+  for (const { bytes } of replies[0]?.datagrams ?? []) {
+    const id = bytes.length >= 2 ? (bytes[0]! << 8) | bytes[1]! : -1;
+    const question = questions.find((q) => q.id === id && !outcomes.has(q.type));
+    if (!question) continue;
+    try {
+      outcomes.set(question.type, decodeDatagramReply(bytes, question));
+    } catch (error) {
+      if (error instanceof DnsReplyError) return undefined;
+      throw error;
+    }
+  }
+  return outcomes.size === questions.length ? outcomes : undefined;
 }
 
 /** One question on its own connection. */
