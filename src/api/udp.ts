@@ -41,7 +41,7 @@ function validated(input: unknown): UdpExchangeRequest {
   throw new ServiceError('invalid-body', `${schemaFailureMessage(UDP_EXCHANGE_REQUEST_SCHEMA, result.errors, input)} (the schema is in GET /openapi.json)`);
 }
 
-/** Checks what a request sends against the datagram size and the request's caps: 413 for bytes, 400 for the count. */
+/** Checks what a request sends against the datagram size and the request's caps (bytes, datagrams): each a 413. */
 function checkSends(steps: readonly DatagramStep[], limits: Limits): void {
   let bytes = 0;
   let datagrams = 0;
@@ -55,7 +55,7 @@ function checkSends(steps: readonly DatagramStep[], limits: Limits): void {
         throw new ServiceError('message-too-large', `steps/${i}/send/${j} brings the bytes to send to ${bytes}; the limit for a whole exchange is ${limits.maxMessageBytes} bytes (${limitSource(limits, 'maxMessageBytes')})`);
       }
       if (++datagrams > limits.maxDatagrams) {
-        throw new ServiceError('invalid-body', `steps/${i}/send/${j} is datagram ${datagrams} to send; the limit for a whole exchange is ${limits.maxDatagrams} (${limitSource(limits, 'maxDatagrams')})`);
+        throw new ServiceError('message-too-large', `steps/${i}/send/${j} is datagram ${datagrams} to send; the limit for a whole exchange is ${limits.maxDatagrams} (${limitSource(limits, 'maxDatagrams')})`);
       }
     }
   }

@@ -62,13 +62,20 @@ function exchange<P extends Disposable>(host: DatagramHost<P>, to: SocketAddress
   return { replies, ignored: received.ignored };
 }
 
-/** Sends one datagram once the socket takes one, never past the deadline. */
+/**
+ * Sends one datagram once the socket takes it, never past the deadline: it waits while the socket gives no
+ * permit, and again when a send went out with none sent (wasmtime 36 answers a fresh socket's first send so).
+ */
 function sendOne<P extends Disposable>(run: Run<P>, datagram: Uint8Array): void {
-  while (run.channel.sendPermits() === 0) {
+  const waitWritable = () => {
     run.writable ??= run.resources.hold(run.channel.writable());
     if (!run.poll.poll([run.writable, run.deadline]).includes(0)) throw new SocketFault('write', 'deadline');
+  };
+  for (;;) {
+    while (run.channel.sendPermits() === 0) waitWritable();
+    if (run.channel.send([datagram]) > 0) return;
+    waitWritable();
   }
-  run.channel.send([datagram]);
 }
 
 /** A pause before asking again a socket whose readiness brought nothing (see `collect`). */

@@ -69,8 +69,12 @@ export interface IncomingDatagram {
 export interface DatagramChannel<P extends Disposable> {
   /** How many datagrams `send` takes now; 0 until `writable` fires. Throws `SocketFault` (stage `write`). */
   sendPermits(): number;
-  /** Sends `datagrams`, no more than the permits allow. Throws `SocketFault` (stage `write`), e.g. `datagram-too-large`. */
-  send(datagrams: readonly Uint8Array[]): void;
+  /**
+   * Sends `datagrams`, no more than the permits allow; how many went (possibly fewer, even none: the host was
+   * not ready, and the rest are to be sent again once `writable` fires). Throws `SocketFault` (stage `write`),
+   * e.g. `datagram-too-large`.
+   */
+  send(datagrams: readonly Uint8Array[]): number;
   /** At most `max` datagrams that have arrived, possibly none. Throws `SocketFault` (stage `read`), e.g. `connection-refused` (ICMP). */
   receive(max: number): IncomingDatagram[];
   readable(): P;

@@ -64,7 +64,7 @@ function open(to: SocketAddress, resources: Resources): DatagramChannel<Pollable
     send(datagrams) {
       try {
         // No remote address: the stream's own, the one it is connected to.
-        outgoing.send(datagrams.map((data) => ({ data })));
+        return Number(outgoing.send(datagrams.map((data) => ({ data }))));
       } catch (error) {
         throw socketFaultOf('write', error);
       }

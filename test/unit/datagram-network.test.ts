@@ -25,7 +25,11 @@ interface Arrival {
  * A host whose socket delivers `arrivals` on the virtual clock; `alwaysReady` makes its readable pollable ready
  * with nothing to receive (preview2-shim after an error it does not report); `sendFault` fails the nth send.
  */
-function fakeDatagramHost(arrivals: Arrival[], { alwaysReady = false, sendFault }: { alwaysReady?: boolean; sendFault?: { at: number; code: 'datagram-too-large' | 'connection-refused' } } = {}) {
+function fakeDatagramHost(
+  arrivals: Arrival[],
+  { alwaysReady = false, sendFault, firstSendsNone = 0 }: { alwaysReady?: boolean; sendFault?: { at: number; code: 'datagram-too-large' | 'connection-refused' }; firstSendsNone?: number } = {},
+) {
+  let unsent = firstSendsNone;
   const host = fakePollHost();
   const sent: string[] = [];
   let delivered = 0;
@@ -46,7 +50,9 @@ function fakeDatagramHost(arrivals: Arrival[], { alwaysReady = false, sendFault 
       sendPermits: () => 1,
       send(datagrams) {
         if (sendFault && sent.length + 1 === sendFault.at) throw new SocketFault('write', sendFault.code);
+        if (unsent-- > 0) return 0;
         sent.push(...datagrams.map((d) => new TextDecoder().decode(d)));
+        return datagrams.length;
       },
       receive(max): IncomingDatagram[] {
         receives++;
@@ -122,6 +128,12 @@ describe('datagramNetwork(host).exchange(to, steps, limits)', () => {
     expect(run(fake, [step(['q'], { count: 1 })], { ...LIMITS, deadlineMs: 100 })).toMatchObject({ replies: [{ end: 'deadline', data: [] }], atMs: 100 });
     // One look after the first wake-up, then one every 5 ms: about 20 in 100 ms, not one per spin.
     expect(fake.receives()).toBeLessThanOrEqual(100 / 5 + 3);
+  });
+
+  test('a send the host takes none of (wasmtime 36, a fresh socket) is sent again once the socket is writable', () => {
+    const fake = fakeDatagramHost([{ atMs: 1, data: 'a' }], { firstSendsNone: 2 });
+    expect(run(fake, [step(['q'], { count: 1 })])).toMatchObject({ replies: [{ end: 'count', data: ['a'] }] });
+    expect(fake.sent).toEqual(['q']);
   });
 
   test('a send that fails is a fault carrying the replies of the steps before it', () => {
