@@ -15,8 +15,15 @@ import { type UdpPeer, sendFrom, udpPeer } from '../support/udp-peers.js';
 
 const MAX_DATAGRAMS = 8;
 
-/** The local host on a Node without JSPI runs sockets through preview2-shim's I/O thread, whose UDP hides socket errors. */
-const hidesSocketErrors = (kind: { name: string }) => kind.name.startsWith('local') && typeof (globalThis as { WebAssembly?: { Suspending?: unknown } }).WebAssembly?.Suspending !== 'function';
+/**
+ * Hosts whose UDP never reports a socket's error (an ICMP port unreachable): the local host on a Node without
+ * JSPI (preview2-shim's I/O thread) and wasmtime 36 (49 reports it; the releases between were not run).
+ */
+const hidesSocketErrors = (kind: { name: string }) => {
+  if (kind.name.startsWith('local')) return typeof (globalThis as { WebAssembly?: { Suspending?: unknown } }).WebAssembly?.Suspending !== 'function';
+  const major = Number(/wasmtime serve (\d+)\./.exec(kind.name)?.[1] ?? NaN);
+  return major <= 36;
+};
 
 interface Answer {
   peer: string;
@@ -165,8 +172,8 @@ for (const kind of ALL_HOSTS.map((host) => needing(host, dnsmasqTool))) {
     test('a closed port answers ICMP port unreachable: 502 connection-refused, naming UDP', async () => {
       const r = await exchange({ host: '127.0.0.1', port: closedPort, timeout_ms: 500, steps: [{ send: [{ text: 'hello?' }], count: 1 }] });
       if (hidesSocketErrors(kind)) {
-        // preview2-shim 0.26's receive answers an empty list before it looks at the socket's error: the ICMP
-        // reply never surfaces, and the exchange ends at its deadline, the socket's pollable no busy loop.
+        // preview2-shim 0.26's receive answers an empty list before it looks at the socket's error, and wasmtime
+        // 36 drops it: the ICMP reply never surfaces, and the exchange ends at its deadline (no busy loop).
         expect([r.status, r.json.steps]).toEqual([200, [expect.objectContaining({ end: 'deadline', datagrams: [] })]]);
         return;
       }
