@@ -5,8 +5,7 @@
 import { type Schema, Validator } from '@cfworker/json-schema';
 import { ServiceError } from '../core/errors.js';
 import { jsonResponse } from '../http/responses.js';
-import type { DatagramReply, DatagramStep } from '../net/datagrams.js';
-import { MAX_DATAGRAM_BYTES } from '../net/datagrams.js';
+import { type DatagramReply, type DatagramStep, MAX_DATAGRAM_BYTES } from '../net/datagrams.js';
 import type { DatagramDialogue } from '../net/dial-datagrams.js';
 import { DatagramFault } from '../net/datagram-network.js';
 import type { Limits } from '../net/dialogue.js';
