@@ -43,11 +43,12 @@ export interface OutboundSettings {
  * fault of the service itself and passes as it is.
  */
 export function dial(network: TcpNetwork, settings: OutboundSettings, target: Target, steps: readonly Step[], limits: Limits): Dialogue {
-  const secrets = secretsOf(steps).map((secret) => secret.name);
-  const transcript: TranscriptSoFar = { target: formatTarget(target), tried: [], ...(secrets.length > 0 && { secrets }) };
+  const secrets = secretsOf(steps);
+  const names = secrets.map((secret) => secret.name);
+  const transcript: TranscriptSoFar = { target: formatTarget(target), tried: [], ...(names.length > 0 && { secrets: names }) };
   try {
     const fallbackAddresses = fallbacksFor(target, settings);
-    return { ...dialogueWithTarget(network, { target, steps, limits, policy: settings.policy, fallbackAddresses, transcript }), transcript };
+    return { ...dialogueWithTarget(network, { target, steps, secrets, limits, policy: settings.policy, fallbackAddresses, transcript }), transcript };
   } catch (error) {
     throw error instanceof ServiceError ? failedWith(error, transcript) : error;
   }
@@ -104,18 +105,27 @@ function dialogueWithTarget(
   {
     target,
     steps,
+    secrets,
     limits,
     policy,
     fallbackAddresses = [],
     transcript,
-  }: { target: Target; steps: readonly Step[]; limits: Limits; policy: DestinationCheck; fallbackAddresses?: IpAddress[]; transcript: TranscriptSoFar },
+  }: {
+    target: Target;
+    steps: readonly Step[];
+    /** The secrets the steps send (`secretsOf`): what the replies are redacted of. */
+    secrets: readonly Secret[];
+    limits: Limits;
+    policy: DestinationCheck;
+    fallbackAddresses?: IpAddress[];
+    transcript: TranscriptSoFar;
+  },
 ): Omit<Dialogue, 'transcript'> {
   const startedAt = network.nowMs();
   const timeLeft = () => limits.requestDeadlineMs - (network.nowMs() - startedAt);
   const shown = formatTarget(target);
   const addresses = checkedAddresses(network, { target, limits, policy, fallbackAddresses });
   checkSecretDestinations(steps, target, addresses);
-  const secrets = secretsOf(steps);
   let lastFault: { fault: SocketFault; address: string } | undefined;
   for (const address of addresses) {
     const to = { address, port: target.port };

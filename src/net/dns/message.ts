@@ -30,26 +30,19 @@ export class DnsReplyError extends Error {
   override readonly name = 'DnsReplyError';
 }
 
+/** The query message for `question`: recursion desired, one question of class IN. */
+const queryPacket = ({ id, name, type }: Question): dnsPacket.Packet => ({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
+
 /** The query for `question`, with its length prefix, ready to write to a TCP connection. */
-export function encodeQuery({ id, name, type }: Question): Uint8Array {
-  const encoded = dnsPacket.streamEncode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
+export function encodeQuery(question: Question): Uint8Array {
+  const encoded = dnsPacket.streamEncode(queryPacket(question));
   return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
 }
 
 /** The query for `question` as one UDP datagram (RFC 1035 §4.2.1): the message without a length prefix. */
-export function encodeDatagramQuery({ id, name, type }: Question): Uint8Array {
-  const encoded = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
+export function encodeDatagramQuery(question: Question): Uint8Array {
+  const encoded = dnsPacket.encode(queryPacket(question));
   return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-}
-
-/** Reads a reply that came as one UDP datagram, as `decodeReply` reads one over TCP (a truncated one included: refused). */
-export function decodeDatagramReply(datagram: Uint8Array, question: Question): Answer {
-  if (datagram.length > MAX_DNS_MESSAGE_BYTES) throw new DnsReplyError(`the reply is ${datagram.length} bytes, longer than a DNS message`);
-  const framed = new Uint8Array(LENGTH_PREFIX_BYTES + datagram.length);
-  framed[0] = datagram.length >> 8;
-  framed[1] = datagram.length & 0xff;
-  framed.set(datagram, LENGTH_PREFIX_BYTES);
-  return decodeReply(framed, question);
 }
 
 const sameName = (a: string, b: string) => canonicalName(a) === canonicalName(b);
@@ -65,7 +58,16 @@ export function decodeReply(framed: Uint8Array, question: Question): Answer {
   if (framed.length !== LENGTH_PREFIX_BYTES + length) {
     throw new DnsReplyError(`the reply announces ${length} bytes but ${framed.length - LENGTH_PREFIX_BYTES} follow its length prefix`);
   }
-  const body = Buffer.from(framed.buffer, framed.byteOffset + LENGTH_PREFIX_BYTES, length);
+  return decodeDatagramReply(framed.subarray(LENGTH_PREFIX_BYTES), question);
+}
+
+/**
+ * Reads a reply message without a length prefix: one UDP datagram (RFC 1035 §4.2.1), or what follows the prefix
+ * over TCP. The same rules as `decodeReply`; a truncated one (TC) is refused.
+ */
+export function decodeDatagramReply(message: Uint8Array, question: Question): Answer {
+  const length = message.length;
+  const body = Buffer.from(message.buffer, message.byteOffset, length);
   // dns-packet decodes the response and operation codes to names its types do not declare.
   let reply: dnsPacket.DecodedPacket & { rcode?: string; opcode?: string };
   try {

@@ -128,6 +128,17 @@ function dnsLimits(timeoutMs: number, messages: number) {
   return { connectTimeoutMs: timeoutMs, deadlineMs: timeoutMs, maxReplyBytes: messages * (LENGTH_PREFIX_BYTES + MAX_DNS_MESSAGE_BYTES) };
 }
 
+/** The A and the AAAA question for `name`, with ids of their own: two queries in flight need distinct ids to tell their replies apart. */
+function bothQuestions(name: string, queryId: () => number): Question[] {
+  const first = queryId();
+  let second = queryId();
+  while (second === first) second = queryId();
+  return [
+    { id: first, name, type: 'A' },
+    { id: second, name, type: 'AAAA' },
+  ];
+}
+
 /**
  * Both questions on one connection, written at once, their replies matched by id (RFC 7766 §6.2.1.1): a
  * server may answer in any order. A server that closes after its first answer (RFC 7766 allows it) is asked the
@@ -135,14 +146,7 @@ function dnsLimits(timeoutMs: number, messages: number) {
  */
 function askBoth(network: TcpNetwork, server: SocketAddress, name: string, queryId: () => number, left: () => number): Map<AddressType, Outcome> {
   const shown = formatSocketAddress(server);
-  const first = queryId();
-  let second = queryId();
-  // Two queries in flight on one connection need distinct ids to tell their replies apart.
-  while (second === first) second = queryId();
-  const questions: Question[] = [
-    { id: first, name, type: 'A' },
-    { id: second, name, type: 'AAAA' },
-  ];
+  const questions = bothQuestions(name, queryId);
   const waitMs = Math.min(DNS_QUERY_TIMEOUT_MS, left());
   const queries = questions.map(encodeQuery);
   let replies: Reply[];
@@ -206,13 +210,7 @@ function askBoth(network: TcpNetwork, server: SocketAddress, name: string, query
  * UDP refused or unreachable, silence, a reply that is not an answer).
  */
 function askOverUdp(udp: UdpNetwork, server: SocketAddress, name: string, queryId: () => number, left: () => number): Map<AddressType, Outcome> | undefined {
-  const first = queryId();
-  let second = queryId();
-  while (second === first) second = queryId();
-  const questions: Question[] = [
-    { id: first, name, type: 'A' },
-    { id: second, name, type: 'AAAA' },
-  ];
+  const questions = bothQuestions(name, queryId);
   let replies;
   try {
     const caps = { deadlineMs: Math.min(DNS_UDP_WAIT_MS, left()), maxReplyBytes: 2 * MAX_DNS_MESSAGE_BYTES, maxDatagrams: 2 };
