@@ -37,6 +37,9 @@ const INSTRUCTIONS =
 const TOOL_NAME = 'tcp_exchange';
 const UDP_TOOL_NAME = 'udp_exchange';
 
+/** What both tools do, as MCP annotations: they reach the open world and may change it. */
+const TOOL_ANNOTATIONS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+
 /** The UDP tool: the same for every caller (no secrets go over UDP). */
 const UDP_TOOL = {
   name: UDP_TOOL_NAME,
@@ -50,7 +53,7 @@ const UDP_TOOL = {
     'Errors (destination-denied, connection-refused: ICMP port unreachable, …) come back as an error result with a code.',
   inputSchema: UDP_EXCHANGE_REQUEST_SCHEMA,
   outputSchema: UDP_EXCHANGE_RESPONSE_SCHEMA,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  annotations: TOOL_ANNOTATIONS,
 };
 
 const TOOL_DESCRIPTION =
@@ -77,7 +80,7 @@ function toolShowing(secrets: readonly Secret[]) {
     description: TOOL_DESCRIPTION + secretsDescription(secrets),
     inputSchema: exchangeRequestSchema(secrets.map((secret) => secret.name)),
     outputSchema: EXCHANGE_RESPONSE_SCHEMA,
-    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    annotations: TOOL_ANNOTATIONS,
   };
 }
 

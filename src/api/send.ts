@@ -46,7 +46,7 @@ function tlsOf(query: Query, secure: boolean, target: Target, config: Config): T
  */
 export async function tcpSend(c: RequestContext): Promise<Response> {
   const { request, query } = c;
-  const target = makeTarget(required(query, 'host', '127.0.0.1'), parsePort(required(query, 'port', '6379')));
+  const target = makeTarget(query.required('host', '127.0.0.1'), parsePort(query.required('port', '6379')));
   const config = c.settings;
   const tls = tlsOf(query, queryTls(query), target, config);
   const limits = limitsWithTimeout(c.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
@@ -67,13 +67,6 @@ export async function tcpSend(c: RequestContext): Promise<Response> {
   return replyResponse(c.dial(target, [{ tls, send: message, read }], limits));
 }
 
-function required(query: Query, name: string, example: string): string {
-  const value = query.get(name);
-  if (value === undefined || value === '') {
-    throw new ServiceError('missing-parameter', `parameter "${name}" is required (for example ${name}=${example})`);
-  }
-  return value;
-}
 
 /** The reply's raw bytes, with where it ended and where it came from in headers. */
 function replyResponse(exchange: Dialogue): Response {

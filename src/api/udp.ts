@@ -110,11 +110,7 @@ export async function udpExchange(c: RequestContext): Promise<Response> {
  */
 export function udpSend(c: RequestContext): Response {
   const { query } = c;
-  const host = query.get('host');
-  const port = query.get('port');
-  if (!host) throw new ServiceError('missing-parameter', 'parameter "host" is required (for example host=127.0.0.1)');
-  if (!port) throw new ServiceError('missing-parameter', 'parameter "port" is required (for example port=53)');
-  const target = makeTarget(host, parsePort(port));
+  const target = makeTarget(query.required('host', '127.0.0.1'), parsePort(query.required('port', '53')));
   const limits = limitsWithTimeout(c.limits, wholeNumber(query.get('timeout_ms'), 'timeout_ms'));
   const idle = wholeNumber(query.get('idle_ms'), 'idle_ms');
   const collect = { count: 1, ...(idle !== undefined && { idleMs: bounded(idle, 'idle_ms', limits, 'replyIdleMs', 'ms') }) };

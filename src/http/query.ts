@@ -25,6 +25,12 @@ export class Query {
     const raw = this.#raw.get(name);
     return raw === undefined ? undefined : decodeText(raw, `parameter "${name}"`);
   }
+  /** The value of a parameter a request must give: absent or empty is a 400 missing-parameter, with an `example` value. */
+  required(name: string, example: string): string {
+    const value = this.get(name);
+    if (value === undefined || value === '') throw new ServiceError('missing-parameter', `parameter "${name}" is required (for example ${name}=${example})`);
+    return value;
+  }
   /** The value as bytes: `%XX` is the byte XX, whatever it is; other characters are their UTF-8 bytes. */
   bytes(name: string): Uint8Array | undefined {
     const raw = this.#raw.get(name);

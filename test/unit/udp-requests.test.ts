@@ -68,6 +68,13 @@ describe('POST /udp/exchange and GET /udp/send', () => {
     expect(exchanges).toEqual([]);
   });
 
+  test('GET /udp/send without host or port is 400 missing-parameter, naming it with an example', async () => {
+    const { call } = appWith({}, echoNetwork().udp);
+    const noHost = await call('/udp/send?port=53');
+    expect([noHost.status, noHost.error?.code, noHost.error?.message]).toEqual([400, 'missing-parameter', 'parameter "host" is required (for example host=127.0.0.1)']);
+    expect((await call('/udp/send?host=127.0.0.1&port=')).error?.message).toBe('parameter "port" is required (for example port=53)');
+  });
+
   test("a caller's allowed targets narrow UDP as they do TCP, naming the caller", async () => {
     const { udp, exchanges } = echoNetwork();
     const callers = JSON.stringify({ 'dns-bot': { token_sha256: digest(TOKEN), allowed_targets: '127.0.0.1:53' } });
