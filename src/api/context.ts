@@ -12,7 +12,7 @@ import type { DatagramStep, UdpNetwork } from '../net/datagrams.js';
 import { type DestinationCheck, narrowPolicy } from '../net/policy.js';
 import type { Limits, Step, TcpNetwork } from '../net/dialogue.js';
 import type { Target } from '../net/target.js';
-import { type Secret, secretFor } from '../net/secrets.js';
+import { type Secret, mayUse, secretFor } from '../net/secrets.js';
 import { type Transcript, transcriptOf } from '../net/transcript.js';
 import type { Config } from '../settings/config.js';
 import { AuditRecord, callerOf } from './audit.js';
@@ -89,8 +89,7 @@ export class RequestContext implements RouteContext {
 
   /** The secrets the request's caller may use, in the order SECRETS gives them: what the MCP tool tells it of. */
   usableSecrets(): Secret[] {
-    const { secrets } = this.#who;
-    return [...this.settings.secrets.values()].filter((secret) => secrets === 'all' || secrets.has(secret.name));
+    return [...this.settings.secrets.values()].filter((secret) => mayUse(this.#who, secret.name));
   }
 
   /** The destination policy for this request: the service's, narrowed to its caller's allowed targets. */

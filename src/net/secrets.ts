@@ -29,6 +29,9 @@ export type SecretTable = ReadonlyMap<string, Secret>;
 /** The longest a secret's name in a message may be shown (a request may name anything). */
 const SHOWN_NAME_CHARS = 64;
 
+/** Whether `caller` may use the secret `name`: one its CALLERS entry lists, or any (AUTH_TOKEN's caller). */
+export const mayUse = (caller: Pick<Caller, 'secrets'>, name: string): boolean => caller.secrets === 'all' || caller.secrets.has(name);
+
 /**
  * The secret `name` for `caller`, which a request's `where` (e.g. `steps/2/send/1`) names: 400 invalid-request for
  * a name SECRETS does not hold, told only to a caller that may use every secret; 403 secret-denied for one the
@@ -36,7 +39,7 @@ const SHOWN_NAME_CHARS = 64;
  */
 export function secretFor(caller: Pick<Caller, 'name' | 'secrets'>, table: SecretTable, name: string, where: string): Secret {
   const secret = table.get(name);
-  const permitted = caller.secrets === 'all' || caller.secrets.has(name);
+  const permitted = mayUse(caller, name);
   const named = shown(name, SHOWN_NAME_CHARS);
   if (!secret && caller.secrets === 'all') throw new ServiceError('invalid-request', `${where} names the secret ${named}, which SECRETS does not hold`);
   if (!secret || !permitted) throw new ServiceError('secret-denied', `${where} names the secret ${named}, which caller "${caller.name}" may not use (its secrets in CALLERS)`);
