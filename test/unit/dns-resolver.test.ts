@@ -1,10 +1,10 @@
-// DNS over TCP above the socket interface: server order, query ids, outcomes, and when DNS_MODE uses it.
+// DNS to the configured servers above the socket interface (UDP first, then TCP): server order, query ids, outcomes, and when DNS_MODE uses it.
 
 import { describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { Config, type DnsSettings, type Environment } from '../../src/settings/config.js';
 import * as dnsPacket from 'dns-packet';
-import { DNS_QUERY_TIMEOUT_MS, DNS_UDP_WAIT_MS, resolveOverTcp, withDnsServers } from '../../src/net/dns/resolver.js';
+import { DNS_QUERY_TIMEOUT_MS, DNS_UDP_WAIT_MS, resolveWithServers, withDnsServers } from '../../src/net/dns/resolver.js';
 import { DatagramFault } from '../../src/net/datagram-network.js';
 import type { DatagramLimits, UdpNetwork } from '../../src/net/datagrams.js';
 import { SocketFault } from '../../src/net/faults.js';
@@ -22,11 +22,11 @@ const GARBAGE: FakeReply = { bytes: new Uint8Array([0, 5, 1, 2, 3, 4, 5]), end: 
 
 type Peer = FakeReply | SocketFault | ((message: string, bytes: Uint8Array) => FakeReply);
 
-describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
+describe('resolveWithServers(network, name, servers, timeoutMs)', () => {
   test('asks A and AAAA on one connection, both written at once, two length-prefixed reads with a bounded reply, within the query timeout', () => {
     const dns = dnsPeer(ZONE);
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
-    const addresses = resolveOverTcp(network, 'peer.test', [S1], 10_000);
+    const addresses = resolveWithServers(network, 'peer.test', [S1], 10_000);
     expect(addresses.map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
     expect(dns.queries.map((q) => `${q.name} ${q.type}`)).toEqual(['peer.test A', 'peer.test AAAA']);
     expect(calls).toHaveLength(1);
@@ -40,14 +40,14 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
 
   test('replies are matched to their questions by id, whatever order they come in', () => {
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE, () => ({}), { reversed: true }).peer } });
-    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(resolveWithServers(network, 'peer.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
   });
 
   test('two queries in flight never share an id, even when the id source repeats itself', () => {
     const ids = [7, 7, 9];
     const dns = dnsPeer(ZONE);
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
-    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000, () => ids.shift() ?? 11).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(resolveWithServers(network, 'peer.test', [S1], 10_000, () => ids.shift() ?? 11).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
     expect(dns.queries.map((q) => q.id)).toEqual([7, 9]);
   });
 
@@ -61,14 +61,14 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
   ])('a server that %s: the addresses of the question it answered, and no other server asked', (_, override, options, expected) => {
     const second = dnsPeer(ZONE);
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE, override, options).peer, '127.0.0.1:5302': second.peer } });
-    expect(resolveOverTcp(network, 'peer.test', [S1, S2], 10_000).map(formatIp)).toEqual(expected);
+    expect(resolveWithServers(network, 'peer.test', [S1, S2], 10_000).map(formatIp)).toEqual(expected);
     expect(second.queries).toHaveLength(0);
   });
 
   test('a server that closes after its first answer is asked the other question on a new connection', () => {
     const dns = dnsPeer(ZONE, () => ({}), { closeAfterFirstAnswer: true });
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
-    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(resolveWithServers(network, 'peer.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
     expect(calls).toHaveLength(2);
     expect(calls[1]!.steps).toHaveLength(1);
     expect(dns.queries.map((q) => q.type)).toEqual(['A', 'AAAA', 'AAAA']);
@@ -77,7 +77,7 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
   test('a name with no A and no AAAA record is 502 name-unresolvable saying so, and final', () => {
     const second = dnsPeer(ZONE);
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer({ 'empty.test': [] }).peer, '127.0.0.1:5302': second.peer } });
-    const error = failure(() => resolveOverTcp(network, 'empty.test', [S1, S2], 10_000));
+    const error = failure(() => resolveWithServers(network, 'empty.test', [S1, S2], 10_000));
     expect([error.status, error.code]).toEqual([502, 'name-unresolvable']);
     expect(error.message).toContain('has no A and no AAAA record');
     expect(second.queries).toHaveLength(0);
@@ -87,26 +87,26 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
     const first = dnsPeer({ 'v4.test': ['192.0.2.4'] }, (q) => (q.type === 'A' ? { rcode: 'SERVFAIL', answers: [] } : {}));
     const second = dnsPeer({ 'v4.test': ['192.0.2.4'] });
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': first.peer, '127.0.0.1:5302': second.peer } });
-    expect(resolveOverTcp(network, 'v4.test', [S1, S2], 10_000).map(formatIp)).toEqual(['192.0.2.4']);
+    expect(resolveWithServers(network, 'v4.test', [S1, S2], 10_000).map(formatIp)).toEqual(['192.0.2.4']);
     expect(second.queries).toHaveLength(2);
   });
 
   test('query ids are random, and a reply is used only when it echoes its query id', () => {
     const dns = dnsPeer(ZONE);
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
-    for (let i = 0; i < 8; i++) resolveOverTcp(network, 'peer.test', [S1], 10_000);
+    for (let i = 0; i < 8; i++) resolveWithServers(network, 'peer.test', [S1], 10_000);
     expect(new Set(dns.queries.map((q) => q.id)).size).toBeGreaterThan(8);
 
     const echoesWrongId = dnsPeer(ZONE, (q) => ({ id: (q.id + 1) & 0xffff }));
     const wrong = fakeNetwork({ peers: { '127.0.0.1:5301': echoesWrongId.peer } });
-    const error = failure(() => resolveOverTcp(wrong.network, 'peer.test', [S1], 10_000));
+    const error = failure(() => resolveWithServers(wrong.network, 'peer.test', [S1], 10_000));
     expect(error.code).toBe('resolver-failure');
     expect(error.message).toMatch(/127\.0\.0\.1:5301 .*id/);
   });
 
   test('follows a CNAME within the answer', () => {
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE).peer } });
-    expect(resolveOverTcp(network, 'alias.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(resolveWithServers(network, 'alias.test', [S1], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
   });
 
   test.each<[string, Peer]>([
@@ -119,7 +119,7 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
   ])('asks the next server when the first %s', (_, first) => {
     const second = dnsPeer(ZONE);
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': first, '127.0.0.1:5302': second.peer } });
-    expect(resolveOverTcp(network, 'peer.test', [S1, S2], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(resolveWithServers(network, 'peer.test', [S1, S2], 10_000).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
     expect(calls[0]!.to).toBe('127.0.0.1:5301');
     expect(second.queries).toHaveLength(2);
   });
@@ -127,7 +127,7 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
   test('NXDOMAIN is final: 502 name-unresolvable, and no other server is asked', () => {
     const second = dnsPeer(ZONE);
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': dnsPeer(ZONE).peer, '127.0.0.1:5302': second.peer } });
-    const error = failure(() => resolveOverTcp(network, 'missing.test', [S1, S2], 10_000));
+    const error = failure(() => resolveWithServers(network, 'missing.test', [S1, S2], 10_000));
     expect([error.status, error.code]).toEqual([502, 'name-unresolvable']);
     expect(error.message).toContain('NXDOMAIN from DNS server 127.0.0.1:5301');
     expect(second.queries).toHaveLength(0);
@@ -135,19 +135,19 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
 
   test('every server silent: 504 resolve-timeout', () => {
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': new SocketFault('read', 'deadline'), '127.0.0.1:5302': new SocketFault('connect', 'deadline') } });
-    const error = failure(() => resolveOverTcp(network, 'peer.test', [S1, S2], 10_000));
+    const error = failure(() => resolveWithServers(network, 'peer.test', [S1, S2], 10_000));
     expect([error.status, error.code]).toEqual([504, 'resolve-timeout']);
     expect(error.message).toMatch(/5301.*5302/);
   });
 
   test('a server that never finishes its reply counts as silent', () => {
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': { bytes: new Uint8Array([0, 40, 1]), end: 'deadline' } } });
-    expect(failure(() => resolveOverTcp(network, 'peer.test', [S1], 10_000)).code).toBe('resolve-timeout');
+    expect(failure(() => resolveWithServers(network, 'peer.test', [S1], 10_000)).code).toBe('resolve-timeout');
   });
 
   test('no server answers usably: 502 resolver-failure naming each server and what went wrong', () => {
     const { network } = fakeNetwork({ peers: { '127.0.0.1:5301': GARBAGE, '127.0.0.1:5302': new SocketFault('connect', 'access-denied') } });
-    const error = failure(() => resolveOverTcp(network, 'peer.test', [S1, S2], 10_000));
+    const error = failure(() => resolveWithServers(network, 'peer.test', [S1, S2], 10_000));
     expect([error.status, error.code]).toEqual([502, 'resolver-failure']);
     expect(error.message).toMatch(/127\.0\.0\.1:5301 sent an unusable reply.*127\.0\.0\.1:5302 failed: the host denied connect/);
   });
@@ -160,7 +160,7 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
     };
     const second = dnsPeer(ZONE);
     const { network } = fakeNetwork({ clock, peers: { '127.0.0.1:5301': slow, '127.0.0.1:5302': second.peer } });
-    const error = failure(() => resolveOverTcp(network, 'peer.test', [S1, S2], 300));
+    const error = failure(() => resolveWithServers(network, 'peer.test', [S1, S2], 300));
     expect(error.code).toBe('resolver-failure');
     expect(error.message).toContain('5302 was not asked: no time was left');
     expect(second.queries).toHaveLength(0);
@@ -174,7 +174,7 @@ describe('resolveOverTcp(network, name, servers, timeoutMs)', () => {
       return dns.peer(message, bytes);
     };
     const { network, calls } = fakeNetwork({ clock, peers: { '127.0.0.1:5301': taking100ms } });
-    resolveOverTcp(network, 'peer.test', [S1], 300);
+    resolveWithServers(network, 'peer.test', [S1], 300);
     expect(calls.map((call) => call.limits.deadlineMs)).toEqual([300, 100]);
   });
 });
@@ -205,7 +205,7 @@ describe('withDnsServers(network, settings): DNS_MODE', () => {
   });
 });
 
-describe('DNS over UDP first (resolveOverTcp with a UDP network; DNS_MODE udp and auto)', () => {
+describe('DNS over UDP first (resolveWithServers with a UDP network; DNS_MODE udp and auto)', () => {
   /**
    * A UDP server for ZONE: `answer` shapes each reply datagram (the query's own, by default), or drops it
    * (undefined); `fault` fails the exchange as the host would (ICMP unreachable, UDP denied).
@@ -238,7 +238,7 @@ describe('DNS over UDP first (resolveOverTcp with a UDP network; DNS_MODE udp an
   test('both questions go out as datagrams, within the UDP wait; answers by UDP mean no TCP connection', () => {
     const { udp, exchanges } = udpServer();
     const { network, calls } = fakeNetwork({});
-    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000, undefined, udp).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(resolveWithServers(network, 'peer.test', [S1], 10_000, undefined, udp).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
     expect(calls).toEqual([]);
     expect(exchanges).toHaveLength(1);
     expect(exchanges[0]!.to).toBe('127.0.0.1:5301');
@@ -257,7 +257,7 @@ describe('DNS over UDP first (resolveOverTcp with a UDP network; DNS_MODE udp an
     const { udp, exchanges } = udpServer(behaviour);
     const dns = dnsPeer(ZONE);
     const { network, calls } = fakeNetwork({ peers: { '127.0.0.1:5301': dns.peer } });
-    expect(resolveOverTcp(network, 'peer.test', [S1], 10_000, undefined, udp).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(resolveWithServers(network, 'peer.test', [S1], 10_000, undefined, udp).map(formatIp)).toEqual(['192.0.2.1', '2001:db8::1']);
     expect(exchanges).toHaveLength(1);
     expect(calls).toHaveLength(1);
     expect(dns.queries.map((q) => q.type)).toEqual(['A', 'AAAA']);

@@ -53,7 +53,7 @@ export function withDnsServers(network: TcpNetwork, udp: UdpNetwork | undefined,
     converse: (to, steps, limits) => network.converse(to, steps, limits),
     resolve(name, timeoutMs) {
       const { mode, servers } = settings();
-      const byServers = () => resolveOverTcp(network, name, servers, timeoutMs, randomQueryId, mode === 'tcp' ? undefined : udp);
+      const byServers = () => resolveWithServers(network, name, servers, timeoutMs, randomQueryId, mode === 'tcp' ? undefined : udp);
       if (mode === 'tcp' || mode === 'udp') return byServers();
       try {
         return network.resolve(name, timeoutMs);
@@ -81,12 +81,13 @@ type Outcome = Answer | ServerFailure;
 
 /**
  * Asks each server in turn for `name`'s A and AAAA records until one gives something usable, within `timeoutMs`:
- * with `udp`, both as datagrams first, and over TCP (both on one connection) unless both came back usable. The addresses of whichever question was answered are used (a server that answers
- * A but refuses AAAA, as dnsmasq does without `--local`, still resolves the name). NXDOMAIN is final, and so is
+ * with `udp`, both as datagrams first, and over TCP (both on one connection) unless both came back usable. The
+ * addresses of whichever question was answered are used (a server that answers A but refuses AAAA, as dnsmasq
+ * does without `--local`, still resolves the name). NXDOMAIN is final, and so is
  * a clean answer with no A and no AAAA record (502 name-unresolvable); when no server gives anything usable, the
  * result is 504 resolve-timeout if every one stayed silent, else 502 resolver-failure naming each failure.
  */
-export function resolveOverTcp(
+export function resolveWithServers(
   network: TcpNetwork,
   name: string,
   servers: SocketAddress[],
