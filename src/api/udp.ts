@@ -116,17 +116,18 @@ export function udpSend(c: RequestContext): Response {
   const collect = { count: 1, ...(idle !== undefined && { idleMs: bounded(idle, 'idle_ms', limits, 'replyIdleMs', 'ms') }) };
   const steps = [{ send: [query.bytes('msg') ?? new Uint8Array(0)], collect }];
   checkSends(steps, limits);
-  return firstDatagram(c.dialDatagrams(target, steps, limits), target.port);
+  const deadline = `${limits.requestDeadlineMs} ms (${query.has('timeout_ms') ? 'timeout_ms' : limitSource(limits, 'requestDeadlineMs')})`;
+  return firstDatagram(c.dialDatagrams(target, steps, limits), target.port, deadline);
 }
 
-/** The first reply's raw bytes with where it came from; none by the deadline is a 504 read-timeout. */
-function firstDatagram(dialogue: DatagramDialogue, port: number): Response {
+/** The first reply's raw bytes with where it came from; none by the deadline (`deadline`, as a message names it) is a 504 read-timeout. */
+function firstDatagram(dialogue: DatagramDialogue, port: number, deadline: string): Response {
   const reply = dialogue.replies[0]!;
   const first = reply.datagrams[0];
   const peer = formatSocketAddress(dialogue.address);
   if (!first) {
     const elsewhere = dialogue.ignored > 0 ? ` (${dialogue.ignored} came from other addresses and were dropped)` : '';
-    throw new ServiceError('read-timeout', `no datagram came back from ${peer} before the ${reply.end === 'idle' ? 'quiet gap (idle_ms) ended' : 'deadline (REQUEST_DEADLINE_MS)'}${elsewhere}; is anything answering on UDP port ${port}?`);
+    throw new ServiceError('read-timeout', `no datagram came back from ${peer} before the ${reply.end === 'idle' ? 'quiet gap (idle_ms) ended' : `deadline of ${deadline}`}${elsewhere}; is anything answering on UDP port ${port}?`);
   }
   const headers = { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', 'x-reply-end': reply.end, 'x-peer-address': peer };
   return new Response(first.bytes, { status: 200, headers: reply.end === 'limit' ? { ...headers, 'x-truncated': 'true' } : headers });

@@ -68,6 +68,14 @@ describe('POST /udp/exchange and GET /udp/send', () => {
     expect(exchanges).toEqual([]);
   });
 
+  test('GET /udp/send with no reply by the deadline is 504 read-timeout, naming the deadline and where it came from', async () => {
+    const silent: UdpNetwork = { exchange: (_to, steps) => ({ replies: steps.map(() => ({ datagrams: [], end: 'deadline' as const, ms: 1 })), ignored: 0 }) };
+    const { call } = appWith({ REQUEST_DEADLINE_MS: '1500' }, silent);
+    const given = await call('/udp/send?host=127.0.0.1&port=53&msg=q&timeout_ms=300');
+    expect([given.status, given.error?.code, given.error?.message]).toEqual([504, 'read-timeout', 'no datagram came back from 127.0.0.1:53 before the deadline of 300 ms (timeout_ms); is anything answering on UDP port 53?']);
+    expect((await call('/udp/send?host=127.0.0.1&port=53&msg=q')).error?.message).toContain('before the deadline of 1500 ms (REQUEST_DEADLINE_MS)');
+  });
+
   test('GET /udp/send without host or port is 400 missing-parameter, naming it with an example', async () => {
     const { call } = appWith({}, echoNetwork().udp);
     const noHost = await call('/udp/send?port=53');
